@@ -1,0 +1,20 @@
+"""ko-model-explorer: entry point. Run with `make run` (or `streamlit run app.py`)."""
+
+import streamlit as st
+
+from explorer.ui.state import device_picker, ensure_defaults, get_explorer
+
+st.set_page_config(page_title="ko-model-explorer", page_icon="🔎", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/acceptability.py", title="Acceptability · CoLA", icon=":material/spellcheck:", url_path="acceptability"),
+]
+
+explorer = get_explorer()
+navigation = st.navigation(PAGES)
+st.sidebar.caption("Korean checkpoints, side by side")
+device_picker()
+st.sidebar.caption(f"{len(explorer.cache.keys())} model(s) loaded · cache holds {explorer.settings.max_models}")
+ensure_defaults(explorer)
+navigation.run()

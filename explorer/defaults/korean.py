@@ -1,0 +1,1232 @@
+"""Deterministic Korean acceptability (CoLA-style) data from templates.
+
+The module has three layers, kept separate on purpose so that the bottom one
+can later power "counterfactual" edits of real user input:
+
+1. **Morphology primitives** (pure functions, no lexicon): Hangul jamo
+   arithmetic, the final-consonant (받침) test, particle allomorph choice
+   (이/가, 을/를, (으)로 ...) and regular verb/adjective conjugation (past,
+   present, future, honorific -(으)시-, and the ill-formed endings learners
+   typically produce).
+2. **A small hand-written lexicon and scene templates**: which verbs go with
+   which objects and places, so every acceptable sentence is natural Korean.
+3. **Structured sentences, error injectors and the generator**: a
+   :class:`Sentence` is rendered from parts; each error type is a function of
+   that structure that changes exactly one part, so an unacceptable example
+   differs minimally from the acceptable sentence it was derived from.
+
+Labels follow the NIKL (국립국어원) CoLA convention: ``1`` = acceptable,
+``0`` = unacceptable.
+
+Example:
+    >>> from explorer.defaults.korean import attach, conjugate, generate_cola
+    >>> attach("책", "이/가"), attach("물", "(으)로"), conjugate("만들다", "present")
+    ('책이', '물로', '만든다')
+    >>> [e.label for e in generate_cola(4, seed=0)].count(1)
+    2
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from typing import NamedTuple, Union
+
+__all__ = [
+    "ERROR_TYPES",
+    "Example",
+    "Particle",
+    "Predicate",
+    "Phrase",
+    "Sentence",
+    "attach",
+    "allomorph",
+    "apply_error",
+    "compose",
+    "conjugate",
+    "decompose",
+    "demo_sentences",
+    "final_consonant",
+    "future",
+    "generate_cola",
+    "has_final_consonant",
+    "has_rieul_final",
+    "honorific_stem",
+    "honorific",
+    "ill_formed_endings",
+    "is_hangul_syllable",
+    "lexicon_nouns",
+    "particle_allomorph",
+    "past",
+    "past_stem",
+    "present",
+    "propositive",
+    "resolve_particle",
+    "sample_sentence",
+    "tense_adverb",
+    "verb_ending",
+    "wrong_allomorph",
+]
+
+# =============================================================================
+# 1. Morphology primitives
+# =============================================================================
+
+# A precomposed Hangul syllable is U+AC00 + (initial * 21 + medial) * 28 + final,
+# so the 받침 can be read with integer arithmetic instead of a lookup table.
+_S_BASE = 0xAC00
+_S_LAST = 0xD7A3
+_N_MEDIAL = 21
+_N_FINAL = 28
+CHOSEONG = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+JUNGSEONG = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+JONGSEONG = (
+    "", "ㄱ", "ㄲ", "ㄳ", "ㄴ", "ㄵ", "ㄶ", "ㄷ", "ㄹ", "ㄺ", "ㄻ", "ㄼ", "ㄽ", "ㄾ",
+    "ㄿ", "ㅀ", "ㅁ", "ㅂ", "ㅄ", "ㅅ", "ㅆ", "ㅇ", "ㅈ", "ㅊ", "ㅋ", "ㅌ", "ㅍ", "ㅎ",
+)  # fmt: skip
+
+# Compatibility jamo (U+3131..U+3163) as typed on their own, e.g. "ㅋㅋ".
+_COMPAT_FIRST, _COMPAT_LAST = 0x3131, 0x3163
+_COMPAT_VOWELS = set(JUNGSEONG)
+# A bare consonant letter is read by its name (기역, 니은, 디귿, 리을 ...), and
+# every name ends in the letter itself; doubled letters (쌍기역) end in the
+# plain one.
+_DOUBLE_TO_PLAIN = {"ㄲ": "ㄱ", "ㄸ": "ㄷ", "ㅃ": "ㅂ", "ㅆ": "ㅅ", "ㅉ": "ㅈ"}
+
+# Sino-Korean readings of numbers: 영 일 이 삼 사 오 육 칠 팔 구 (last digit),
+# and of the place-value words a round number ends in: 십 백 천 만 억 조 경.
+_DIGIT_FINAL = {"0": "ㅇ", "1": "ㄹ", "2": "", "3": "ㅁ", "4": "", "5": "", "6": "ㄱ", "7": "ㄹ", "8": "ㄹ", "9": ""}
+# Latin letters spelled out: 엘, 엠, 엔, 알 end in a consonant, the rest
+# (에이, 비, 씨, 디, ..., 에스, 엑스, 제트) in a vowel.
+_LETTER_FINAL = {"L": "ㄹ", "M": "ㅁ", "N": "ㄴ", "R": "ㄹ"}
+_LATIN_VOWELS = set("aeiouy")
+
+
+def is_hangul_syllable(ch: str) -> bool:
+    """Whether ``ch`` is one precomposed Hangul syllable (가..힣)."""
+    return len(ch) == 1 and _S_BASE <= ord(ch) <= _S_LAST
+
+
+def decompose(syllable: str) -> tuple[str, str, str]:
+    """Splits a Hangul syllable into (initial, medial, final) compatibility jamo.
+
+    Args:
+        syllable: One precomposed Hangul syllable.
+
+    Returns:
+        The three jamo; the final is ``""`` when the syllable has no 받침.
+
+    Raises:
+        ValueError: If ``syllable`` is not a Hangul syllable.
+    """
+    if not is_hangul_syllable(syllable):
+        raise ValueError(f"not a Hangul syllable: {syllable!r}")
+    code = ord(syllable) - _S_BASE
+    return (
+        CHOSEONG[code // (_N_MEDIAL * _N_FINAL)],
+        JUNGSEONG[(code % (_N_MEDIAL * _N_FINAL)) // _N_FINAL],
+        JONGSEONG[code % _N_FINAL],
+    )
+
+
+def compose(initial: str, medial: str, final: str = "") -> str:
+    """Builds a Hangul syllable from compatibility jamo (inverse of :func:`decompose`)."""
+    return chr(
+        _S_BASE
+        + (CHOSEONG.index(initial) * _N_MEDIAL + JUNGSEONG.index(medial)) * _N_FINAL
+        + JONGSEONG.index(final)
+    )
+
+
+def _number_final(digits: str) -> str:
+    """Final consonant of a number read in Sino-Korean (1 일, 10 십, 100 백 ...)."""
+    digits = digits.lstrip("0") or "0"
+    if digits == "0":
+        return "ㅇ"  # 영
+    if digits[-1] != "0":
+        return _DIGIT_FINAL[digits[-1]]
+    zeros = len(digits) - len(digits.rstrip("0"))
+    if zeros == 1:
+        return "ㅂ"  # 십
+    if zeros == 2:
+        return "ㄱ"  # 백
+    if zeros < 8:
+        return "ㄴ"  # 천, 만, 십만, 백만, 천만
+    if zeros < 12:
+        return "ㄱ"  # 억 ...
+    if zeros < 16:
+        return ""  # 조 ...
+    return "ㅇ"  # 경
+
+
+def _latin_final(word: str) -> str:
+    """Approximate final consonant of a Latin-script word as Koreans read it.
+
+    Short all-caps words are read letter by letter (KBS 케이비에스, HTML
+    에이치티엠엘, BERT → T 티): only L/M/N/R end in a consonant. Other words
+    are read as loanwords, guessed from the spelling: -l/-le → ㄹ (email 이메일,
+    table 테이블, Google 구글), -ng → ㅇ, -m → ㅁ, -n → ㄴ (Python 파이썬), -k → ㄱ
+    (book 북), -p/-b → ㅂ (web 웹), short-vowel -t → ㅅ (robot 로봇), a silent
+    -e is skipped (phone 폰, game 게임); anything else ends in a vowel (computer
+    컴퓨터, BERT-like -rt 버트). It is a heuristic: pass a Hangul spelling when
+    the exact reading matters.
+    """
+    if len(word) == 1 or (len(word) <= 4 and word.isupper()):
+        return _LETTER_FINAL.get(word[-1].upper(), "")
+    w = word.lower()
+    if w.endswith(("l", "le")):
+        return "ㄹ"
+    if w.endswith("ng"):
+        return "ㅇ"
+    silent_e = len(w) > 2 and w[-1] == "e" and w[-2] not in _LATIN_VOWELS
+    if silent_e:
+        w = w[:-1]
+    last = w[-1]
+    if last == "m":
+        return "ㅁ"
+    if last == "n":
+        return "ㄴ"
+    if last == "k":
+        return "ㄱ"
+    if last in "pb":
+        return "ㅂ"
+    if last == "t" and not silent_e and len(w) >= 3:
+        # consonant + one short vowel + t (cat 캣, robot 로봇) keeps ㅅ 받침;
+        # clusters and long vowels (test 테스트, light 라이트) get 트.
+        if w[-2] in _LATIN_VOWELS and w[-3] not in _LATIN_VOWELS:
+            return "ㅅ"
+    return ""
+
+
+def final_consonant(word: str) -> str:
+    """The final consonant (받침) with which ``word`` is pronounced, or ``""``.
+
+    Trailing spaces and punctuation (quotes, brackets, periods) are skipped, so
+    ``책)`` behaves like ``책``. Non-Hangul endings are read the way Korean
+    writers choose particles after them:
+
+    * digits in Sino-Korean: ``1`` 일 → ㄹ, ``2`` 이 → none, ``10`` 십 → ㅂ,
+      ``100`` 백 → ㄱ, ``1000`` 천 → ㄴ; commas inside numbers are ignored;
+    * Latin letters with the heuristic of :func:`_latin_final`;
+    * a bare consonant jamo (ㅋ) by its letter name (키읔 → ㅋ), a bare vowel
+      jamo as a vowel;
+    * any other script (한자, emoji ...) as vowel-final, the common default.
+
+    Args:
+        word: A word or phrase; only its last readable character matters.
+
+    Returns:
+        A compatibility jamo such as ``"ㄱ"`` or ``"ㄹ"`` (clusters like
+        ``"ㄺ"`` are kept), or ``""`` for a vowel-final word.
+
+    Raises:
+        ValueError: If ``word`` has no letter or digit.
+    """
+    text = word.rstrip()
+    end = len(text)
+    while end and not text[end - 1].isalnum():
+        end -= 1
+    if not end:
+        raise ValueError(f"no letter or digit to read in {word!r}")
+    last = text[end - 1]
+    if is_hangul_syllable(last):
+        return decompose(last)[2]
+    if last.isdigit() and last.isascii():
+        start = end
+        while start and (text[start - 1].isdigit() and text[start - 1].isascii() or text[start - 1] == ","):
+            start -= 1
+        return _number_final(text[start:end].replace(",", ""))
+    if last.isascii() and last.isalpha():
+        start = end
+        while start and text[start - 1].isascii() and text[start - 1].isalpha():
+            start -= 1
+        return _latin_final(text[start:end])
+    if _COMPAT_FIRST <= ord(last) <= _COMPAT_LAST:
+        return "" if last in _COMPAT_VOWELS else _DOUBLE_TO_PLAIN.get(last, last)
+    return ""
+
+
+def has_final_consonant(syllable_or_word: str) -> bool:
+    """Whether the word ends in a consonant (받침), e.g. 책 → True, 사과 → False.
+
+    This is the condition for almost every particle alternation (이/가, 을/를,
+    은/는, 와/과, 아/야, 이나/나, 이랑/랑). See :func:`final_consonant` for how
+    digits, Latin letters and punctuation are read.
+    """
+    return final_consonant(syllable_or_word) != ""
+
+
+def has_rieul_final(word: str) -> bool:
+    """Whether the word ends in a plain ㄹ 받침 (물, 서울, 연필).
+
+    (으)로 treats ㄹ like a vowel — 물로, not *물으로 — because the 으 was
+    inserted historically to break up consonant clusters and ㄹ+ㄹ needs no
+    help. Clusters such as ㄺ (닭) are not plain ㄹ: 닭으로.
+    """
+    return final_consonant(word) == "ㄹ"
+
+
+class Particle(NamedTuple):
+    """A particle with phonologically conditioned allomorphs.
+
+    Attributes:
+        after_consonant: Form after a 받침 (이, 을, 으로 ...).
+        after_vowel: Form after a vowel (가, 를, 로 ...).
+        after_rieul: Form after a plain ㄹ 받침, where it differs from the
+            consonant form; only (으)로 has one (물로).
+    """
+
+    after_consonant: str
+    after_vowel: str
+    after_rieul: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Conventional dictionary spelling, e.g. ``"이/가"``, ``"와/과"`` or ``"(으)로"``."""
+        if self in _CONVENTIONAL_NAMES:
+            return _CONVENTIONAL_NAMES[self]
+        if self.after_rieul is not None:
+            return f"({self.after_consonant[:-len(self.after_vowel)]}){self.after_vowel}"
+        return f"{self.after_consonant}/{self.after_vowel}"
+
+
+I_GA = Particle("이", "가")  # subject
+EUN_NEUN = Particle("은", "는")  # topic
+EUL_REUL = Particle("을", "를")  # object
+GWA_WA = Particle("과", "와")  # "and / with" (written)
+A_YA = Particle("아", "야")  # vocative (지민아, 민수야)
+EURO_RO = Particle("으로", "로", "로")  # direction / instrument
+INA_NA = Particle("이나", "나")  # "or"
+IRANG_RANG = Particle("이랑", "랑")  # "and / with" (spoken)
+PARTICLES: dict[str, Particle] = {
+    "이/가": I_GA, "은/는": EUN_NEUN, "을/를": EUL_REUL, "와/과": GWA_WA,
+    "아/야": A_YA, "(으)로": EURO_RO, "이나/나": INA_NA, "이랑/랑": IRANG_RANG,
+}  # fmt: skip
+_CONVENTIONAL_NAMES = {p: name for name, p in PARTICLES.items()}
+
+# Every spelling a caller might use: the conventional name, either order, and
+# each single form (so attach("책", "가") repairs to 책이).
+_PARTICLE_BY_FORM: dict[str, Particle] = {}
+for _p in PARTICLES.values():
+    for _form in (_p.name, f"{_p.after_consonant}/{_p.after_vowel}", f"{_p.after_vowel}/{_p.after_consonant}",
+                  _p.after_consonant, _p.after_vowel):  # fmt: skip
+        _PARTICLE_BY_FORM.setdefault(_form, _p)
+del _p, _form
+
+# 나/저/너 + 가 is 내가/제가/네가 and 누구 + 가 is 누가: the noun itself changes,
+# which phonology alone cannot predict.
+_SUPPLETIVE_SUBJECT = {"나": "내가", "저": "제가", "너": "네가", "누구": "누가"}
+
+ParticleLike = Union[Particle, str]
+
+
+def resolve_particle(particle: ParticleLike) -> Particle | None:
+    """The :class:`Particle` a spelling refers to, or ``None`` for invariant ones.
+
+    Args:
+        particle: A :class:`Particle`, a name such as ``"이/가"``, ``"를/을"``
+            or ``"(으)로"``, or a single form such as ``"가"``. Particles with
+            one form only (에, 에서, 께서, 도, 의, 에게 ...) resolve to ``None``.
+    """
+    if isinstance(particle, Particle):
+        return particle
+    return _PARTICLE_BY_FORM.get(particle)
+
+
+def allomorph(noun: str, particle: ParticleLike) -> str:
+    """The correct form of ``particle`` after ``noun`` (책 → 이, 사과 → 가, 물 → 로).
+
+    Invariant particles (에, 에서, 께서 ...) are returned unchanged.
+    """
+    pair = resolve_particle(particle)
+    if pair is None:
+        return str(particle)
+    fin = final_consonant(noun)
+    if not fin:
+        return pair.after_vowel
+    if fin == "ㄹ" and pair.after_rieul is not None:
+        return pair.after_rieul
+    return pair.after_consonant
+
+
+def attach(noun: str, particle_pair: ParticleLike) -> str:
+    """Attaches the right allomorph: ``attach("책", "이/가") == "책이"``.
+
+    Handles 이/가, 을/를, 은/는, 와/과, 아/야, (으)로, 이나/나 and 이랑/랑 from the
+    noun's final sound (see :func:`final_consonant` for digits and Latin
+    letters) and the suppletive subjects 내가/제가/네가/누가. Invariant
+    particles are simply appended.
+
+    Args:
+        noun: The host word or phrase (spaces allowed: ``"학교 앞"``).
+        particle_pair: See :func:`resolve_particle`.
+
+    Returns:
+        The noun with its particle, written without a space.
+    """
+    if resolve_particle(particle_pair) is I_GA and noun in _SUPPLETIVE_SUBJECT:
+        return _SUPPLETIVE_SUBJECT[noun]
+    return noun + allomorph(noun, particle_pair)
+
+
+def wrong_allomorph(noun: str, pair: ParticleLike) -> str:
+    """The noun with the *wrong* allomorph: 책가, 사과을, 집로, 물으로, 친구과.
+
+    For (으)로 the wrong form after a vowel or ㄹ is 으로 (학교으로, 물으로) and
+    after other consonants 로 (집로). For the suppletive subjects it is the
+    over-regularised learner form (나가, 저가, 너가).
+
+    Raises:
+        ValueError: If the particle has only one form.
+    """
+    resolved = resolve_particle(pair)
+    if resolved is None:
+        raise ValueError(f"particle {pair!r} has no allomorphs")
+    if resolved is I_GA and noun in _SUPPLETIVE_SUBJECT:
+        return noun + "가"
+    right = allomorph(noun, resolved)
+    wrong = resolved.after_consonant if right != resolved.after_consonant else resolved.after_vowel
+    return noun + wrong
+
+
+# --- Conjugation ---------------------------------------------------------------
+# Only regular predicates (plus the suppletive honorifics given explicitly) are
+# handled. Irregular ones would silently come out wrong (듣다 → *듣었다), so the
+# commonest are refused outright.
+_IRREGULAR = frozenset(
+    """듣다 걷다 묻다 싣다 깨닫다 춥다 덥다 돕다 굽다 눕다 쉽다 어렵다 맵다 곱다 밉다 가깝다 무겁다 가볍다
+    즐겁다 아름답다 고맙다 귀엽다 뜨겁다 차갑다 시끄럽다 반갑다 짓다 낫다 붓다 잇다 긋다 파랗다 빨갛다
+    노랗다 하얗다 까맣다 그렇다 어떻다 이렇다 저렇다 부르다 모르다 빠르다 다르다 고르다 자르다 흐르다
+    오르다 마르다 기르다 누르다 서두르다 게으르다 이르다 푸르다 푸다""".split()
+)
+# 르 stems that drop ㅡ regularly (따르다 → 따랐다); all other 르 stems are 르-irregular.
+_REGULAR_REU = frozenset({"따르", "치르", "들르", "우러르"})
+_BRIGHT = frozenset({"ㅏ", "ㅑ", "ㅗ"})  # 양성 모음: take 아/았
+TENSES = ("past", "present", "future", "propositive")
+
+
+def _check_stem(stem: str) -> None:
+    if not stem or not is_hangul_syllable(stem[-1]):
+        raise ValueError(f"not a Hangul predicate stem: {stem!r}")
+    if stem + "다" in _IRREGULAR or (stem.endswith("르") and stem not in _REGULAR_REU):
+        raise ValueError(f"irregular predicate not supported: {stem}다")
+
+
+def _with_final(stem: str, final: str) -> str:
+    """Replaces the last syllable's 받침: (가, ㄹ) → 갈, (만들, ㄴ) → 만든."""
+    cho, jung, _ = decompose(stem[-1])
+    return stem[:-1] + compose(cho, jung, final)
+
+
+def past_stem(stem: str) -> str:
+    """Stem + past -았/었- with the obligatory contractions.
+
+    Vowel harmony picks 았 after ㅏ/ㅗ and 었 otherwise; 하 → 했; an open
+    syllable fuses with the suffix (가 → 갔, 보 → 봤, 배우 → 배웠, 마시 → 마셨,
+    보내 → 보냈); ㅡ drops and harmony looks at the syllable before it
+    (쓰 → 썼, 바쁘 → 바빴).
+
+    Args:
+        stem: A regular stem (lemma without 다), e.g. ``"먹"``.
+
+    Returns:
+        E.g. ``"먹었"``, ``"갔"``, ``"했"``.
+    """
+    _check_stem(stem)
+    if stem.endswith("하"):
+        return stem[:-1] + "했"
+    head = stem[:-1]
+    cho, jung, jong = decompose(stem[-1])
+    if jong:
+        return stem + ("았" if jung in _BRIGHT else "었")
+    if jung in ("ㅏ", "ㅓ", "ㅕ", "ㅐ", "ㅔ"):  # 가+았 → 갔, 보내+었 → 보냈
+        return head + compose(cho, jung, "ㅆ")
+    if jung == "ㅗ":
+        return head + compose(cho, "ㅘ", "ㅆ")
+    if jung == "ㅜ":
+        return head + compose(cho, "ㅝ", "ㅆ")
+    if jung == "ㅣ":
+        return head + compose(cho, "ㅕ", "ㅆ")
+    if jung == "ㅚ":
+        return head + compose(cho, "ㅙ", "ㅆ")
+    if jung == "ㅡ":
+        bright = bool(head) and is_hangul_syllable(head[-1]) and decompose(head[-1])[1] in _BRIGHT
+        return head + compose(cho, "ㅏ" if bright else "ㅓ", "ㅆ")
+    return stem + ("았" if jung in _BRIGHT else "었")
+
+
+def past(stem: str) -> str:
+    """Plain past declarative: 먹 → 먹었다, 가 → 갔다, 하 → 했다."""
+    return past_stem(stem) + "다"
+
+
+def present(stem: str, adjective: bool = False) -> str:
+    """Plain present declarative (해라체).
+
+    Verbs take -ㄴ다 after a vowel (간다), after ㄹ which then drops (만든다)
+    and -는다 after other consonants (먹는다); adjectives take bare -다
+    (바쁘다, 좋다).
+    """
+    _check_stem(stem)
+    if adjective:
+        return stem + "다"
+    _, _, jong = decompose(stem[-1])
+    if not jong or jong == "ㄹ":
+        return _with_final(stem, "ㄴ") + "다"
+    return stem + "는다"
+
+
+def future(stem: str) -> str:
+    """Future/conjecture -(으)ㄹ 것이다: 갈 것이다, 만들 것이다, 먹을 것이다."""
+    _check_stem(stem)
+    _, _, jong = decompose(stem[-1])
+    if not jong:
+        return _with_final(stem, "ㄹ") + " 것이다"
+    if jong == "ㄹ":
+        return stem + " 것이다"
+    return stem + "을 것이다"
+
+
+def propositive(stem: str) -> str:
+    """Plain propositive -자 ("let's"): 가자, 먹자, 만들자."""
+    _check_stem(stem)
+    return stem + "자"
+
+
+def honorific_stem(stem: str) -> str:
+    """Stem + subject-honorific -(으)시-: 가시, 읽으시, 만드시 (ㄹ drops before ㅅ)."""
+    _check_stem(stem)
+    _, _, jong = decompose(stem[-1])
+    if not jong:
+        return stem + "시"
+    if jong == "ㄹ":
+        return _with_final(stem, "") + "시"
+    return stem + "으시"
+
+
+def conjugate(
+    lemma: str,
+    tense: str,
+    *,
+    adjective: bool = False,
+    honorific: bool = False,
+    honorific_lemma: str | None = None,
+) -> str:
+    """Conjugates a regular predicate into a plain (해라체) sentence-final form.
+
+    Args:
+        lemma: Dictionary form ending in 다, e.g. ``"먹다"``.
+        tense: ``"past"``, ``"present"``, ``"future"`` or ``"propositive"``.
+        adjective: Whether the lemma is an adjective (present 바쁘다, not
+            *바쁜다). 있다/없다 count as adjectives here.
+        honorific: Add subject honorification (-(으)시-).
+        honorific_lemma: A suppletive honorific verb used instead of
+            stem+시 (먹다 → ``"드시다"``, 자다 → ``"주무시다"``, 있다 →
+            ``"계시다"``); these are verbs, so their present is 드신다/계신다.
+
+    Returns:
+        E.g. ``"먹었다"``, ``"만든다"``, ``"갈 것이다"``, ``"드셨다"``.
+
+    Raises:
+        ValueError: For unknown tenses, non-predicates and known irregulars.
+    """
+    if not lemma.endswith("다") or len(lemma) < 2:
+        raise ValueError(f"not a dictionary-form predicate: {lemma!r}")
+    stem = lemma[:-1]
+    _check_stem(stem)
+    if honorific:
+        if tense == "propositive":
+            raise ValueError("the plain propositive (-자) takes no subject honorific")
+        if honorific_lemma:
+            stem, adjective = honorific_lemma[:-1], False
+        else:
+            stem = honorific_stem(stem)
+    if tense == "past":
+        return past(stem)
+    if tense == "present":
+        return present(stem, adjective)
+    if tense == "future":
+        return future(stem)
+    if tense == "propositive":
+        return propositive(stem)
+    raise ValueError(f"unknown tense {tense!r}; expected one of {TENSES}")
+
+
+# Present forms that would be real (if unintended) words, so not clear errors:
+# 있는다/없는다 ("stay"), 싼다 (싸다 "wrap"), 흐린다 (흐리다 "blur").
+_NO_PRESENT_ERROR = frozenset({"있다", "없다", "맛있다", "재미있다", "싸다", "흐리다"})
+
+
+def ill_formed_endings(
+    lemma: str,
+    tense: str,
+    *,
+    adjective: bool = False,
+    honorific: bool = False,
+    honorific_lemma: str | None = None,
+) -> tuple[str, ...]:
+    """Realistic learner misconjugations of the form :func:`conjugate` returns.
+
+    Each is a known overgeneralisation rather than noise:
+
+    * past: wrong vowel harmony (먹었다 → *먹았다, 잡았다 → *잡었다,
+      봤다 → *보었다, 갔다 → *가었다), a skipped obligatory contraction
+      (갔다 → *가았다), a kept ㅡ (썼다 → *쓰었다, 바빴다 → *바쁘었다), 했다 →
+      *하았다;
+    * present: verb -는다 after a vowel or ㄹ (간다 → *가는다, 만든다 →
+      *만들는다), verb endings on adjectives (바쁘다 → *바쁜다, 좋다 → *좋는다);
+    * future: 으 where it does not belong (갈 → *가을 것이다, 만들 →
+      *만들을 것이다);
+    * honorific: a missing 으 (읽으셨다 → *읽셨다), an undeleted ㄹ
+      (만드셨다 → *만들으셨다), verb -ㄴ다 on adjectives (바쁘시다 → *바쁘신다).
+
+    Forms with no clear-cut learner error (consonant-stem present 먹는다,
+    suppletive honorifics 드셨다 ...) return an empty tuple.
+
+    Args:
+        lemma, tense, adjective, honorific, honorific_lemma: As for
+            :func:`conjugate`.
+
+    Returns:
+        Distinct ill-formed surface forms, none equal to the correct one.
+    """
+    correct = conjugate(lemma, tense, adjective=adjective, honorific=honorific, honorific_lemma=honorific_lemma)
+    stem = lemma[:-1]
+    cho, jung, jong = decompose(stem[-1])
+    out: list[str] = []
+    if tense == "propositive":
+        return ()
+    if honorific:
+        if honorific_lemma:
+            return ()
+        if jong:
+            bad = stem + ("으시" if jong == "ㄹ" else "시")  # 만들으시, 읽시
+            out.append({"past": bad[:-1] + "셨다", "future": bad[:-1] + "실 것이다"}.get(tense, ""))
+            if tense == "present":
+                out.append(bad + "다" if adjective else bad[:-1] + "신다")
+        if adjective and tense == "present":
+            out.append(honorific_stem(stem)[:-1] + "신다")  # 바쁘시다 → *바쁘신다
+    elif tense == "past":
+        if stem.endswith("하"):
+            out.append(stem + "았다")
+        elif jong:
+            out.append(stem + ("었다" if jung in _BRIGHT else "았다"))
+        elif jung == "ㅏ":
+            out += [stem + "었다", stem + "았다"]
+        elif jung in ("ㅗ", "ㅡ"):
+            out.append(stem + "었다")
+    elif tense == "present" and lemma not in _NO_PRESENT_ERROR:
+        if adjective:
+            if not jong:
+                out.append(_with_final(stem, "ㄴ") + "다")
+            elif jong != "ㄹ":
+                out.append(stem + "는다")
+        elif not jong or jong == "ㄹ":
+            out.append(stem + "는다")
+    elif tense == "future" and not stem.endswith("하") and (not jong or jong == "ㄹ"):
+        out.append(stem + "을 것이다")
+    seen: list[str] = []
+    for form in out:
+        if form and form != correct and form not in seen:
+            seen.append(form)
+    return tuple(seen)
+
+
+# =============================================================================
+# 2. Lexicon and scenes (hand-written; no external data)
+# =============================================================================
+
+NAMES = ("민수", "지민", "서연", "준호", "유나", "현우", "수빈", "지훈", "다솔", "예린")
+PEOPLE = ("동생", "친구", "언니", "오빠", "누나", "형", "딸", "아들", "이웃", "사촌")
+# Honorific targets: a subject from this list takes -(으)시- on its predicate.
+HONORED = ("할머니", "할아버지", "선생님", "아버지", "어머니", "교수님", "사장님", "부모님")
+FIRST_PERSON = "나"
+FRIENDS = NAMES + ("친구", "동생", "사촌")  # people one meets, waits for, writes to
+
+PAST_TIMES = ("어제", "그저께", "지난주에", "지난 주말에", "아까", "어젯밤에")
+FUTURE_TIMES = ("내일", "모레", "다음 주에", "다음 주말에")
+PRESENT_TIMES = ("지금", "요즘", "매일")
+LONG_PAST = ("작년에", "지난달에")
+LONG_FUTURE = ("내년에", "다음 달에")
+TIME_CLASS: dict[str, str] = {
+    **{t: "past" for t in PAST_TIMES + LONG_PAST},
+    **{t: "future" for t in FUTURE_TIMES + LONG_FUTURE},
+    **{t: "present" for t in PRESENT_TIMES},
+}
+DEFAULT_TIMES = PAST_TIMES + FUTURE_TIMES + PRESENT_TIMES
+LONG_TIMES = DEFAULT_TIMES + LONG_PAST + LONG_FUTURE
+
+ADJECTIVES = frozenset(
+    """바쁘다 아프다 피곤하다 행복하다 건강하다 좋다 맑다 흐리다 따뜻하다 쌀쌀하다 비싸다 싸다
+    조용하다 복잡하다 깨끗하다 있다""".split()
+)
+# Suppletive subject honorifics: the plain verb + 시 is not used for these.
+HONORIFIC_SUPPLETION = {"먹다": "드시다", "자다": "주무시다", "있다": "계시다"}
+
+LOCAL_PLACES = (
+    "학교", "도서관", "시장", "병원", "공원", "회사", "은행", "백화점", "영화관", "수영장",
+    "박물관", "우체국", "학원", "식당", "카페", "집", "교회", "미술관", "서점", "약국",
+)  # fmt: skip
+CITIES = ("서울", "부산", "대전", "광주", "인천", "강릉", "고향", "시골")
+
+
+@dataclass(frozen=True)
+class _Scene:
+    """One kind of event: predicates with the arguments that fit them."""
+
+    lemmas: tuple[str, ...]
+    objects: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    place_particle: str = "에서"  # "에서" (activity), "에" (location) or "motion" (에 or (으)로)
+    subjects: str | tuple[str, ...] = "person"  # "person", "plain" (no honorific subject) or thing nouns
+    times: tuple[str, ...] = DEFAULT_TIMES
+    time_optional: bool = True
+    place_optional: bool = True
+    companion: bool = False
+    coordinate: bool = False
+    instruments: tuple[str, ...] = ()
+    transports: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    propositive: bool = False
+
+
+_GROCERY = ("사과", "포도", "귤", "딸기", "수박", "배추", "양파", "생선", "고기", "달걀", "두부")
+_WEAR = ("옷", "신발", "가방", "모자", "시계", "구두", "우산", "장갑", "양말", "치마", "바지", "선물")
+_SUBJECTS_SCHOOL = ("한국어", "영어", "수학", "일본어", "역사", "과학")
+_SUBJECTS_HOBBY = ("피아노", "바이올린", "태권도", "수영", "요리", "그림")
+
+SCENES: tuple[_Scene, ...] = (
+    # eating and drinking
+    _Scene(("먹다",), ("밥", "김밥", "비빔밥", "라면", "국수", "떡볶이", "냉면", "만두", "불고기", "샌드위치", "점심", "저녁", "피자"),
+           ("식당", "집", "학교", "회사"), propositive=True, companion=True),
+    _Scene(("먹다",), ("사과", "포도", "귤", "딸기", "수박", "바나나", "빵", "과자", "떡", "케이크", "복숭아"),
+           ("집", "공원", "카페"), propositive=True, coordinate=True),
+    _Scene(("마시다",), ("물", "우유", "커피", "주스", "녹차", "콜라", "식혜"), ("카페", "집", "식당", "회사"),
+           propositive=True, companion=True),
+    # reading and writing
+    _Scene(("읽다",), ("책", "신문", "소설", "잡지", "만화책", "교과서", "동화책", "시집", "편지"),
+           ("도서관", "집", "카페", "지하철", "공원", "교실")),
+    _Scene(("쓰다",), ("편지", "일기", "소설", "시", "보고서", "글", "카드"), ("집", "도서관", "카페", "교실", "방"),
+           instruments=("연필", "볼펜", "만년필", "펜", "컴퓨터")),
+    # buying and selling
+    _Scene(("사다",), _GROCERY, ("시장", "마트", "가게"), coordinate=True, propositive=True),
+    _Scene(("사다",), _WEAR, ("백화점", "시장", "가게"), coordinate=True, companion=True),
+    _Scene(("사다",), ("공책", "연필", "지우개", "볼펜", "필통"), ("문구점",), coordinate=True),
+    _Scene(("사다",), ("잡지", "소설", "동화책", "시집", "만화책"), ("서점",), coordinate=True),
+    _Scene(("사다",), ("빵", "우유", "과자", "라면", "음료수", "아이스크림"), ("편의점", "마트", "가게"), coordinate=True),
+    _Scene(("팔다",), _GROCERY + ("떡", "김밥", "꽃"), ("시장", "가게")),
+    _Scene(("팔다",), _WEAR, ("시장", "가게", "백화점")),
+    # watching, making, drawing
+    _Scene(("보다",), ("영화",), ("영화관", "집", "극장"), companion=True, propositive=True),
+    _Scene(("보다",), ("드라마", "뉴스", "만화"), ("집", "거실", "방"), companion=True),
+    _Scene(("보다",), ("그림", "사진", "전시"), ("박물관", "미술관"), companion=True, propositive=True),
+    _Scene(("보다",), ("축구 경기", "야구 경기", "농구 경기"), ("경기장", "집"), companion=True, propositive=True),
+    _Scene(("만들다",), ("김밥", "케이크", "떡볶이", "비빔밥", "샌드위치", "쿠키", "만두", "김치", "빵"), ("집", "부엌"),
+           companion=True, propositive=True),
+    _Scene(("그리다",), ("그림", "꽃", "나무", "고양이", "강아지", "바다", "산"), ("공원", "교실", "집", "미술실")),
+    # people
+    _Scene(("기다리다", "만나다"), FRIENDS, ("카페", "공원", "학교 앞", "도서관", "역", "식당")),
+    _Scene(("기다리다",), ("버스",), ("정류장", "버스 정류장"), propositive=True),
+    _Scene(("기다리다",), ("지하철", "기차"), ("역",)),
+    _Scene(("보내다",), ("편지", "선물", "소포", "사진", "이메일", "문자"), recipients=FRIENDS),
+    # learning and teaching
+    _Scene(("배우다", "가르치다"), _SUBJECTS_SCHOOL, ("학교", "학원", "대학교"), times=LONG_TIMES),
+    _Scene(("배우다", "가르치다"), _SUBJECTS_HOBBY, ("학원", "문화센터"), times=LONG_TIMES),
+    _Scene(("공부하다",), (), ("도서관", "학교", "집", "카페", "교실", "학원", "방"), companion=True, propositive=True),
+    # chores, things
+    _Scene(("찾다",), ("가방", "우산", "열쇠", "지갑", "휴대폰", "안경", "시계", "모자", "공책", "장갑"),
+           ("집", "방", "교실", "사무실", "거실")),
+    _Scene(("열다", "닫다"), ("문", "창문", "서랍"), ("교실", "방", "거실", "부엌")),
+    _Scene(("열다", "닫다"), ("가게", "식당"), ()),
+    _Scene(("청소하다",), ("방", "교실", "거실", "부엌", "화장실", "집", "사무실", "창고"), (), propositive=True),
+    _Scene(("입다",), ("새 옷", "한복", "코트", "치마", "바지", "셔츠", "교복", "정장"), ()),
+    # vehicles
+    _Scene(("타다",), ("버스",), ("정류장", "학교 앞")),
+    _Scene(("타다",), ("지하철", "기차"), ("역",)),
+    _Scene(("타다",), ("택시",), ("역 앞", "집 앞", "회사 앞")),
+    _Scene(("타다",), ("자전거",), ("공원", "운동장"), propositive=True),
+    _Scene(("타다",), ("비행기",), ("공항",)),
+    # intransitive activities
+    _Scene(("운동하다",), (), ("공원", "체육관", "운동장", "헬스장", "학교"), companion=True, propositive=True),
+    _Scene(("일하다",), (), ("회사", "병원", "은행", "식당", "가게", "학교", "우체국", "공장", "도서관", "시청"), times=LONG_TIMES),
+    _Scene(("놀다",), (), ("공원", "놀이터", "집", "바닷가", "운동장", "마당"), subjects="plain", place_optional=False,
+           companion=True, propositive=True),
+    _Scene(("자다",), (), ("방", "집", "호텔", "거실", "소파"),
+           times=("어제", "아까", "어젯밤에", "지금", "내일", "모레", "지난 주말에", "다음 주말에")),
+    # motion and location
+    _Scene(("가다",), (), LOCAL_PLACES, place_particle="motion", place_optional=False, companion=True,
+           transports=("버스", "지하철", "택시", "자전거"), propositive=True),
+    _Scene(("가다", "오다"), (), CITIES, place_particle="motion", place_optional=False, companion=True,
+           transports=("기차", "버스", "차", "고속버스"), times=PAST_TIMES + FUTURE_TIMES + LONG_PAST + LONG_FUTURE),
+    _Scene(("가다",), (), ("제주도",), place_particle="motion", place_optional=False, companion=True,
+           transports=("비행기", "배")),
+    _Scene(("오다",), (), ("학교", "도서관", "회사", "병원", "집", "시장", "공원"), place_particle="motion",
+           place_optional=False, transports=("버스", "지하철", "택시", "자전거")),
+    _Scene(("살다",), (), CITIES[:-2] + ("제주도", "시골", "아파트", "미국", "일본"), place_particle="에",
+           place_optional=False, times=("작년에", "요즘", "지금", "내년에")),
+    _Scene(("있다",), (), ("집", "학교", "도서관", "회사", "병원", "방", "공원", "카페", "시장"), place_particle="에",
+           place_optional=False, times=("어제", "아까", "어젯밤에", "지금", "내일", "지난 주말에", "다음 주말에")),
+    # adjectives
+    # (기쁘다 and other feeling adjectives are avoided: of a third person they need -어하다.)
+    _Scene(("바쁘다", "피곤하다"), ()),
+    _Scene(("아프다",), (), times=PAST_TIMES + ("지금", "요즘"), time_optional=False),  # not *"will be sick"
+    _Scene(("행복하다",), (), times=("요즘", "지금", "작년에")),
+    _Scene(("건강하다",), (), times=("요즘", "지금", "작년에", "내년에")),
+    _Scene(("좋다", "맑다", "흐리다", "따뜻하다", "쌀쌀하다"), (), time_optional=False, subjects=("날씨",),
+           times=("어제", "그저께", "지금", "요즘", "내일", "모레", "지난 주말에", "다음 주말에")),
+    _Scene(("맑다", "흐리다"), (), time_optional=False, subjects=("하늘",), times=("어제", "아까", "지금", "내일", "모레")),
+    _Scene(("비싸다", "싸다"), (), time_optional=False, subjects=("사과", "배추", "딸기", "수박", "고기", "생선", "달걀", "귤", "양파"),
+           times=("요즘", "지금", "작년에", "지난달에", "내년에", "다음 달에")),
+    _Scene(("조용하다", "깨끗하다"), (), time_optional=False, subjects=("방", "교실", "도서관", "거실", "공원"),
+           times=("어제", "아까", "지금", "요즘", "내일", "지난 주말에")),
+    _Scene(("복잡하다", "조용하다"), (), time_optional=False, subjects=("시장", "지하철", "거리", "식당", "백화점"),
+           times=("어제", "아까", "지금", "요즘", "내일", "지난 주말에", "다음 주말에")),
+)  # fmt: skip
+
+_COMPANIONS_PLAIN = ("친구", "동생", "가족", "언니", "오빠", "누나", "형", "사촌") + NAMES
+_COMPANIONS_HONORED = ("할머니", "할아버지", "친구", "가족", "이웃")
+
+
+def lexicon_nouns() -> tuple[str, ...]:
+    """Every noun the templates can use (for documentation and tests)."""
+    nouns: list[str] = list(NAMES + PEOPLE + HONORED + _COMPANIONS_PLAIN + _COMPANIONS_HONORED)
+    for scene in SCENES:
+        nouns += scene.objects + scene.places + scene.instruments + scene.transports + scene.recipients
+        if isinstance(scene.subjects, tuple):
+            nouns += scene.subjects
+    return tuple(dict.fromkeys(nouns))
+
+
+# =============================================================================
+# 3. Structured sentences, errors and the generator
+# =============================================================================
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A noun with its particle; ``wrong`` renders the wrong allomorph."""
+
+    noun: str
+    particle: str
+    wrong: bool = False
+
+    @property
+    def allomorphic(self) -> bool:
+        """Whether the particle alternates, so an allomorph error is possible."""
+        return resolve_particle(self.particle) is not None and self.noun not in _SUPPLETIVE_SUBJECT
+
+    def render(self) -> str:
+        return wrong_allomorph(self.noun, self.particle) if self.wrong else attach(self.noun, self.particle)
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """A sentence-final predicate; ``override`` holds an injected ill-formed surface."""
+
+    lemma: str
+    tense: str
+    honorific: bool = False
+    override: str = ""
+
+    @property
+    def adjective(self) -> bool:
+        return self.lemma in ADJECTIVES
+
+    @property
+    def honorific_lemma(self) -> str | None:
+        return HONORIFIC_SUPPLETION.get(self.lemma)
+
+    def correct(self) -> str:
+        return conjugate(
+            self.lemma, self.tense, adjective=self.adjective, honorific=self.honorific,
+            honorific_lemma=self.honorific_lemma,
+        )  # fmt: skip
+
+    def render(self) -> str:
+        return self.override or self.correct()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """Structured form of a generated sentence.
+
+    Attributes:
+        predicate: The sentence-final predicate.
+        subject: Subject phrase, or ``None`` (propositive sentences).
+        args: Other phrases in surface order (companion, place, object ...).
+        time: Time adverb, ``""`` for none.
+        time_first: Put the time adverb before the subject.
+        vocative: Addressee phrase (지민아), propositive sentences only.
+        together: Insert 같이 ("together") before the arguments.
+        person: ``"first"`` (나), ``"honored"`` (할머니 ...), ``"third"`` or
+            ``"thing"``.
+    """
+
+    predicate: Predicate
+    subject: Phrase | None = None
+    args: tuple[Phrase, ...] = ()
+    time: str = ""
+    time_first: bool = False
+    vocative: Phrase | None = None
+    together: bool = False
+    person: str = "third"
+
+    def words(self) -> list[str]:
+        """Space-separated words of the rendered sentence (final period included)."""
+        out: list[str] = []
+        if self.vocative is not None:
+            out.append(self.vocative.render() + ",")
+        if self.time and (self.time_first or self.subject is None):
+            out += self.time.split()
+        if self.subject is not None:
+            out.append(self.subject.render())
+            if self.time and not self.time_first:
+                out += self.time.split()
+        if self.together:
+            out.append("같이")
+        out += [w for a in self.args for w in a.render().split()]
+        out += (self.predicate.render() + ".").split()
+        return out
+
+    def render(self) -> str:
+        return " ".join(self.words())
+
+
+# --- error injectors ----------------------------------------------------------
+# Each takes an acceptable Sentence and returns a corrupted copy that changes
+# exactly one part (one word, or the adverb/verb phrase for tense), or None when
+# the error type does not apply to this sentence.
+
+
+def particle_allomorph(sentence: Sentence, rng: random.Random) -> Sentence | None:
+    """Swaps one particle for its wrong allomorph (책이 → 책가, 집으로 → 집로)."""
+    slots: list[tuple[str, int]] = []
+    if sentence.subject is not None and sentence.subject.allomorphic:
+        slots.append(("subject", -1))
+    if sentence.vocative is not None and sentence.vocative.allomorphic:
+        slots.append(("vocative", -1))
+    slots += [("args", i) for i, a in enumerate(sentence.args) if a.allomorphic]
+    if not slots:
+        return None
+    where, i = rng.choice(slots)
+    if where == "args":
+        args = list(sentence.args)
+        args[i] = replace(args[i], wrong=True)
+        return replace(sentence, args=tuple(args))
+    return replace(sentence, **{where: replace(getattr(sentence, where), wrong=True)})
+
+
+def verb_ending(sentence: Sentence, rng: random.Random) -> Sentence | None:
+    """Replaces the predicate by a learner-style misconjugation (갔다 → 가었다)."""
+    p = sentence.predicate
+    forms = ill_formed_endings(
+        p.lemma, p.tense, adjective=p.adjective, honorific=p.honorific, honorific_lemma=p.honorific_lemma
+    )
+    if not forms:
+        return None
+    return replace(sentence, predicate=replace(p, override=rng.choice(forms)))
+
+
+def tense_adverb(sentence: Sentence, rng: random.Random) -> Sentence | None:
+    """Makes a past time adverb clash with future tense or vice versa.
+
+    Either the adverb is swapped (어제 → 내일 with 갔다) or the predicate is
+    re-conjugated (어제 ... 갔다 → 갈 것이다). Present-tense sentences are
+    left alone: 내일 간다 (scheduled future) is fine Korean.
+    """
+    cls = TIME_CLASS.get(sentence.time)
+    if cls not in ("past", "future"):
+        return None
+    p = sentence.predicate
+    if p.tense == "propositive" or rng.random() < 0.5:
+        pool = PAST_TIMES + LONG_PAST if cls == "future" else FUTURE_TIMES + LONG_FUTURE
+        return replace(sentence, time=rng.choice(pool))
+    return replace(sentence, predicate=replace(p, tense="future" if cls == "past" else "past"))
+
+
+def honorific(sentence: Sentence, rng: random.Random) -> Sentence | None:
+    """Breaks subject-honorific agreement.
+
+    Two clear-cut cases: a 께서 subject whose predicate lacks -(으)시-
+    (할머니께서 ... 먹었다 for 드셨다) and -(으)시- on a first-person subject
+    (나는 ... 가셨다: speakers never honour themselves).
+    """
+    p = sentence.predicate
+    if p.tense == "propositive" or sentence.subject is None:
+        return None
+    if sentence.person == "honored" and p.honorific and sentence.subject.particle.startswith("께서"):
+        return replace(sentence, predicate=replace(p, honorific=False))
+    if sentence.person == "first" and not p.honorific:
+        return replace(sentence, predicate=replace(p, honorific=True))
+    return None
+
+
+ERROR_TYPES: tuple[str, ...] = ("particle_allomorph", "verb_ending", "tense_adverb", "honorific")
+_ERROR_FUNCS = {
+    "particle_allomorph": particle_allomorph,
+    "verb_ending": verb_ending,
+    "tense_adverb": tense_adverb,
+    "honorific": honorific,
+}
+
+
+def apply_error(sentence: Sentence, error: str, rng: random.Random) -> Sentence | None:
+    """Applies the named error type (one of :data:`ERROR_TYPES`)."""
+    return _ERROR_FUNCS[error](sentence, rng)
+
+
+# --- sampling -----------------------------------------------------------------
+
+_HONORABLE_SCENES = tuple(s for s in SCENES if s.subjects == "person")
+_PROPOSITIVE_TIMES = FUTURE_TIMES + ("지금", "")
+
+
+def _pick_subject(scene: _Scene, rng: random.Random, need: str | None) -> tuple[Phrase, str]:
+    if isinstance(scene.subjects, tuple):
+        return Phrase(rng.choice(scene.subjects), "이/가" if rng.random() < 0.75 else "은/는"), "thing"
+    if need == "honorific":
+        kind = "honored" if rng.random() < 0.7 else "first"
+    else:
+        r = rng.random()
+        kind = "name" if r < 0.35 else "people" if r < 0.6 else "honored" if r < 0.85 else "first"
+    if kind == "honored" and scene.subjects == "plain":
+        kind = "name"
+    if kind == "honored":
+        r = rng.random()
+        if need == "honorific":
+            particle = "께서" if r < 0.8 else "께서는"
+        else:
+            particle = "께서" if r < 0.6 else "께서는" if r < 0.8 else "이/가" if r < 0.9 else "은/는"
+        return Phrase(rng.choice(HONORED), particle), "honored"
+    if kind == "first":
+        return Phrase(FIRST_PERSON, "은/는" if rng.random() < 0.7 else "이/가"), "first"
+    noun = rng.choice(NAMES if kind == "name" else PEOPLE)
+    return Phrase(noun, "이/가" if rng.random() < 0.5 else "은/는"), "third"
+
+
+def sample_sentence(rng: random.Random, need: str | None = None) -> Sentence:
+    """Draws one acceptable structured sentence.
+
+    Args:
+        rng: Source of randomness (the only one used, for determinism).
+        need: An error type the sentence should admit; the draw is steered so
+            that it usually does (honorific → an honoured 께서 subject or 나;
+            tense_adverb → a past or future time adverb). The caller must
+            still check, since e.g. not every predicate has a learner error.
+
+    Returns:
+        An acceptable :class:`Sentence`.
+    """
+    scenes = _HONORABLE_SCENES if need == "honorific" else SCENES
+    scene = rng.choice(scenes)
+    lemma = rng.choice(scene.lemmas)
+    mood_prop = scene.propositive and need != "honorific" and rng.random() < 0.15
+
+    subject: Phrase | None = None
+    vocative: Phrase | None = None
+    person = "third"
+    if mood_prop:
+        vocative = Phrase(rng.choice(NAMES), "아/야")
+    else:
+        subject, person = _pick_subject(scene, rng, need)
+
+    if mood_prop:
+        times = _PROPOSITIVE_TIMES
+    elif scene.time_optional:
+        times = scene.times + ("",) * max(1, len(scene.times) // 3)  # about a quarter without
+    else:
+        times = scene.times
+    if need == "tense_adverb":
+        times = tuple(t for t in times if TIME_CLASS.get(t) in ("past", "future"))
+    time = rng.choice(times)
+    if mood_prop:
+        tense = "propositive"
+    elif time:
+        tense = TIME_CLASS[time]
+    else:
+        r = rng.random()
+        tense = "past" if r < 0.5 else "present" if r < 0.75 else "future"
+
+    excluded = {subject.noun if subject else "", vocative.noun if vocative else ""}
+    args: list[Phrase] = []
+    if scene.companion and not mood_prop and rng.random() < 0.25:
+        pool = _COMPANIONS_HONORED if person == "honored" else _COMPANIONS_PLAIN
+        noun = rng.choice([c for c in pool if c not in excluded])
+        excluded.add(noun)
+        args.append(Phrase(noun, "와/과" if rng.random() < 0.7 else "이랑/랑"))
+    place: Phrase | None = None
+    if scene.places and (not scene.place_optional or rng.random() < 0.75):
+        noun = rng.choice(scene.places)
+        if scene.place_particle == "motion":
+            particle = "에" if rng.random() < 0.7 else "(으)로"
+        else:
+            particle = scene.place_particle
+        place = Phrase(noun, particle)
+    if place is not None and place.particle == "에서":
+        args.append(place)
+    if scene.instruments and rng.random() < 0.35:
+        args.append(Phrase(rng.choice(scene.instruments), "(으)로"))
+    # "버스로 학교로" stacks two (으)로, so a vehicle only goes with 에.
+    if scene.transports and place is not None and place.particle == "에" and not mood_prop and rng.random() < 0.35:
+        args.append(Phrase(rng.choice(scene.transports), "(으)로"))
+    if place is not None and place.particle != "에서":
+        args.append(place)
+    if scene.recipients:
+        args.append(Phrase(rng.choice([r for r in scene.recipients if r not in excluded]), "에게"))
+    if scene.objects:
+        objects = [o for o in scene.objects if o not in excluded]
+        if scene.coordinate and rng.random() < 0.3:
+            first, second = rng.sample(objects, 2)
+            # "A이나 B" (or) reads oddly of a completed event, so only outside the past.
+            pairs = ("와/과", "와/과", "이랑/랑") + (("이나/나",) if tense != "past" else ())
+            args += [Phrase(first, rng.choice(pairs)), Phrase(second, "을/를")]
+        else:
+            args.append(Phrase(rng.choice(objects), "을/를"))
+
+    predicate = Predicate(lemma, tense, honorific=person == "honored")
+    return Sentence(
+        predicate=predicate,
+        subject=subject,
+        args=tuple(args),
+        time=time,
+        # "어제 날씨가 좋았다" reads better than "날씨가 어제 좋았다"; people go either way.
+        time_first=subject is not None and bool(time) and rng.random() < (0.8 if person == "thing" else 0.35),
+        vocative=vocative,
+        together=mood_prop,
+        person=person,
+    )
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled sentence.
+
+    Attributes:
+        sentence: The text.
+        label: 1 = acceptable (NIKL convention), 0 = unacceptable.
+        error: ``""`` for acceptable sentences, else one of :data:`ERROR_TYPES`.
+        source: The acceptable sentence it was derived from (== ``sentence``
+            when ``label`` is 1).
+    """
+
+    sentence: str
+    label: int
+    error: str
+    source: str
+
+
+_MAX_TRIES = 2000
+
+
+def _draw_pair(rng: random.Random, error: str, seen: set[str]) -> tuple[Sentence, str, str]:
+    for _ in range(_MAX_TRIES):
+        good = sample_sentence(rng, need=error)
+        bad = apply_error(good, error, rng)
+        if bad is None:
+            continue
+        g, b = good.render(), bad.render()
+        if g not in seen and b not in seen and g != b:
+            return good, g, b
+    raise RuntimeError(f"could not draw a new {error} pair; the template space may be exhausted")
+
+
+def _reuse_source(
+    rng: random.Random, error: str, seen: set[str], sources: list[tuple[Sentence, str]]
+) -> tuple[str, str] | None:
+    """Another error of type ``error`` on an already included source, if one is found quickly."""
+    for _ in range(50 if sources else 0):
+        source, text = rng.choice(sources)
+        bad = apply_error(source, error, rng)
+        if bad is not None and (b := bad.render()) not in seen:
+            return text, b
+    return None
+
+
+def generate_cola(n: int, seed: int = 0, balance: float = 0.5) -> list[Example]:
+    """Generates a CoLA-style data set of minimal pairs.
+
+    Acceptable sentences come from the templates; each unacceptable one is
+    derived from an acceptable source by one error type, cycling through
+    :data:`ERROR_TYPES` so they are equally represented. Wherever both labels
+    are wanted, the source itself is included too, so the data is made of
+    minimal pairs (the only difference a model can latch on to is the error);
+    when negatives outnumber positives, the extra ones are derived from
+    included sources where possible.
+
+    Args:
+        n: Number of examples.
+        seed: Seed; the same (n, seed, balance) always gives the same list.
+        balance: Share of acceptable examples (``round(n * balance)`` exactly).
+
+    Returns:
+        ``n`` shuffled examples, no sentence repeated.
+
+    Raises:
+        ValueError: For negative ``n`` or ``balance`` outside [0, 1].
+    """
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    if not 0.0 <= balance <= 1.0:
+        raise ValueError("balance must be in [0, 1]")
+    rng = random.Random(seed)
+    n_pos = round(n * balance)
+    n_neg = n - n_pos
+    seen: set[str] = set()
+    out: list[Example] = []
+    counter = 0
+
+    def next_error() -> str:
+        nonlocal counter
+        counter += 1
+        return ERROR_TYPES[(counter - 1) % len(ERROR_TYPES)]
+
+    sources: list[tuple[Sentence, str]] = []
+    for _ in range(min(n_pos, n_neg)):
+        error = next_error()
+        structured, good, bad = _draw_pair(rng, error, seen)
+        seen.update((good, bad))
+        sources.append((structured, good))
+        out += [Example(good, 1, "", good), Example(bad, 0, error, good)]
+    for _ in range(n_pos - len(out) // 2):
+        for _ in range(_MAX_TRIES):
+            good = sample_sentence(rng).render()
+            if good not in seen:
+                break
+        else:
+            raise RuntimeError("could not draw a new acceptable sentence")
+        seen.add(good)
+        out.append(Example(good, 1, "", good))
+    for _ in range(n_neg - min(n_pos, n_neg)):
+        # More negatives than positives: derive a second error from a source
+        # already in the data (a different slot or error type); failing that,
+        # from a fresh source that is recorded but not included.
+        error = next_error()
+        reused = _reuse_source(rng, error, seen, sources)
+        good, bad = reused if reused else _draw_pair(rng, error, seen)[1:]
+        seen.add(bad)
+        out.append(Example(bad, 0, error, good))
+    rng.shuffle(out)
+    return out
+
+
+def demo_sentences() -> list[tuple[str, str]]:
+    """Hand-picked (sentence, note) examples for the UI's example buttons."""
+    return [
+        ("민수는 어제 도서관에서 책을 읽었다.", "정문 (acceptable)"),
+        ("할머니께서 시장에서 떡을 파셨다.", "정문: 높임 -시- + ㄹ 탈락 (acceptable: honorific, ㄹ-drop)"),
+        ("지민이 어제 동생과 영화를 봤다.", "정문 (acceptable)"),
+        ("책가 책상 위에 있다.", "조사 오류: 책가 → 책이 (particle allomorph)"),
+        ("서연은 시장에서 사과을 샀다.", "조사 오류: 사과을 → 사과를 (particle allomorph)"),
+        ("준호는 어제 집로 갔다.", "조사 오류: 집로 → 집으로 (particle allomorph)"),
+        ("동생이 어제 공원에서 자전거를 타었다.", "어미 오류: 타었다 → 탔다 (verb ending)"),
+        ("요즘 날씨가 따뜻한다.", "어미 오류: 따뜻한다 → 따뜻하다 (adjective + -ㄴ다)"),
+        ("민수는 어제 부산에 갈 것이다.", "시제 오류: 어제 + 미래 → 갔다 (tense vs. time adverb)"),
+        ("지훈은 내일 친구를 만났다.", "시제 오류: 내일 + 과거 → 만날 것이다 (tense vs. time adverb)"),
+        ("할머니께서 방에서 잤다.", "높임 오류: 께서 + 잤다 → 주무셨다 (honorific agreement)"),
+        ("나는 어제 학교에 가셨다.", "높임 오류: 1인칭에 -시- → 갔다 (self-honorification)"),
+    ]
+
+
+if __name__ == "__main__":  # pragma: no cover - a quick look at the data
+    for ex in generate_cola(20, seed=0):
+        print(ex.label, f"{ex.error or '-':<18}", ex.sentence)

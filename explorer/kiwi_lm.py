@@ -1,0 +1,151 @@
+"""Kiwi's language model as a zero-shot acceptability scorer.
+
+Kiwi (kiwipiepy) scores each morphological analysis with a language model.
+We take the best analysis's log-probability, normalise it by the sentence's
+length in characters (longer sentences are always less probable), and map it
+to P(acceptable) with a logistic curve fitted on the project's generated demo
+data. Per-morpheme log-probabilities show where a sentence goes wrong.
+
+Known limits, shown in the UI: Kiwi scores its own best reading, so it may
+re-read a particle error as another word (책가 → a noun "책가"); and its
+language model sees short context only, so it misses tense-adverb agreement.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+from explorer.tasks.cola import AcceptabilityResult
+
+MODEL_TYPE = "cong"
+MAX_CHARS = 2000  # Kiwi's analysis time grows with length; longer input is cut with a note.
+LIMITS = (
+    "Scores Kiwi's best morphological reading, so some particle errors are re-read as other words; "
+    "its language model does not see tense–time-adverb agreement. It is not a transformer: "
+    "pages that inspect transformer internals skip it."
+)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic map from per-character log-probability to P(acceptable)."""
+
+    threshold: float = -2.0
+    scale: float = 3.0
+    fitted_on: str = "uncalibrated default"
+    accuracy: float | None = None
+
+    def probability(self, per_char: float) -> float:
+        z = self.scale * (per_char - self.threshold)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "Calibration | None":
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+
+@dataclass(frozen=True)
+class Morpheme:
+    """One morpheme of Kiwi's best analysis with its LM log-probability."""
+
+    form: str
+    tag: str
+    start: int
+    end: int
+    logprob: float
+
+
+@dataclass(frozen=True)
+class KiwiAnalysis:
+    """Kiwi's best reading of a sentence."""
+
+    morphemes: tuple[Morpheme, ...]
+    logprob: float
+    n_chars: int
+
+    @property
+    def per_char(self) -> float:
+        return self.logprob / max(1, self.n_chars)
+
+
+class KiwiLM:
+    """Thread-safe wrapper around one ``kiwipiepy.Kiwi`` instance.
+
+    Args:
+        calibration: The logistic map; the default is a rough prior until
+            ``prepare`` fits one on demo data.
+        model_type: Kiwi's LM (``cong`` ships with kiwipiepy-model 0.24).
+    """
+
+    def __init__(self, calibration: Calibration | None = None, model_type: str = MODEL_TYPE) -> None:
+        from kiwipiepy import Kiwi  # imported lazily: loading the model takes a second
+
+        self.kiwi = Kiwi(model_type=model_type)
+        self.model_type = model_type
+        self.calibration = calibration or Calibration()
+        self._lock = threading.Lock()
+
+    def analyse(self, sentence: str) -> KiwiAnalysis:
+        """Returns the best analysis with per-morpheme log-probabilities."""
+        text = sentence[:MAX_CHARS]
+        with self._lock:
+            tokens, score = self.kiwi.analyze(text, top_n=1)[0]
+        morphemes = tuple(
+            Morpheme(t.form, t.tag, int(t.start), int(t.end), float(getattr(t, "score", 0.0))) for t in tokens
+        )
+        n_chars = sum(1 for ch in text if not ch.isspace())
+        return KiwiAnalysis(morphemes, float(score), n_chars)
+
+    def score_acceptability(self, sentences: Sequence[str]) -> list[AcceptabilityResult]:
+        results = []
+        for sentence in sentences:
+            analysis = self.analyse(sentence)
+            p = self.calibration.probability(analysis.per_char)
+            dropped = max(0, len(sentence) - MAX_CHARS)
+            results.append(
+                AcceptabilityResult(
+                    sentence=sentence,
+                    p_acceptable=p,
+                    label=int(p >= 0.5),
+                    n_tokens=len(analysis.morphemes),
+                    n_dropped=0,
+                    details={
+                        "logprob": analysis.logprob,
+                        "logprob_per_char": analysis.per_char,
+                        "morphemes": [asdict(m) for m in analysis.morphemes],
+                        "chars_dropped": dropped,
+                    },
+                )
+            )
+        return results
+
+
+def fit_calibration(lm: KiwiLM, sentences: Sequence[str], labels: Sequence[int], source: str) -> Calibration:
+    """Fits the logistic map on labelled sentences.
+
+    Args:
+        lm: The scorer whose per-character log-probabilities are calibrated.
+        sentences: Sentences with known acceptability.
+        labels: 1 acceptable, 0 not.
+        source: Description of the data, stored with the calibration.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    xs = [[lm.analyse(s).per_char] for s in sentences]
+    clf = LogisticRegression(C=100.0).fit(xs, list(labels))
+    scale = float(clf.coef_[0][0])
+    threshold = float(-clf.intercept_[0] / scale) if scale else 0.0
+    accuracy = float(clf.score(xs, list(labels)))
+    return Calibration(threshold=threshold, scale=scale, fitted_on=source, accuracy=accuracy)

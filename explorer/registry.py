@@ -1,0 +1,263 @@
+"""The model registry: what can be loaded, for which task, and how we know.
+
+Entries come from three places: the user's ``models.toml``, every checkpoint
+folder found under the checkpoints directory, and the offline defaults built by
+``python -m explorer prepare``. Discovery only reads small JSON files, so it is
+cheap enough to run on every page load; weights are loaded later, on demand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from explorer.settings import Settings
+
+TASKS = ("cola", "wic", "copa", "boolq")
+TASK_TITLES = {
+    "cola": "CoLA · acceptability",
+    "wic": "WiC · word in context",
+    "copa": "COPA · cause/effect",
+    "boolq": "BoolQ · yes/no",
+}
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
+
+# Label names that say which class means "acceptable", lower-cased.
+_ACCEPTABLE_NAMES = {"acceptable", "grammatical", "correct", "good", "yes", "true", "허용", "적격", "문법적"}
+_UNACCEPTABLE_NAMES = {"unacceptable", "ungrammatical", "incorrect", "bad", "no", "false", "비문", "부적격", "비문법적"}
+
+
+@dataclass
+class ModelEntry:
+    """One loadable model as the registry knows it.
+
+    Attributes:
+        name: Display name, unique in the registry.
+        source: Folder, weights file, or hub id.
+        kind: ``transformer`` or ``kiwi-lm``.
+        task: One of ``TASKS``, or None for a base encoder without a task head.
+        task_how: How the task was decided (shown to users).
+        origin: ``models.toml``, ``checkpoints``, or ``default``.
+        base: Config/tokenizer source for raw state-dict files.
+        input_format: Task-specific input convention (Tasks issue).
+        acceptable_label: Class id meaning "acceptable" when labels are unnamed.
+        demo: True for models trained on the project's generated demo data.
+        description: One line shown in the UI.
+        problems: What is already known to be wrong (shown instead of loading).
+    """
+
+    name: str
+    source: str
+    kind: str = "transformer"
+    task: str | None = None
+    task_how: str = "unknown"
+    origin: str = "checkpoints"
+    base: str | None = None
+    input_format: str | None = None
+    acceptable_label: int | None = None
+    demo: bool = False
+    description: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def is_local(self) -> bool:
+        return Path(self.source).exists()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """Reads a JSON object, returning None when missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _task_in(text: str) -> str | None:
+    text = text.lower()
+    for task in TASKS:
+        if re.search(rf"(^|[^a-z]){task}([^a-z]|$)", text):
+            return task
+    return None
+
+
+def infer_task(config: dict[str, Any] | None, folder_name: str = "") -> tuple[str | None, str]:
+    """Guesses a checkpoint's task from its config and folder name.
+
+    Order: ``finetuning_task``, label names, architecture (a multiple-choice
+    head among our four tasks can only be COPA), then the folder name.
+
+    Returns:
+        ``(task, how)`` where ``how`` explains the evidence, e.g.
+        ``"config.finetuning_task = 'cola'"``.
+    """
+    config = config or {}
+    ft = config.get("finetuning_task")
+    if isinstance(ft, str) and _task_in(ft):
+        return _task_in(ft), f"config.finetuning_task = {ft!r}"
+    labels = " ".join(str(v).lower() for v in (config.get("id2label") or {}).values())
+    if labels:
+        words = set(re.split(r"[^a-z가-힣]+", labels))
+        if words & (_ACCEPTABLE_NAMES - {"yes", "true", "good", "correct"}) or words & {"unacceptable", "ungrammatical"}:
+            return "cola", f"config.id2label names ({labels})"
+        if {"same", "different"} & words or "same_sense" in labels:
+            return "wic", f"config.id2label names ({labels})"
+    archs = config.get("architectures") or []
+    if any(str(a).endswith("ForMultipleChoice") for a in archs):
+        return "copa", f"config.architectures = {archs} (multiple-choice head)"
+    if folder_name and _task_in(folder_name):
+        return _task_in(folder_name), f"folder name {folder_name!r}"
+    return None, "not found in config.finetuning_task, id2label, architectures or folder name"
+
+
+def acceptable_label_from(config: dict[str, Any] | None, fallback: int | None) -> tuple[int, str]:
+    """Decides which class id means "acceptable".
+
+    Named labels win (``id2label`` saying ``acceptable``); otherwise the entry's
+    setting; otherwise 1, the NIKL convention.
+    """
+    id2label = (config or {}).get("id2label") or {}
+    names = {int(k): str(v).strip().lower() for k, v in id2label.items() if str(k).lstrip("-").isdigit()}
+    for idx, name in names.items():
+        if name in _ACCEPTABLE_NAMES:
+            return idx, f"id2label[{idx}] = {id2label.get(str(idx), id2label.get(idx))!r}"
+    bad = [idx for idx, name in names.items() if name in _UNACCEPTABLE_NAMES]
+    if len(bad) == 1 and len(names) == 2:
+        other = next(i for i in names if i != bad[0])
+        return other, f"id2label[{bad[0]}] names the unacceptable class"
+    if fallback is not None:
+        return int(fallback), "models.toml acceptable_label"
+    return 1, "default 1 (NIKL convention: label 1 = acceptable)"
+
+
+def folder_entry(folder: Path, origin: str) -> ModelEntry:
+    config = read_json(folder / "config.json")
+    entry = ModelEntry(name=folder.name, source=str(folder), origin=origin)
+    if config is None:
+        entry.problems.append(
+            f"{folder} has no readable config.json. A checkpoint folder needs config.json and weights "
+            "(save it with model.save_pretrained), or add a models.toml entry with `base = ...` for a raw state dict."
+        )
+    entry.task, entry.task_how = infer_task(config, folder.name)
+    return entry
+
+
+def _latest_checkpoint(folder: Path) -> Path | None:
+    subs = [p for p in folder.glob("checkpoint-*") if (p / "config.json").is_file()]
+    numbered = [(int(p.name.split("-")[-1]), p) for p in subs if p.name.split("-")[-1].isdigit()]
+    return max(numbered)[1] if numbered else None
+
+
+def scan_checkpoints(directory: Path) -> list[ModelEntry]:
+    """Lists checkpoint folders and loose weight files under ``directory``."""
+    if not directory.is_dir():
+        return []
+    entries = []
+    for path in sorted(directory.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            if not (path / "config.json").is_file() and (latest := _latest_checkpoint(path)):
+                entry = folder_entry(latest, "checkpoints")
+                entry.name = f"{path.name}/{latest.name}"
+                entries.append(entry)
+            else:
+                entries.append(folder_entry(path, "checkpoints"))
+        elif path.suffix in WEIGHT_SUFFIXES:
+            entry = ModelEntry(name=path.stem, source=str(path), origin="checkpoints")
+            entry.task, entry.task_how = infer_task(None, path.stem)
+            entry.problems.append(
+                f"{path.name} is a raw weights file: add an entry to models.toml with `path` and `base` "
+                "(the hub id or folder whose config and tokenizer it was trained from)."
+            )
+            entries.append(entry)
+    return entries
+
+
+def read_models_toml(path: Path) -> tuple[list[ModelEntry], list[str]]:
+    """Parses the user's registry file.
+
+    Returns:
+        The entries and a list of problems (bad TOML, missing keys) to show.
+    """
+    if not path.is_file():
+        return [], []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return [], [f"{path.name} could not be read: {exc}"]
+    entries, problems = [], []
+    for i, item in enumerate(data.get("model", []), start=1):
+        if not isinstance(item, dict) or not (item.get("path") or item.get("hub")):
+            problems.append(f"{path.name}: [[model]] #{i} needs `path` or `hub`.")
+            continue
+        source = str(item.get("path") or item.get("hub"))
+        if item.get("path") and not Path(source).is_absolute():
+            source = str((path.parent / source).resolve())
+        name = str(item.get("name") or Path(source).name)
+        task = item.get("task")
+        entry = ModelEntry(
+            name=name,
+            source=source,
+            origin="models.toml",
+            base=item.get("base"),
+            input_format=item.get("input_format"),
+            acceptable_label=item.get("acceptable_label"),
+            description=str(item.get("description", "")),
+        )
+        if entry.base and not Path(entry.base).is_absolute() and (path.parent / entry.base).exists():
+            entry.base = str((path.parent / entry.base).resolve())
+        if task:
+            if task not in TASKS:
+                problems.append(f"{path.name}: model {name!r} has task {task!r}; expected one of {', '.join(TASKS)}.")
+                continue
+            entry.task, entry.task_how = task, "models.toml"
+        else:
+            config = read_json(Path(source) / "config.json") if Path(source).is_dir() else None
+            entry.task, entry.task_how = infer_task(config, Path(source).name)
+        entries.append(entry)
+    return entries, problems
+
+
+def discover(settings: Settings, defaults: list[ModelEntry] | None = None) -> tuple[list[ModelEntry], list[str]]:
+    """Builds the full registry.
+
+    Args:
+        settings: Where to look.
+        defaults: Offline default entries (from ``explorer.defaults``), listed first.
+
+    Returns:
+        Entries with unique names, and registry-level problems to show.
+    """
+    toml_entries, problems = read_models_toml(settings.models_toml)
+    listed = {str(Path(e.source).resolve()) for e in toml_entries if Path(e.source).exists()}
+    scanned = [e for e in scan_checkpoints(settings.checkpoints_dir) if str(Path(e.source).resolve()) not in listed]
+    entries: list[ModelEntry] = []
+    seen: set[str] = set()
+    for entry in [*(defaults or []), *toml_entries, *scanned]:
+        name, n = entry.name, 2
+        while name in seen:
+            name, n = f"{entry.name} ({n})", n + 1
+        entry.name = name
+        seen.add(name)
+        entries.append(entry)
+    return entries, problems
+
+
+def find(entries: list[ModelEntry], name_or_path: str) -> ModelEntry | None:
+    """Finds an entry by name or source path."""
+    for entry in entries:
+        if entry.name == name_or_path:
+            return entry
+    target = Path(name_or_path)
+    for entry in entries:
+        if target.exists() and Path(entry.source).exists() and Path(entry.source).resolve() == target.resolve():
+            return entry
+    return None

@@ -1,0 +1,153 @@
+"""The explorer as pages and the CLI use it: registry + model cache + scoring.
+
+One ``Explorer`` per process. It holds the bounded model cache, so every
+browser session shares loaded weights; a model that fails to load reports a
+message and the other models keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from explorer.cache import ModelCache
+from explorer.defaults.prepare import calibration_path, default_entries
+from explorer.loading import CheckpointError, LoadedModel, load_model
+from explorer.registry import ModelEntry, discover, find, folder_entry
+from explorer.settings import Settings
+from explorer.tasks.cola import AcceptabilityResult, AcceptabilityScorer, TransformerAcceptability
+
+
+@dataclass
+class ModelRun:
+    """One model's results on a batch of inputs, or why there are none."""
+
+    entry: ModelEntry
+    results: list[AcceptabilityResult] = field(default_factory=list)
+    error: str | None = None
+
+
+class Explorer:
+    """Process-wide access to models.
+
+    Args:
+        settings: Paths and limits.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.cache: ModelCache[object] = ModelCache(settings.max_models)
+
+    def registry(self) -> tuple[list[ModelEntry], list[str]]:
+        """Re-reads the registry; cheap, so new checkpoint folders appear on rerun."""
+        return discover(self.settings, default_entries(self.settings))
+
+    def entry(self, name_or_path: str) -> ModelEntry:
+        """Finds a registered model, or registers a folder/hub id given directly.
+
+        Raises:
+            CheckpointError: when nothing by that name exists.
+        """
+        entries, _ = self.registry()
+        found = find(entries, name_or_path)
+        if found:
+            return found
+        path = Path(name_or_path)
+        if path.exists():
+            return folder_entry(path, "command line") if path.is_dir() else ModelEntry(
+                name=path.name, source=str(path), problems=[f"{path} is a raw weights file: register it in models.toml with `base`."]
+            )
+        if "/" in name_or_path and not name_or_path.startswith((".", "/")):
+            return ModelEntry(name=name_or_path, source=name_or_path, origin="hub id", task_how="from the hub config")
+        raise CheckpointError(f"No model named {name_or_path!r}; `python -m explorer models` lists them.")
+
+    def load(self, entry: ModelEntry, device: str | None = None) -> LoadedModel:
+        """Loads (or reuses) a transformer checkpoint."""
+        dev = device or self.settings.device
+        return self.cache.get(f"{entry.source}@{dev}", lambda: load_model(entry, dev))  # type: ignore[return-value]
+
+    def kiwi(self):
+        """The shared Kiwi LM scorer with the prepared calibration."""
+        from explorer.kiwi_lm import Calibration, KiwiLM
+
+        return self.cache.get("kiwi-lm", lambda: KiwiLM(Calibration.load(calibration_path(self.settings))))
+
+    def acceptability_scorer(self, entry: ModelEntry, device: str | None = None) -> AcceptabilityScorer:
+        """Returns something that scores CoLA sentences for this entry.
+
+        Raises:
+            CheckpointError: the model cannot be loaded or is not for CoLA.
+        """
+        if entry.kind == "kiwi-lm":
+            return self.kiwi()
+        if entry.task not in (None, "cola"):
+            raise CheckpointError(f"{entry.name} is a {entry.task} model ({entry.task_how}), not a CoLA model.")
+        return TransformerAcceptability(self.load(entry, device))
+
+    def score_acceptability(
+        self, entries: Sequence[ModelEntry], sentences: Sequence[str], device: str | None = None
+    ) -> list[ModelRun]:
+        """Scores sentences with each model; a failing model does not stop the others."""
+        runs = []
+        for entry in entries:
+            run = ModelRun(entry)
+            try:
+                run.results = self.acceptability_scorer(entry, device).score_acceptability(sentences)
+            except CheckpointError as exc:
+                run.error = str(exc)
+            except (RuntimeError, ValueError) as exc:  # e.g. out of memory, a head of the wrong size
+                run.error = f"{entry.name} failed while scoring: {exc}"
+            runs.append(run)
+        return runs
+
+
+def agreement_table(sentences: Sequence[str], runs: Sequence[ModelRun]) -> pd.DataFrame:
+    """The sentence × model table the acceptability page shows.
+
+    Columns: ``sentence``, then ``P(acceptable) · MODEL`` per working model,
+    then ``verdict`` (majority label), ``agreement`` (share of models that
+    agree with it) and ``notes`` (truncation).
+    """
+    ok = [r for r in runs if r.error is None and r.results]
+    table: dict[str, list] = {"sentence": list(sentences)}
+    for run in ok:
+        table[f"P(acceptable) · {run.entry.name}"] = [r.p_acceptable for r in run.results]
+    verdicts, agreements, notes = [], [], []
+    for i in range(len(sentences)):
+        labels = [run.results[i].label for run in ok]
+        n_yes = sum(labels)
+        majority = int(n_yes * 2 >= len(labels)) if labels else None
+        verdicts.append("" if majority is None else ("acceptable" if majority else "unacceptable"))
+        agreements.append((max(n_yes, len(labels) - n_yes) / len(labels)) if labels else None)
+        notes.append("; ".join(f"{run.entry.name}: {run.results[i].note}" for run in ok if run.results[i].note))
+    table["verdict"] = verdicts
+    table["agreement"] = agreements
+    table["notes"] = notes
+    return pd.DataFrame(table)
+
+
+def count_parameters(folder: Path) -> int | None:
+    """Counts parameters from safetensors headers without loading weights.
+
+    Returns None when the folder has no safetensors file.
+    """
+    files = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
+    if not files:
+        return None
+    total = 0
+    for file in files:
+        with file.open("rb") as fh:
+            (size,) = struct.unpack("<Q", fh.read(8))
+            header = json.loads(fh.read(size))
+        for name, info in header.items():
+            if name != "__metadata__":
+                n = 1
+                for dim in info["shape"]:
+                    n *= dim
+                total += n
+    return total

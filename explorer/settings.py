@@ -1,0 +1,75 @@
+"""Where things live: checkpoints, the user's models.toml, the cache of built defaults.
+
+Settings come from (highest first) command-line flags given after ``--`` on the
+``streamlit run`` line, environment variables, and defaults relative to the repo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved paths and limits shared by the CLI and the app.
+
+    Attributes:
+        checkpoints_dir: Folder scanned for checkpoint folders dropped in by users.
+        models_toml: The user-edited registry file.
+        cache_dir: Where offline default models are built (never inside git).
+        max_models: How many loaded models the in-memory cache keeps.
+        device: ``auto``, ``cpu``, ``cuda``, ``cuda:1``, ``mps``.
+        include_defaults: Whether the offline default models are registered.
+    """
+
+    checkpoints_dir: Path
+    models_toml: Path
+    cache_dir: Path
+    max_models: int = 6
+    device: str = "auto"
+    include_defaults: bool = True
+
+
+def _default_cache_dir(env: Mapping[str, str]) -> Path:
+    if env.get("EXPLORER_CACHE"):
+        return Path(env["EXPLORER_CACHE"]).expanduser()
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ko-model-explorer"
+
+
+def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Builds settings from flags and environment.
+
+    Args:
+        argv: Arguments after ``--`` (``--checkpoints DIR``, ``--models FILE``,
+            ``--device cpu``, ``--max-models N``). Unknown flags are ignored so
+            Streamlit's own arguments never break the app.
+        env: Environment; defaults to ``os.environ``.
+    """
+    env = os.environ if env is None else env
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--checkpoints")
+    parser.add_argument("--models")
+    parser.add_argument("--device")
+    parser.add_argument("--max-models", type=int)
+    args, _ = parser.parse_known_args(list(argv or []))
+
+    checkpoints = args.checkpoints or env.get("EXPLORER_CHECKPOINTS") or str(REPO_ROOT / "checkpoints")
+    models = args.models or env.get("EXPLORER_MODELS") or str(REPO_ROOT / "models.toml")
+    device = args.device or env.get("EXPLORER_DEVICE") or "auto"
+    max_models = args.max_models or int(env.get("EXPLORER_MAX_MODELS") or 6)
+    include_defaults = env.get("EXPLORER_DEFAULTS", "1").strip().lower() not in {"0", "false", "no", "off"}
+    return Settings(
+        checkpoints_dir=Path(checkpoints).expanduser(),
+        models_toml=Path(models).expanduser(),
+        cache_dir=_default_cache_dir(env),
+        max_models=max(1, max_models),
+        device=device,
+        include_defaults=include_defaults,
+    )

@@ -1,0 +1,1 @@
+"""Task logic: encoding inputs, predicting, and the shapes of results."""

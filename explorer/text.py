@@ -1,0 +1,73 @@
+"""Cleaning what users type before it reaches a tokenizer.
+
+Korean text pasted from macOS or PDFs often arrives in decomposed jamo (NFD);
+tokenizers trained on NFC text then see unknown characters, so we normalise.
+Control characters are dropped because they are invisible in the table yet
+change tokenisation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+MAX_LINES = 500
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class CleanedInput:
+    """Sentences ready for scoring plus notes for the user.
+
+    Attributes:
+        sentences: Non-empty, cleaned sentences in input order.
+        notes: Human-readable remarks (dropped lines, removed characters).
+    """
+
+    sentences: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def clean_sentence(text: str) -> tuple[str, int]:
+    """Normalises one sentence.
+
+    Returns:
+        The NFC-normalised sentence with control characters removed and
+        whitespace collapsed, and how many control characters were removed.
+    """
+    text = unicodedata.normalize("NFC", text)
+    kept = []
+    removed = 0
+    for ch in text:
+        if ch in "\t\n\r":
+            kept.append(" ")
+        elif unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} and ch != "\u200d":
+            # Zero-width joiner stays: emoji sequences need it.
+            removed += 1
+        else:
+            kept.append(ch)
+    return _SPACE.sub(" ", "".join(kept)).strip(), removed
+
+
+def split_sentences(text: str, max_lines: int = MAX_LINES) -> CleanedInput:
+    """Splits pasted text into one sentence per line and cleans each.
+
+    Args:
+        text: What the user typed or pasted.
+        max_lines: Lines beyond this are dropped with a note.
+    """
+    out = CleanedInput()
+    lines = (text or "").splitlines()
+    removed_total = 0
+    for line in lines:
+        cleaned, removed = clean_sentence(line)
+        removed_total += removed
+        if cleaned:
+            out.sentences.append(cleaned)
+    if removed_total:
+        out.notes.append(f"Removed {removed_total} invisible control character(s).")
+    if len(out.sentences) > max_lines:
+        out.notes.append(f"Only the first {max_lines} of {len(out.sentences)} lines are scored.")
+        out.sentences = out.sentences[:max_lines]
+    return out

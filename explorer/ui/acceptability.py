@@ -1,0 +1,59 @@
+"""Pieces of the acceptability page: URL state, examples, Kiwi morpheme chart."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from explorer.tasks.cola import AcceptabilityResult
+
+MAX_URL_CHARS = 6000  # browsers and chat apps cut longer links
+
+
+def read_url_state() -> tuple[str, list[str]]:
+    """Sentences (``s``, newline-separated) and model names (``m``, repeated) from the URL."""
+    text = st.query_params.get("s", "")
+    models = st.query_params.get_all("m")
+    return text, models
+
+
+def write_url_state(text: str, model_names: list[str]) -> None:
+    """Puts the inputs in the URL so a copied link reproduces the table."""
+    if len(quote(text)) > MAX_URL_CHARS:
+        st.caption("The sentences are too long to share in a link; the URL keeps only the models.")
+        text = ""
+    st.query_params.from_dict({"s": text, "m": model_names} if text else {"m": model_names})
+
+
+def add_example(sentence: str) -> None:
+    """Appends an example sentence to the text area (a button callback)."""
+    current = st.session_state.get("cola_text", "").rstrip("\n")
+    lines = current.splitlines()
+    if sentence not in lines:
+        st.session_state["cola_text"] = (current + "\n" if current else "") + sentence
+
+
+def morpheme_chart(result: AcceptabilityResult) -> alt.Chart:
+    """Bar chart of Kiwi's log-probability per morpheme; the lowest bars mark the trouble."""
+    morphemes = result.details.get("morphemes", [])
+    frame = pd.DataFrame(
+        {
+            "position": list(range(len(morphemes))),
+            "morpheme": [f"{m['form']}/{m['tag']}" for m in morphemes],
+            "log-probability": [m["logprob"] for m in morphemes],
+        }
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("morpheme:N", sort=alt.SortField("position"), title=None, axis=alt.Axis(labelAngle=0, labelFontSize=13)),
+            y=alt.Y("log-probability:Q", title="log-probability"),
+            color=alt.Color("log-probability:Q", scale=alt.Scale(scheme="redyellowgreen", domain=[-12, 0]), legend=None),
+            tooltip=["morpheme", alt.Tooltip("log-probability:Q", format=".2f")],
+        )
+        .properties(height=260)
+    )

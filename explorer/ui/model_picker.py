@@ -1,0 +1,62 @@
+"""Choosing models for a task, with unusable ones explained rather than hidden."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import streamlit as st
+
+from explorer.registry import ModelEntry
+
+
+def usable_for(entries: Sequence[ModelEntry], task: str) -> tuple[list[ModelEntry], list[ModelEntry]]:
+    """Splits entries into (usable for ``task``, registered for it but broken)."""
+    for_task = [e for e in entries if e.task == task]
+    return [e for e in for_task if not e.problems], [e for e in for_task if e.problems]
+
+
+def label_for(entry: ModelEntry) -> str:
+    tags = []
+    if entry.demo:
+        tags.append("demo")
+    if entry.kind == "kiwi-lm":
+        tags.append("zero-shot")
+    if entry.origin in {"models.toml", "checkpoints"}:
+        tags.append("yours")
+    return entry.name + (f"  [{', '.join(tags)}]" if tags else "")
+
+
+def pick_models(
+    entries: Sequence[ModelEntry], task: str, key: str, preselected: Sequence[str] | None = None
+) -> list[ModelEntry]:
+    """A multiselect of the models registered for ``task``.
+
+    Args:
+        entries: The registry.
+        task: Task id (``cola`` ...).
+        key: Widget key, unique per page.
+        preselected: Names to select first (e.g. from the URL); unknown names are ignored.
+
+    Returns:
+        The chosen entries, in registry order.
+    """
+    usable, broken = usable_for(entries, task)
+    names = [e.name for e in usable]
+    by_name = {e.name: e for e in usable}
+    default = [n for n in (preselected or []) if n in by_name] or names
+    if key not in st.session_state:
+        st.session_state[key] = default
+    else:
+        st.session_state[key] = [n for n in st.session_state[key] if n in by_name]
+    chosen = st.multiselect(
+        "Models",
+        names,
+        key=key,
+        format_func=lambda n: label_for(by_name[n]),
+        help="Every model registered for this task. Add yours to checkpoints/ or models.toml.",
+    )
+    if broken:
+        with st.expander(f"{len(broken)} registered model(s) cannot be used"):
+            for e in broken:
+                st.markdown(f"**{e.name}** — {e.problems[0]}")
+    return [by_name[n] for n in chosen]

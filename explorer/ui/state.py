@@ -1,0 +1,54 @@
+"""Process-wide objects and first-start preparation, cached across sessions."""
+
+from __future__ import annotations
+
+import sys
+
+import streamlit as st
+
+from explorer.defaults.prepare import is_prepared, prepare
+from explorer.device import available_devices
+from explorer.service import Explorer
+from explorer.settings import load_settings
+
+
+@st.cache_resource(show_spinner=False)
+def get_explorer() -> Explorer:
+    """One Explorer (and so one model cache) for every browser session.
+
+    Flags after ``--`` on the ``streamlit run`` line reach the script as
+    ``sys.argv[1:]`` (``--checkpoints DIR``).
+    """
+    return Explorer(load_settings(sys.argv[1:]))
+
+
+def ensure_defaults(explorer: Explorer) -> None:
+    """Builds the offline defaults on first start, showing progress.
+
+    ``make run`` prepares them before Streamlit starts, so this only runs
+    when someone starts ``streamlit run app.py`` on a fresh machine.
+    """
+    settings = explorer.settings
+    if not settings.include_defaults or is_prepared(settings):
+        return
+    with st.status("First start: preparing the offline default models (about 2–3 minutes)…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(1.0, max(0.0, fraction)), text=message)
+
+        try:
+            prepare(settings, progress=progress)
+        except Exception as exc:  # keep the app usable with user checkpoints
+            status.update(label="Preparing the default models failed", state="error")
+            st.error(f"The offline defaults could not be built: {exc}. User checkpoints still work.")
+            return
+        status.update(label="Default models ready", state="complete", expanded=False)
+
+
+def device_picker() -> str:
+    """Sidebar device choice, shared by all pages through session state."""
+    options = available_devices()
+    default = get_explorer().settings.device
+    index = options.index(default) if default in options else 0
+    return st.sidebar.selectbox("Device", options, index=index, key="device", help="auto = CUDA, then Apple MPS, then CPU")

@@ -1,0 +1,68 @@
+"""Acceptability (CoLA): sentences × models, with agreement."""
+
+import streamlit as st
+
+from explorer.defaults.korean import demo_sentences
+from explorer.kiwi_lm import LIMITS as KIWI_LIMITS
+from explorer.service import agreement_table
+from explorer.text import split_sentences
+from explorer.ui.acceptability import add_example, morpheme_chart, read_url_state, write_url_state
+from explorer.ui.model_picker import pick_models
+from explorer.ui.state import get_explorer
+from explorer.ui.tables import show_probability_table
+
+explorer = get_explorer()
+st.title("Acceptability · CoLA")
+st.caption("Is this Korean sentence acceptable? One sentence per line; every selected model judges each one.")
+
+url_text, url_models = read_url_state()
+if "cola_text" not in st.session_state:
+    st.session_state["cola_text"] = url_text
+
+st.markdown("**Examples** — click to add")
+examples = demo_sentences()
+cols = st.columns(min(5, len(examples)))
+for i, (sentence, note) in enumerate(examples):
+    cols[i % len(cols)].button(sentence, key=f"ex-{i}", help=note, on_click=add_example, args=(sentence,), width="stretch")
+
+text = st.text_area("Sentences", key="cola_text", height=160, placeholder="나는 어제 학교에 갔다.\n책가 책상 위에 있다.")
+entries, _ = explorer.registry()
+models = pick_models(entries, "cola", key="cola_models", preselected=url_models)
+run = st.button("Score", type="primary", key="cola_run")
+
+cleaned = split_sentences(text)
+auto = bool(url_text and url_models) and "cola_result" not in st.session_state
+if run or auto:
+    if not cleaned.sentences:
+        st.warning("Type at least one sentence (empty lines and spaces are ignored).")
+        st.session_state.pop("cola_result", None)
+    elif not models:
+        st.warning("Pick at least one model.")
+    else:
+        with st.spinner(f"Scoring {len(cleaned.sentences)} sentence(s) with {len(models)} model(s)…"):
+            runs = explorer.score_acceptability(models, cleaned.sentences, device=st.session_state.get("device"))
+        st.session_state["cola_result"] = (cleaned, runs)
+        write_url_state(text, [m.name for m in models])
+
+if result := st.session_state.get("cola_result"):
+    cleaned, runs = result
+    for note in cleaned.notes:
+        st.info(note)
+    for r in runs:
+        if r.error:
+            st.error(f"**{r.entry.name}**: {r.error}")
+    if any(not r.error for r in runs):
+        table = agreement_table(cleaned.sentences, runs)
+        show_probability_table(table, key="cola", file_name="acceptability.csv")
+        st.caption(
+            "Cells show P(acceptable): green = acceptable, red = unacceptable, pale = unsure. "
+            "Agreement is the share of models that agree with the majority verdict; yellow rows split the models."
+        )
+        kiwi_run = next((r for r in runs if r.entry.kind == "kiwi-lm" and not r.error), None)
+        if kiwi_run:
+            with st.expander("Kiwi LM: where does the sentence go wrong? (per-morpheme log-probability)"):
+                idx = st.selectbox(
+                    "Sentence", range(len(cleaned.sentences)), format_func=lambda i: cleaned.sentences[i][:80], key="kiwi_pick"
+                )
+                st.altair_chart(morpheme_chart(kiwi_run.results[idx]), width="stretch")
+                st.caption(KIWI_LIMITS)

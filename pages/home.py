@@ -1,0 +1,55 @@
+"""Home: what is registered and loaded, and how to add checkpoints."""
+
+import streamlit as st
+
+from explorer.ui.home import registry_frame
+from explorer.ui.state import get_explorer
+
+explorer = get_explorer()
+st.title("ko-model-explorer")
+st.markdown(
+    "Explore fine-tuned Korean transformer checkpoints on the 2021 NIKL benchmark tasks: type sentences and see "
+    "every model's judgement side by side."
+)
+st.page_link("pages/acceptability.py", label="Acceptability (CoLA): score sentences with every model", icon="➡️")
+
+entries, problems = explorer.registry()
+for problem in problems:
+    st.warning(problem)
+st.subheader("Registered models")
+frame = registry_frame(explorer, entries)
+st.dataframe(
+    frame,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "parameters": st.column_config.NumberColumn("parameters", format="compact"),
+        "status": st.column_config.TextColumn("status", width="large"),
+    },
+)
+device = st.session_state.get("device", explorer.settings.device)
+st.caption(f"Device: {device} · loaded now: {', '.join(explorer.cache.keys()) or 'none'}")
+
+with st.expander("How to add your checkpoints", expanded=not any(e.origin != "default" for e in entries)):
+    st.markdown(
+        f"""
+- **Drop a folder** saved with `model.save_pretrained(...)` and `tokenizer.save_pretrained(...)` into
+  `{explorer.settings.checkpoints_dir}`. The task is inferred from `config.json` (`finetuning_task`, `id2label`,
+  `architectures`) or the folder name (`koelectra-cola`), and the table above says how.
+- **Or describe it** in `{explorer.settings.models_toml.name}`:
+```toml
+[[model]]
+name = "koelectra-cola"
+path = "checkpoints/koelectra-cola"     # or: hub = "monologg/koelectra-base-v3-discriminator"
+task = "cola"                           # cola, wic, copa or boolq
+acceptable_label = 1                    # which class means acceptable, when id2label does not say
+
+[[model]]                               # a raw torch.save(model.state_dict()) from your own loop
+name = "my-bert-cola"
+path = "checkpoints/my_bert_cola.pt"
+base = "klue/bert-base"                 # config and tokenizer it was trained from
+task = "cola"
+```
+- Start with another folder: `make run ARGS="--checkpoints /data/ckpts"` or `EXPLORER_CHECKPOINTS=/data/ckpts`.
+"""
+    )

@@ -1,0 +1,86 @@
+"""Shared fixtures: tiny random checkpoints of each family, built offline.
+
+Weights are random, so tests assert behaviour (shapes, invariances, error
+messages, agreement with the model run directly), never accuracy.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import (
+    BertConfig,
+    BertForMultipleChoice,
+    BertForSequenceClassification,
+    ElectraConfig,
+    ElectraForSequenceClassification,
+    RobertaConfig,
+    RobertaForSequenceClassification,
+)
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+torch.set_num_threads(2)
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_OUTPUT = REPO / "test-output"
+
+
+@pytest.fixture(scope="session")
+def korean_texts() -> list[str]:
+    from explorer.defaults.korean import generate_cola
+
+    return [e.sentence for e in generate_cola(600, seed=3)]
+
+
+@pytest.fixture(scope="session")
+def tokenizer_dir(tmp_path_factory, korean_texts) -> Path:
+    from explorer.defaults.demo import train_tokenizer
+
+    out = tmp_path_factory.mktemp("tokenizer")
+    train_tokenizer(korean_texts, out, vocab_size=600)
+    return out
+
+
+def _config(family: str, vocab: int, pad_id: int, **extra):
+    common = dict(
+        vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=64, pad_token_id=pad_id, **extra,
+    )
+    if family == "electra":
+        return ElectraConfig(embedding_size=16, **common)
+    if family == "roberta":
+        # RoBERTa numbers positions from padding_idx + 1, so it needs pad + 1 extra slots.
+        common["max_position_embeddings"] = 64 + pad_id + 1
+        return RobertaConfig(**common)
+    return BertConfig(**common)
+
+
+_CLASSES = {
+    "bert": BertForSequenceClassification,
+    "electra": ElectraForSequenceClassification,
+    "roberta": RobertaForSequenceClassification,
+}
+
+
+@pytest.fixture(scope="session")
+def make_checkpoint(tmp_path_factory, tokenizer_dir):
+    """Builds a tiny classifier folder: ``make_checkpoint("bert", name="x-cola", **config)``."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+
+    def build(family: str = "bert", name: str | None = None, head: str = "sequence", seed: int = 0, **extra) -> Path:
+        torch.manual_seed(seed)
+        config = _config(family, len(tokenizer), tokenizer.pad_token_id, **extra)
+        model = BertForMultipleChoice(config) if head == "multiple_choice" else _CLASSES[family](config)
+        out = tmp_path_factory.mktemp("ckpt") / (name or f"tiny-{family}")
+        model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+        return out
+
+    return build

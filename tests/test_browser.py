@@ -1,0 +1,100 @@
+"""A real browser: Debian's chromium, driven by Playwright, against `streamlit run`.
+
+Uses the prepared offline defaults (``make test`` prepares them first) plus a
+tiny checkpoint dropped into a checkpoints folder, so it exercises the same
+path as a user's first session. Saves a screenshot under test-output/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from explorer.defaults.prepare import is_prepared, prepare
+from explorer.settings import load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT = REPO / "test-output"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, make_checkpoint):
+    settings = load_settings([])
+    if not is_prepared(settings):
+        prepare(settings)
+    ckpts = tmp_path_factory.mktemp("browser") / "checkpoints"
+    ckpts.mkdir()
+    shutil.copytree(make_checkpoint("electra", name="u", finetuning_task="cola", seed=5), ckpts / "my-electra-cola")
+    port = _free_port()
+    env = {**os.environ, "EXPLORER_MODELS": str(ckpts.parent / "models.toml"), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--", "--checkpoints", str(ckpts)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield b
+        b.close()
+
+
+def test_type_a_sentence_and_read_every_models_verdict(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="ko-KR")
+    page.goto(f"{server}/acceptability", wait_until="networkidle")
+    box = page.get_by_label("Sentences")
+    box.wait_for(timeout=60_000)
+    box.fill("나는 어제 학교에 갔다.\n책가 책상 위에 있다.")
+    page.keyboard.press("Control+Enter")
+    page.get_by_role("button", name="Score").click()
+    summary = page.get_by_test_id("stDataFrame").first
+    summary.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "acceptability.png"), full_page=True)
+    verdicts = page.get_by_test_id("verdict-summary").inner_text(timeout=10_000)
+    for model in ("Kiwi LM (zero-shot)", "demo-electra-cola", "demo-bert-cola", "my-electra-cola"):
+        assert model in verdicts
+    assert "책가 책상 위에 있다." in verdicts
+    page.close()

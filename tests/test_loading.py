@@ -1,0 +1,154 @@
+"""Loading every checkpoint shape users have, and refusing the dangerous ones."""
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from explorer.loading import CheckpointError, load_model, max_input_length
+from explorer.registry import ModelEntry, folder_entry
+from explorer.tasks.cola import score_acceptability
+
+SENTENCES = ["나는 어제 학교에 갔다.", "책가 책상 위에 있다.", "할머니께서 진지를 드셨다."]
+
+
+def _direct_probs(folder: Path, sentences, acceptable: int = 1):
+    tok = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    with torch.no_grad():
+        out = []
+        for s in sentences:  # one at a time: no padding involved
+            logits = model(**tok(s, return_tensors="pt")).logits
+            out.append(torch.softmax(logits, -1)[0, acceptable].item())
+    return out
+
+
+@pytest.mark.parametrize("family", ["bert", "electra", "roberta"])
+def test_folder_loads_and_batched_scores_match_unbatched(make_checkpoint, family):
+    folder = make_checkpoint(family, name=f"tiny-{family}-cola", finetuning_task="cola")
+    entry = folder_entry(folder, "checkpoints")
+    assert entry.task == "cola"
+    loaded = load_model(entry, "cpu")
+    assert loaded.head == "sequence" and loaded.n_params > 0
+    results = score_acceptability(loaded, SENTENCES)
+    expected = _direct_probs(folder, SENTENCES)
+    assert [r.sentence for r in results] == SENTENCES
+    for r, p in zip(results, expected):
+        # Same probability padded in a batch as alone: the attention mask is passed.
+        assert r.p_acceptable == pytest.approx(p, abs=1e-5)
+        assert r.label == int(p >= 0.5)
+
+
+def test_named_labels_decide_the_acceptable_class(make_checkpoint):
+    folder = make_checkpoint(
+        "bert", name="rev-cola", id2label={0: "acceptable", 1: "unacceptable"}, label2id={"acceptable": 0, "unacceptable": 1}
+    )
+    loaded = load_model(folder_entry(folder, "checkpoints"), "cpu")
+    assert loaded.acceptable_label == 0
+    p = score_acceptability(loaded, SENTENCES[:1])[0].p_acceptable
+    assert p == pytest.approx(_direct_probs(folder, SENTENCES[:1], acceptable=0)[0], abs=1e-5)
+
+
+def test_raw_state_dict_with_ddp_prefix_and_fp16(make_checkpoint, tmp_path):
+    folder = make_checkpoint("electra", name="base-electra-cola", finetuning_task="cola", seed=4)
+    model = AutoModelForSequenceClassification.from_pretrained(folder)
+    # What a custom DDP training loop on a GPU saves: module.-prefixed fp16 tensors.
+    state = {f"module.{k}": v.half() for k, v in model.state_dict().items()}
+    weights = tmp_path / "electra_cola.pt"
+    torch.save(state, weights)
+    entry = ModelEntry(name="raw", source=str(weights), task="cola", base=str(folder), origin="models.toml")
+    loaded = load_model(entry, "cpu")
+    assert loaded.dtype == torch.float32 and any("module." in n for n in loaded.notes)
+    got = [r.p_acceptable for r in score_acceptability(loaded, SENTENCES)]
+    assert got == pytest.approx(_direct_probs(folder, SENTENCES), abs=2e-3)  # fp16 rounding only
+
+
+def test_state_dict_of_a_base_model_is_reported_as_headless(make_checkpoint, tmp_path):
+    folder = make_checkpoint("bert", name="headless-cola")
+    model = AutoModelForSequenceClassification.from_pretrained(folder)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("classifier")}
+    torch.save(state, tmp_path / "base.pt")
+    entry = ModelEntry(name="headless", source=str(tmp_path / "base.pt"), task="cola", base=str(folder))
+    with pytest.raises(CheckpointError, match="classification-head"):
+        load_model(entry, "cpu")
+
+
+def test_folder_without_config_is_a_clear_error(tmp_path):
+    (tmp_path / "weights-only").mkdir()
+    (tmp_path / "weights-only" / "model.safetensors").write_bytes(b"x")
+    entry = folder_entry(tmp_path / "weights-only", "checkpoints")
+    with pytest.raises(CheckpointError, match="config.json"):
+        load_model(entry, "cpu")
+
+
+def test_corrupt_safetensors_is_a_clear_error(make_checkpoint):
+    folder = make_checkpoint("bert", name="corrupt-cola")
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="not a valid safetensors"):
+        load_model(folder_entry(folder, "checkpoints"), "cpu")
+
+
+class _Exploit:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_pickle_that_runs_code_is_refused_and_nothing_runs(make_checkpoint, tmp_path):
+    folder = make_checkpoint("bert", name="evil-cola")
+    (folder / "model.safetensors").unlink()
+    marker = tmp_path / "pwned"
+    with open(folder / "pytorch_model.bin", "wb") as fh:
+        pickle.dump({"classifier.weight": _Exploit(str(marker))}, fh)
+    with pytest.raises(CheckpointError, match="Refused"):
+        load_model(folder_entry(folder, "checkpoints"), "cpu")
+    assert not marker.exists()
+
+
+def test_plain_pickled_state_dict_folder_loads_safely(make_checkpoint):
+    folder = make_checkpoint("bert", name="bin-cola", seed=2)
+    expected = _direct_probs(folder, SENTENCES[:2])
+    state = AutoModelForSequenceClassification.from_pretrained(folder).state_dict()
+    (folder / "model.safetensors").unlink()
+    torch.save(state, folder / "pytorch_model.bin")
+    loaded = load_model(folder_entry(folder, "checkpoints"), "cpu")
+    assert [r.p_acceptable for r in score_acceptability(loaded, SENTENCES[:2])] == pytest.approx(expected, abs=1e-5)
+
+
+def test_heads_for_other_tasks_are_rejected(make_checkpoint):
+    three = make_checkpoint("bert", name="nli-3way", num_labels=3)
+    entry = folder_entry(three, "checkpoints")
+    entry.task = "cola"
+    with pytest.raises(CheckpointError, match="3-class head"):
+        load_model(entry, "cpu")
+    mc = make_checkpoint("bert", name="mc-model", head="multiple_choice")
+    entry = folder_entry(mc, "checkpoints")
+    assert entry.task == "copa"
+    entry.task = "cola"
+    with pytest.raises(CheckpointError, match="multiple-choice"):
+        load_model(entry, "cpu")
+
+
+def test_huge_line_is_truncated_with_dropped_token_count(make_checkpoint):
+    folder = make_checkpoint("roberta", name="long-cola")
+    loaded = load_model(folder_entry(folder, "checkpoints"), "cpu")
+    assert loaded.max_length == 64  # 64 + padding_idx + 1 positions hold 64 tokens
+    long_line = ("나는 학교에 갔다 " * 8000)[:100_000]
+    short, long = score_acceptability(loaded, ["책이 있다.", long_line])
+    assert short.n_dropped == 0
+    assert long.n_tokens == 64 and long.n_dropped > 10_000 and "dropped" in long.note
+
+
+def test_max_input_length_respects_tokenizer_and_positions(make_checkpoint):
+    folder = make_checkpoint("bert", name="len-cola")
+    tok = AutoTokenizer.from_pretrained(folder)
+    from transformers import AutoConfig
+
+    assert max_input_length(AutoConfig.from_pretrained(folder), tok) == 64
