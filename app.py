@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from explorer.ui.state import device_picker, ensure_defaults, get_explorer
+from explorer.ui.state import device_picker, ensure_defaults, get_explorer, leave_legacy_multipage_mode
 
+leave_legacy_multipage_mode()
 st.set_page_config(page_title="ko-model-explorer", page_icon="🔎", layout="wide")
 
 PAGES = [
@@ -15,6 +16,5 @@ explorer = get_explorer()
 navigation = st.navigation(PAGES)
 st.sidebar.caption("Korean checkpoints, side by side")
 device_picker()
-st.sidebar.caption(f"{len(explorer.cache.keys())} model(s) loaded · cache holds {explorer.settings.max_models}")
 ensure_defaults(explorer)
 navigation.run()

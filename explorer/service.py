@@ -110,8 +110,8 @@ def agreement_table(sentences: Sequence[str], runs: Sequence[ModelRun]) -> pd.Da
     """The sentence × model table the acceptability page shows.
 
     Columns: ``sentence``, then ``P(acceptable) · MODEL`` per working model,
-    then ``verdict`` (majority label), ``agreement`` (share of models that
-    agree with it) and ``notes`` (truncation).
+    then ``verdict`` (majority label, ``split`` on a tie), ``agreement``
+    (share of models that agree with the majority) and ``notes`` (truncation).
     """
     ok = [r for r in runs if r.error is None and r.results]
     table: dict[str, list] = {"sentence": list(sentences)}
@@ -120,10 +120,9 @@ def agreement_table(sentences: Sequence[str], runs: Sequence[ModelRun]) -> pd.Da
     verdicts, agreements, notes = [], [], []
     for i in range(len(sentences)):
         labels = [run.results[i].label for run in ok]
-        n_yes = sum(labels)
-        majority = int(n_yes * 2 >= len(labels)) if labels else None
-        verdicts.append("" if majority is None else ("acceptable" if majority else "unacceptable"))
-        agreements.append((max(n_yes, len(labels) - n_yes) / len(labels)) if labels else None)
+        n_yes, n_no = sum(labels), len(labels) - sum(labels)
+        verdicts.append("acceptable" if n_yes > n_no else "unacceptable" if n_no > n_yes else "split")
+        agreements.append(max(n_yes, n_no) / len(labels))
         notes.append("; ".join(f"{run.entry.name}: {run.results[i].note}" for run in ok if run.results[i].note))
     table["verdict"] = verdicts
     table["agreement"] = agreements

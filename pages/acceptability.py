@@ -8,9 +8,10 @@ from explorer.service import agreement_table
 from explorer.text import split_sentences
 from explorer.ui.acceptability import add_example, morpheme_chart, read_url_state, write_url_state
 from explorer.ui.model_picker import pick_models
-from explorer.ui.state import get_explorer
+from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 from explorer.ui.tables import show_probability_table
 
+leave_legacy_multipage_mode()
 explorer = get_explorer()
 st.title("Acceptability · CoLA")
 st.caption("Is this Korean sentence acceptable? One sentence per line; every selected model judges each one.")
@@ -19,12 +20,15 @@ url_text, url_models = read_url_state()
 if "cola_text" not in st.session_state:
     st.session_state["cola_text"] = url_text
 
-st.markdown("**Examples** — click to add")
 examples = demo_sentences()
-cols = st.columns(min(5, len(examples)))
-for i, (sentence, note) in enumerate(examples):
-    cols[i % len(cols)].button(sentence, key=f"ex-{i}", help=note, on_click=add_example, args=(sentence,), width="stretch")
-
+st.pills(
+    "Examples — click to add (the tag says which error the sentence carries)",
+    range(len(examples)),
+    format_func=lambda i: f"{examples[i][0]}  · {examples[i][1].split(':')[0].split(' (')[0]}",
+    key="cola_example",
+    on_change=add_example,
+    args=(examples,),
+)
 text = st.text_area("Sentences", key="cola_text", height=160, placeholder="나는 어제 학교에 갔다.\n책가 책상 위에 있다.")
 entries, _ = explorer.registry()
 models = pick_models(entries, "cola", key="cola_models", preselected=url_models)

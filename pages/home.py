@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from explorer.ui.home import registry_frame
-from explorer.ui.state import get_explorer
+from explorer.device import pick_device
+from explorer.ui.home import loaded_names, registry_frame
+from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 
+leave_legacy_multipage_mode()
 explorer = get_explorer()
 st.title("ko-model-explorer")
 st.markdown(
@@ -23,12 +25,18 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "model": st.column_config.TextColumn("model", width="medium", pinned=True),
+        "task inferred from": st.column_config.TextColumn("task inferred from", width="medium"),
         "parameters": st.column_config.NumberColumn("parameters", format="compact"),
-        "status": st.column_config.TextColumn("status", width="large"),
+        "status": st.column_config.TextColumn("status", width="medium"),
+        "about": st.column_config.TextColumn("about", width="large"),
     },
 )
-device = st.session_state.get("device", explorer.settings.device)
-st.caption(f"Device: {device} · loaded now: {', '.join(explorer.cache.keys()) or 'none'}")
+choice = st.session_state.get("device", explorer.settings.device)
+st.caption(
+    f"Device: {pick_device(choice)} (setting: {choice}) · loaded now: {', '.join(loaded_names(explorer, entries)) or 'none'}"
+    f" · at most {explorer.settings.max_models} models stay loaded"
+)
 
 with st.expander("How to add your checkpoints", expanded=not any(e.origin != "default" for e in entries)):
     st.markdown(

@@ -84,3 +84,14 @@ def make_checkpoint(tmp_path_factory, tokenizer_dir):
         return out
 
     return build
+
+
+@pytest.fixture(scope="session")
+def prepared():
+    """The offline defaults, built as `make run` builds them (a no-op once done)."""
+    from explorer.defaults.prepare import prepare
+    from explorer.settings import load_settings
+
+    settings = load_settings([])
+    prepare(settings)
+    return settings

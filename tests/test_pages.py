@@ -62,7 +62,7 @@ def test_scoring_fills_the_table_with_each_models_probability(checkpoints):
         loaded = load_model(folder_entry(checkpoints / name, "checkpoints"), "cpu")
         expected = [r.p_acceptable for r in score_acceptability(loaded, SENTENCES)]
         assert list(frame[name]) == pytest.approx(expected, abs=1e-5)
-    assert set(frame["verdict"]) <= {"acceptable", "unacceptable"}
+    assert set(frame["verdict"]) <= {"acceptable", "unacceptable", "split"}
     assert all(0.5 <= a <= 1 for a in frame["agreement"])
     # the link reproduces the table
     assert at.query_params["s"] == "\n".join(SENTENCES)
@@ -108,6 +108,9 @@ def test_a_broken_model_reports_and_the_others_still_score(checkpoints):
 
 def test_example_button_adds_a_sentence(checkpoints):
     at = _acceptability_page()
-    at.button(key="ex-0").click()
-    at.run()
-    assert at.text_area(key="cola_text").value.strip() != ""
+    from explorer.defaults.korean import demo_sentences
+
+    at.pills(key="cola_example").set_value(3).run()
+    assert at.text_area(key="cola_text").value == demo_sentences()[3][0]
+    at.pills(key="cola_example").set_value(0).run()
+    assert at.text_area(key="cola_text").value.splitlines() == [demo_sentences()[3][0], demo_sentences()[0][0]]

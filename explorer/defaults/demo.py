@@ -132,7 +132,7 @@ def train_demo(
     train: Sequence[Example],
     dev: Sequence[Example],
     out_dir: Path,
-    seconds: float = 45.0,
+    seconds: float = 50.0,
     epochs: int = 4,
     seed: int = 0,
     progress: Progress | None = None,

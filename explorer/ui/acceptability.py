@@ -28,11 +28,15 @@ def write_url_state(text: str, model_names: list[str]) -> None:
     st.query_params.from_dict({"s": text, "m": model_names} if text else {"m": model_names})
 
 
-def add_example(sentence: str) -> None:
-    """Appends an example sentence to the text area (a button callback)."""
+def add_example(examples: list[tuple[str, str]]) -> None:
+    """Appends the clicked example to the text area, then clears the pill (a callback)."""
+    picked = st.session_state.get("cola_example")
+    st.session_state["cola_example"] = None
+    if picked is None:
+        return
+    sentence = examples[picked][0]
     current = st.session_state.get("cola_text", "").rstrip("\n")
-    lines = current.splitlines()
-    if sentence not in lines:
+    if sentence not in current.splitlines():
         st.session_state["cola_text"] = (current + "\n" if current else "") + sentence
 
 

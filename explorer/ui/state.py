@@ -22,6 +22,25 @@ def get_explorer() -> Explorer:
     return Explorer(load_settings(sys.argv[1:]))
 
 
+def leave_legacy_multipage_mode() -> None:
+    """Makes Streamlit run ``app.py`` even when the first visit is a page URL.
+
+    Streamlit treats a ``pages/`` folder beside the main script as a legacy
+    (v1) multipage app until some script calls ``st.navigation``. A first visit
+    straight to ``/acceptability`` would then run the page file alone: no
+    sidebar, no page config. Switching the process-wide flag off and rerunning
+    lets ``app.py`` route the request as intended. Called at the top of
+    ``app.py`` and of every page. Only a fresh session reruns, so nothing a
+    user typed is lost (the flag is process-wide and stays off afterwards).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not st.session_state:
+            st.rerun()
+
+
 def ensure_defaults(explorer: Explorer) -> None:
     """Builds the offline defaults on first start, showing progress.
 

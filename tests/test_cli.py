@@ -1,0 +1,57 @@
+"""`python -m explorer` as a user runs it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "explorer", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_predict_json_on_a_checkpoint_folder(make_checkpoint):
+    folder = make_checkpoint("bert", name="cli-cola", finetuning_task="cola")
+    out = _cli("predict", "--model", str(folder), "--task", "cola", "--json", "나는 학교에 갔다.", "책가 있다.", env_extra={"EXPLORER_DEFAULTS": "0"})
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert [r["sentence"] for r in payload["results"]] == ["나는 학교에 갔다.", "책가 있다."]
+    assert all(0 <= r["p_acceptable"] <= 1 and r["label"] in (0, 1) for r in payload["results"])
+
+
+def test_predict_with_a_default_model_by_name(prepared):
+    out = _cli("predict", "--model", "demo-bert-cola", "--task", "cola", "할머니께서 진지를 드셨다.")
+    assert out.returncode == 0, out.stderr
+    prob, verdict, sentence = out.stdout.strip().split("\t")
+    assert 0 <= float(prob) <= 1 and verdict in {"acceptable", "unacceptable"} and sentence == "할머니께서 진지를 드셨다."
+
+
+def test_unloadable_model_exits_non_zero_with_a_message(tmp_path):
+    (tmp_path / "broken-cola").mkdir()
+    out = _cli("predict", "--model", str(tmp_path / "broken-cola"), "--task", "cola", "문장.", env_extra={"EXPLORER_DEFAULTS": "0"})
+    assert out.returncode == 1 and "config.json" in out.stderr and "Traceback" not in out.stderr
+    out = _cli("predict", "--model", "no-such-model", "문장.", env_extra={"EXPLORER_DEFAULTS": "0"})
+    assert out.returncode == 1 and "No model named" in out.stderr
+
+
+def test_empty_sentences_are_refused(make_checkpoint):
+    folder = make_checkpoint("bert", name="cli-empty-cola")
+    out = _cli("predict", "--model", str(folder), "   ", env_extra={"EXPLORER_DEFAULTS": "0"})
+    assert out.returncode == 2 and "no sentence" in out.stderr
+
+
+def test_models_json_lists_sources_and_inference(tmp_path, make_checkpoint):
+    import shutil
+
+    ckpts = tmp_path / "ckpts"
+    ckpts.mkdir()
+    shutil.copytree(make_checkpoint("electra", name="m", finetuning_task="cola"), ckpts / "kobert-run")
+    out = _cli("models", "--json", "--checkpoints", str(ckpts), env_extra={"EXPLORER_DEFAULTS": "0"})
+    assert out.returncode == 0, out.stderr
+    models = {m["name"]: m for m in json.loads(out.stdout)["models"]}
+    assert models["kobert-run"]["task"] == "cola" and "finetuning_task" in models["kobert-run"]["task_how"]

@@ -1,0 +1,64 @@
+"""The offline defaults a new user meets: Kiwi LM, e5, and the two demo models."""
+
+import pytest
+
+from explorer.defaults.korean import generate_cola
+from explorer.defaults.prepare import E5_NAME, KIWI_NAME, is_prepared
+from explorer.service import Explorer, count_parameters
+
+
+@pytest.fixture(scope="module")
+def explorer(prepared):
+    return Explorer(prepared)
+
+
+@pytest.fixture(scope="module")
+def unseen_pairs():
+    """Minimal pairs from a seed the demo models never trained on."""
+    examples = generate_cola(400, seed=999)
+    good = {e.sentence for e in examples if e.label == 1}
+    return [(e.source, e.sentence, e.error) for e in examples if e.label == 0 and e.source in good]
+
+
+def test_defaults_are_registered_and_ready(explorer, prepared):
+    assert is_prepared(prepared)
+    entries, _ = explorer.registry()
+    by_name = {e.name: e for e in entries}
+    for name in (KIWI_NAME, E5_NAME, "demo-electra-cola", "demo-bert-cola"):
+        assert name in by_name and not by_name[name].problems
+    assert by_name["demo-electra-cola"].demo and by_name[E5_NAME].task is None
+
+
+def test_electra_demo_is_lighter_than_bert_demo(explorer):
+    entries, _ = explorer.registry()
+    sizes = {e.name: count_parameters(__import__("pathlib").Path(e.source)) for e in entries if e.demo}
+    assert sizes["demo-electra-cola"] < sizes["demo-bert-cola"]
+
+
+@pytest.mark.parametrize("name", ["demo-electra-cola", "demo-bert-cola"])
+def test_demo_models_learned_the_generated_errors(explorer, unseen_pairs, name):
+    entry = explorer.entry(name)
+    run = explorer.score_acceptability([entry], [s for pair in unseen_pairs for s in pair[:2]], device="cpu")[0]
+    assert run.error is None
+    probs = [r.p_acceptable for r in run.results]
+    good, bad = probs[0::2], probs[1::2]
+    prefers_good = sum(g > b for g, b in zip(good, bad)) / len(good)
+    accuracy = (sum(g >= 0.5 for g in good) + sum(b < 0.5 for b in bad)) / (2 * len(good))
+    assert prefers_good > 0.75 and accuracy > 0.7, (prefers_good, accuracy)
+
+
+def test_kiwi_lm_catches_particle_errors_and_shows_morphemes(explorer, unseen_pairs):
+    kiwi = explorer.kiwi()
+    particle = [(g, b) for g, b, err in unseen_pairs if err == "particle_allomorph"]
+    good = kiwi.score_acceptability([g for g, _ in particle])
+    bad = kiwi.score_acceptability([b for _, b in particle])
+    assert sum(g.p_acceptable > b.p_acceptable for g, b in zip(good, bad)) / len(particle) > 0.9
+    morphemes = bad[0].details["morphemes"]
+    assert morphemes and all({"form", "tag", "logprob"} <= set(m) for m in morphemes)
+    assert kiwi.calibration.fitted_on != "uncalibrated default"
+
+
+def test_e5_default_is_a_base_encoder_not_a_cola_model(explorer):
+    entry = explorer.entry(E5_NAME)
+    run = explorer.score_acceptability([entry], ["책이 있다."], device="cpu")[0]
+    assert run.error and "no classification head" in run.error
