@@ -53,37 +53,113 @@ def _cmd_models(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from explorer.loading import CheckpointError
     from explorer.service import Explorer
-    from explorer.text import split_sentences
+    from explorer.tasks.items import InputError, parse_cli_input
+    from explorer.tasks.predict import POSITIVE_NAMES
 
-    if args.task != "cola":
-        print(f"error: predict supports --task cola for now (got {args.task}).", file=sys.stderr)
-        return 2
-    cleaned = split_sentences("\n".join(args.sentences))
-    if not cleaned.sentences:
-        print("error: no sentence given (all empty after removing spaces and control characters).", file=sys.stderr)
-        return 2
     explorer = Explorer(load_settings(args.extra))
     try:
+        analyse = explorer.kiwi().morphemes if args.task == "wic" else None
+        items = [parse_cli_input(args.task, text, analyse) for text in args.inputs if text.strip()]
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not items:
+        print("error: no input given (all empty after removing spaces and control characters).", file=sys.stderr)
+        return 2
+    try:
         entry = explorer.entry(args.model)
-        run = explorer.score_acceptability([entry], cleaned.sentences, device=args.device)[0]
     except CheckpointError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    run = explorer.predict([entry], args.task, items, device=args.device)[0]
     if run.error:
         print(f"error: {run.error}", file=sys.stderr)
         return 1
-    for note in cleaned.notes:
-        print("note:", note, file=sys.stderr)
+    from explorer.evaluate import item_text
+
+    rows = []
+    for item, pred in zip(items, run.predictions):
+        row = {"input": item_text(item), "label": pred.label, "probs": pred.probs, "n_tokens": pred.n_tokens, "n_dropped": pred.n_dropped}
+        if args.task == "cola":
+            row = {"sentence": item.sentence, "p_acceptable": pred.p1, **row}
+        rows.append(row)
     if args.json:
-        payload = [
-            {"sentence": r.sentence, "p_acceptable": r.p_acceptable, "label": r.label, "n_tokens": r.n_tokens, "n_dropped": r.n_dropped}
-            for r in run.results
-        ]
-        print(json.dumps({"model": entry.name, "task": "cola", "results": payload}, ensure_ascii=False, indent=2))
+        print(json.dumps({"model": entry.name, "task": args.task, "results": rows}, ensure_ascii=False, indent=2))
+        return 0
+    for row, pred in zip(rows, run.predictions):
+        if args.task == "copa":
+            answer = f"alternative {pred.label + 1}"
+            prob = pred.probs[pred.label]
+        else:
+            answer = POSITIVE_NAMES[args.task] if pred.label else f"not {POSITIVE_NAMES[args.task]}"
+            answer = {"acceptable": "acceptable", "not acceptable": "unacceptable"}.get(answer, answer)
+            prob = pred.p1
+        note = f"\t({pred.n_dropped} tokens truncated)" if pred.n_dropped else ""
+        print(f"{prob:.3f}\t{answer}\t{row['input']}{note}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from explorer.data.readers import DatasetError, read_dataset
+    from explorer.evaluate import ResultStore, evaluate, write_metrics, write_predictions
+    from explorer.loading import CheckpointError
+    from explorer.service import Explorer
+
+    settings = load_settings(args.extra)
+    try:
+        dataset = read_dataset(args.data, task=args.task)
+    except (DatasetError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for warning in dataset.warnings:
+        print("warning:", warning, file=sys.stderr)
+    explorer = Explorer(settings)
+    try:
+        entry = explorer.entry(args.model)
+        model = explorer.task_model(entry, args.task, args.device)
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    bar = tqdm(total=len(dataset.items), desc=f"Evaluating {entry.name}", unit="item", disable=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.n = done
+        bar.refresh()
+
+    result = evaluate(model, entry, dataset, batch_size=args.batch_size, progress=progress)
+    bar.close()
+    ResultStore(settings.results).save(result)
+    if args.out:
+        write_metrics(result, Path(args.out))
+    if args.predictions:
+        write_predictions(result, Path(args.predictions))
+    if result.metrics:
+        m = result.metrics
+        print(f"{entry.name} on {Path(args.data).name} ({dataset.task}, n={m['n']}): "
+              f"accuracy {m['accuracy']:.4f}  MCC {m['mcc']:.4f}  F1-macro {m['f1_macro']:.4f}")
     else:
-        for r in run.results:
-            verdict = "acceptable" if r.label else "unacceptable"
-            print(f"{r.p_acceptable:.3f}\t{verdict}\t{r.sentence}" + (f"\t({r.note})" if r.note else ""))
+        print(f"{entry.name}: {len(result.predictions)} predictions (unlabelled file, no metrics)")
+    return 0
+
+
+def _cmd_finetune(args: argparse.Namespace) -> int:
+    from explorer.data.readers import DatasetError
+    from explorer.finetune import finetune
+
+    try:
+        report = finetune(
+            task=args.task, base=args.base, train=args.train, dev=args.dev, out=args.out, epochs=args.epochs,
+            lr=args.lr, batch_size=args.batch_size, max_length=args.max_length, seed=args.seed,
+            input_format=args.input_format, max_train_items=args.max_train,
+        )
+    except (DatasetError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     return 0
 
 
@@ -103,13 +179,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_models)
 
-    p = sub.add_parser("predict", parents=[common], help="score sentences with one model")
+    p = sub.add_parser(
+        "predict", parents=[common], help="answer inputs with one model",
+        description="Inputs: cola SENTENCE; wic TARGET|SENTENCE1|SENTENCE2; copa PREMISE|원인|ALT1|ALT2; boolq PASSAGE|QUESTION",
+    )
     p.add_argument("--model", required=True, help="registry name, checkpoint folder, or hub id")
     p.add_argument("--task", default="cola", choices=["cola", "wic", "copa", "boolq"])
     p.add_argument("--device", default=None, help="auto, cpu, cuda, mps")
     p.add_argument("--json", action="store_true")
-    p.add_argument("sentences", nargs="+")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("evaluate", parents=[common], help="evaluate a model on a NIKL/KoBEST file")
+    p.add_argument("--model", required=True)
+    p.add_argument("--task", required=True, choices=["cola", "wic", "copa", "boolq"])
+    p.add_argument("--data", required=True, help="a NIKL 2021 or KoBEST TSV file")
+    p.add_argument("--out", help="write metrics.json here")
+    p.add_argument("--predictions", help="write one row per item (TSV) here")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device", default=None)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("finetune", parents=[common], help="fine-tune a base model into a checkpoint the app reads")
+    p.add_argument("--task", required=True, choices=["cola", "wic", "copa", "boolq"])
+    p.add_argument("--base", required=True, help="hub id, folder, or multilingual-e5-small (offline)")
+    p.add_argument("--train", required=True)
+    p.add_argument("--dev", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--epochs", type=float, default=3)
+    p.add_argument("--lr", type=float, default=3e-5)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--input-format", default=None, help="task input format (see the task pages)")
+    p.add_argument("--max-train", type=int, default=None, help="use only the first N training items (quick runs)")
+    p.set_defaults(func=_cmd_finetune)
     return parser
 
 

@@ -108,6 +108,10 @@ class KiwiLM:
         n_chars = sum(1 for ch in text if not ch.isspace())
         return KiwiAnalysis(morphemes, float(score), n_chars)
 
+    def morphemes(self, sentence: str) -> tuple[Morpheme, ...]:
+        """The best analysis's morphemes with character offsets (for WiC target finding)."""
+        return self.analyse(sentence).morphemes
+
     def score_acceptability(self, sentences: Sequence[str]) -> list[AcceptabilityResult]:
         results = []
         for sentence in sentences:

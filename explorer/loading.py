@@ -29,7 +29,7 @@ from transformers import (
 )
 
 from explorer.device import pick_device, pick_dtype
-from explorer.registry import ModelEntry, acceptable_label_from
+from explorer.registry import ModelEntry, positive_label_from
 
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "sentencepiece.bpe.model", "spiece.model")
 _STRIP_PREFIXES = ("module.", "_orig_mod.")
@@ -48,8 +48,8 @@ class LoadedModel:
         model: The torch module, in eval mode, on ``device``.
         tokenizer: Its tokenizer.
         head: ``sequence`` (pair/single classification) or ``multiple_choice``.
-        acceptable_label: Class id that means "acceptable" (CoLA).
-        acceptable_how: Where that id came from.
+        positive_label: Class id of the positive answer (acceptable, same sense, yes).
+        positive_how: Where that id came from.
         max_length: Longest input in tokens the model accepts.
         notes: Remarks from loading (key prefixes stripped, dtype cast).
     """
@@ -60,8 +60,8 @@ class LoadedModel:
     device: torch.device
     dtype: torch.dtype
     head: str
-    acceptable_label: int
-    acceptable_how: str
+    positive_label: int
+    positive_how: str
     max_length: int
     notes: list[str] = field(default_factory=list)
 
@@ -270,7 +270,7 @@ def load_model(entry: ModelEntry, device: str = "auto") -> LoadedModel:
     tokenizer_sources = [s for s in (entry.source if source.is_dir() or not raw_file else None, entry.base) if s]
     tokenizer = _load_tokenizer(tokenizer_sources)
     model.to(dev).eval()
-    acceptable, how = acceptable_label_from(config.to_dict(), entry.acceptable_label)
+    acceptable, how = positive_label_from(config.to_dict(), entry.positive_label)
     return LoadedModel(
         entry=entry,
         model=model,
@@ -278,8 +278,8 @@ def load_model(entry: ModelEntry, device: str = "auto") -> LoadedModel:
         device=dev,
         dtype=dtype,
         head=head,
-        acceptable_label=acceptable,
-        acceptable_how=how,
+        positive_label=acceptable,
+        positive_how=how,
         max_length=max_input_length(config, tokenizer),
         notes=notes,
     )

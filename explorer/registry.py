@@ -26,9 +26,10 @@ TASK_TITLES = {
 }
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
 
-# Label names that say which class means "acceptable", lower-cased.
-_ACCEPTABLE_NAMES = {"acceptable", "grammatical", "correct", "good", "yes", "true", "허용", "적격", "문법적"}
-_UNACCEPTABLE_NAMES = {"unacceptable", "ungrammatical", "incorrect", "bad", "no", "false", "비문", "부적격", "비문법적"}
+# Label names that say which class is the positive answer (acceptable, same
+# sense, yes), lower-cased; NIKL numbers the positive class 1 in every task.
+_ACCEPTABLE_NAMES = {"acceptable", "grammatical", "correct", "good", "yes", "true", "same", "same_sense", "허용", "적격", "문법적", "예", "같음"}
+_UNACCEPTABLE_NAMES = {"unacceptable", "ungrammatical", "incorrect", "bad", "no", "false", "different", "비문", "부적격", "비문법적", "아니오", "다름"}
 
 
 @dataclass
@@ -44,7 +45,8 @@ class ModelEntry:
         origin: ``models.toml``, ``checkpoints``, or ``default``.
         base: Config/tokenizer source for raw state-dict files.
         input_format: Task-specific input convention (Tasks issue).
-        acceptable_label: Class id meaning "acceptable" when labels are unnamed.
+        positive_label: Class id of the positive answer (acceptable / same sense /
+            yes) when ``id2label`` does not name it; ``acceptable_label`` in models.toml.
         demo: True for models trained on the project's generated demo data.
         description: One line shown in the UI.
         problems: What is already known to be wrong (shown instead of loading).
@@ -58,7 +60,7 @@ class ModelEntry:
     origin: str = "checkpoints"
     base: str | None = None
     input_format: str | None = None
-    acceptable_label: int | None = None
+    positive_label: int | None = None
     demo: bool = False
     description: str = ""
     problems: list[str] = field(default_factory=list)
@@ -105,7 +107,7 @@ def infer_task(config: dict[str, Any] | None, folder_name: str = "") -> tuple[st
     labels = " ".join(str(v).lower() for v in (config.get("id2label") or {}).values())
     if labels:
         words = set(re.split(r"[^a-z가-힣]+", labels))
-        if words & (_ACCEPTABLE_NAMES - {"yes", "true", "good", "correct"}) or words & {"unacceptable", "ungrammatical"}:
+        if words & {"acceptable", "grammatical", "unacceptable", "ungrammatical", "허용", "적격", "비문"}:
             return "cola", f"config.id2label names ({labels})"
         if {"same", "different"} & words or "same_sense" in labels:
             return "wic", f"config.id2label names ({labels})"
@@ -117,8 +119,8 @@ def infer_task(config: dict[str, Any] | None, folder_name: str = "") -> tuple[st
     return None, "not found in config.finetuning_task, id2label, architectures or folder name"
 
 
-def acceptable_label_from(config: dict[str, Any] | None, fallback: int | None) -> tuple[int, str]:
-    """Decides which class id means "acceptable".
+def positive_label_from(config: dict[str, Any] | None, fallback: int | None) -> tuple[int, str]:
+    """Decides which class id is the positive answer (acceptable, same sense, yes).
 
     Named labels win (``id2label`` saying ``acceptable``); otherwise the entry's
     setting; otherwise 1, the NIKL convention.
@@ -133,8 +135,8 @@ def acceptable_label_from(config: dict[str, Any] | None, fallback: int | None) -
         other = next(i for i in names if i != bad[0])
         return other, f"id2label[{bad[0]}] names the unacceptable class"
     if fallback is not None:
-        return int(fallback), "models.toml acceptable_label"
-    return 1, "default 1 (NIKL convention: label 1 = acceptable)"
+        return int(fallback), "models.toml positive_label"
+    return 1, "default 1 (NIKL convention: label 1 = acceptable / same / yes)"
 
 
 def folder_entry(folder: Path, origin: str) -> ModelEntry:
@@ -209,7 +211,7 @@ def read_models_toml(path: Path) -> tuple[list[ModelEntry], list[str]]:
             origin="models.toml",
             base=item.get("base"),
             input_format=item.get("input_format"),
-            acceptable_label=item.get("acceptable_label"),
+            positive_label=item.get("positive_label", item.get("acceptable_label")),
             description=str(item.get("description", "")),
         )
         if entry.base and not Path(entry.base).is_absolute() and (path.parent / entry.base).exists():

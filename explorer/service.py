@@ -32,6 +32,21 @@ class ModelRun:
     error: str | None = None
 
 
+@dataclass
+class TaskRun:
+    """One model's predictions on a list of task items, or why there are none."""
+
+    entry: ModelEntry
+    predictions: list = field(default_factory=list)
+    error: str | None = None
+
+
+def _with_task(entry: ModelEntry, task: str) -> ModelEntry:
+    from dataclasses import replace
+
+    return replace(entry, task=task, task_how=f"given as {task} on the command line")
+
+
 class Explorer:
     """Process-wide access to models.
 
@@ -88,6 +103,50 @@ class Explorer:
         if entry.task not in (None, "cola"):
             raise CheckpointError(f"{entry.name} is a {entry.task} model ({entry.task_how}), not a CoLA model.")
         return TransformerAcceptability(self.load(entry, device))
+
+    def task_model(self, entry: ModelEntry, task: str, device: str | None = None):
+        """A loaded model (or the Kiwi scorer) checked to fit ``task``.
+
+        Raises:
+            CheckpointError: the model cannot be loaded or is for another task.
+        """
+        if entry.kind == "kiwi-lm":
+            if task != "cola":
+                raise CheckpointError(f"{entry.name} only scores acceptability (CoLA).")
+            return self.kiwi()
+        if entry.task not in (None, task):
+            raise CheckpointError(f"{entry.name} is a {entry.task} model ({entry.task_how}), not a {task} model.")
+        if entry.task is None and entry.origin != "hub id" and entry.origin != "command line":
+            raise CheckpointError(f"{entry.name} has no task ({entry.task_how}); set `task` in models.toml.")
+        if entry.task is None:
+            entry = _with_task(entry, task)
+        return self.load(entry, device)
+
+    def predict(
+        self, entries: Sequence[ModelEntry], task: str, items: Sequence, device: str | None = None, progress=None
+    ) -> list[TaskRun]:
+        """Runs each model on the items; one failing model does not stop the others.
+
+        Args:
+            progress: Called with (model index, done, total).
+        """
+        from explorer.tasks.predict import predict_items
+
+        runs = []
+        for k, entry in enumerate(entries):
+            run = TaskRun(entry)
+            try:
+                model = self.task_model(entry, task, device)
+                run.predictions = predict_items(
+                    model, task, items, entry.input_format,
+                    progress=(lambda done, total, k=k: progress(k, done, total)) if progress else None,
+                )
+            except CheckpointError as exc:
+                run.error = str(exc)
+            except (RuntimeError, ValueError) as exc:
+                run.error = f"{entry.name} failed: {exc}"
+            runs.append(run)
+        return runs
 
     def score_acceptability(
         self, entries: Sequence[ModelEntry], sentences: Sequence[str], device: str | None = None

@@ -26,6 +26,8 @@ class Settings:
         max_models: How many loaded models the in-memory cache keeps.
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:1``, ``mps``.
         include_defaults: Whether the offline default models are registered.
+        data_dir: Folder whose task files the Evaluate page offers.
+        results_dir: Where evaluation results are kept across restarts.
     """
 
     checkpoints_dir: Path
@@ -34,6 +36,12 @@ class Settings:
     max_models: int = 6
     device: str = "auto"
     include_defaults: bool = True
+    data_dir: Path = REPO_ROOT / "data"
+    results_dir: Path | None = None
+
+    @property
+    def results(self) -> Path:
+        return self.results_dir or self.cache_dir / "results"
 
 
 def _default_cache_dir(env: Mapping[str, str]) -> Path:
@@ -48,7 +56,7 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
 
     Args:
         argv: Arguments after ``--`` (``--checkpoints DIR``, ``--models FILE``,
-            ``--device cpu``, ``--max-models N``). Unknown flags are ignored so
+            ``--device cpu``, ``--max-models N``, ``--data DIR``). Unknown flags are ignored so
             Streamlit's own arguments never break the app.
         env: Environment; defaults to ``os.environ``.
     """
@@ -58,6 +66,7 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
     parser.add_argument("--models")
     parser.add_argument("--device")
     parser.add_argument("--max-models", type=int)
+    parser.add_argument("--data")
     args, _ = parser.parse_known_args(list(argv or []))
 
     checkpoints = args.checkpoints or env.get("EXPLORER_CHECKPOINTS") or str(REPO_ROOT / "checkpoints")
@@ -65,6 +74,8 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
     device = args.device or env.get("EXPLORER_DEVICE") or "auto"
     max_models = args.max_models or int(env.get("EXPLORER_MAX_MODELS") or 6)
     include_defaults = env.get("EXPLORER_DEFAULTS", "1").strip().lower() not in {"0", "false", "no", "off"}
+    data = args.data or env.get("EXPLORER_DATA") or str(REPO_ROOT / "data")
+    results = env.get("EXPLORER_RESULTS")
     return Settings(
         checkpoints_dir=Path(checkpoints).expanduser(),
         models_toml=Path(models).expanduser(),
@@ -72,4 +83,6 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
         max_models=max(1, max_models),
         device=device,
         include_defaults=include_defaults,
+        data_dir=Path(data).expanduser(),
+        results_dir=Path(results).expanduser() if results else None,
     )

@@ -24,6 +24,16 @@ def test_predict_json_on_a_checkpoint_folder(make_checkpoint):
     assert all(0 <= r["p_acceptable"] <= 1 and r["label"] in (0, 1) for r in payload["results"])
 
 
+def test_predict_wic_with_fields(make_checkpoint):
+    folder = make_checkpoint("electra", name="cli-wic", finetuning_task="wic")
+    out = _cli("predict", "--model", str(folder), "--task", "wic", "--json", "묻|길을 물었다.|땅에 보물을 묻었다.", env_extra={"EXPLORER_DEFAULTS": "0"})
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)["results"][0]
+    assert result["label"] in (0, 1) and abs(sum(result["probs"]) - 1) < 1e-5
+    bad = _cli("predict", "--model", str(folder), "--task", "wic", "묻|한 문장뿐", env_extra={"EXPLORER_DEFAULTS": "0"})
+    assert bad.returncode == 2 and "3 fields" in bad.stderr
+
+
 def test_predict_with_a_default_model_by_name(prepared):
     out = _cli("predict", "--model", "demo-bert-cola", "--task", "cola", "할머니께서 진지를 드셨다.")
     assert out.returncode == 0, out.stderr
@@ -42,7 +52,7 @@ def test_unloadable_model_exits_non_zero_with_a_message(tmp_path):
 def test_empty_sentences_are_refused(make_checkpoint):
     folder = make_checkpoint("bert", name="cli-empty-cola")
     out = _cli("predict", "--model", str(folder), "   ", env_extra={"EXPLORER_DEFAULTS": "0"})
-    assert out.returncode == 2 and "no sentence" in out.stderr
+    assert out.returncode == 2 and "no input" in out.stderr
 
 
 def test_models_json_lists_sources_and_inference(tmp_path, make_checkpoint):

@@ -48,7 +48,7 @@ def test_named_labels_decide_the_acceptable_class(make_checkpoint):
         "bert", name="rev-cola", id2label={0: "acceptable", 1: "unacceptable"}, label2id={"acceptable": 0, "unacceptable": 1}
     )
     loaded = load_model(folder_entry(folder, "checkpoints"), "cpu")
-    assert loaded.acceptable_label == 0
+    assert loaded.positive_label == 0
     p = score_acceptability(loaded, SENTENCES[:1])[0].p_acceptable
     assert p == pytest.approx(_direct_probs(folder, SENTENCES[:1], acceptable=0)[0], abs=1e-5)
 

@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from explorer.registry import acceptable_label_from, discover, infer_task, read_models_toml, scan_checkpoints
+from explorer.registry import positive_label_from, discover, infer_task, read_models_toml, scan_checkpoints
 from explorer.settings import Settings, load_settings
 
 
@@ -28,11 +28,11 @@ def test_task_from_folder_name_and_unknown():
     assert infer_task({}, "chocolate")[0] is None
 
 
-def test_acceptable_label_from_names_then_entry_then_nikl_default():
-    assert acceptable_label_from({"id2label": {"0": "acceptable", "1": "unacceptable"}}, None)[0] == 0
-    assert acceptable_label_from({"id2label": {"0": "ungrammatical", "1": "x"}}, None)[0] == 1
-    assert acceptable_label_from({"id2label": {"0": "LABEL_0", "1": "LABEL_1"}}, 0) == (0, "models.toml acceptable_label")
-    label, how = acceptable_label_from({"id2label": {"0": "LABEL_0", "1": "LABEL_1"}}, None)
+def test_positive_label_from_names_then_entry_then_nikl_default():
+    assert positive_label_from({"id2label": {"0": "acceptable", "1": "unacceptable"}}, None)[0] == 0
+    assert positive_label_from({"id2label": {"0": "ungrammatical", "1": "x"}}, None)[0] == 1
+    assert positive_label_from({"id2label": {"0": "LABEL_0", "1": "LABEL_1"}}, 0) == (0, "models.toml positive_label")
+    label, how = positive_label_from({"id2label": {"0": "LABEL_0", "1": "LABEL_1"}}, None)
     assert label == 1 and "NIKL" in how
 
 
@@ -80,7 +80,7 @@ name = "no-source"
     )
     entries, problems = read_models_toml(tmp_path / "models.toml")
     by_name = {e.name: e for e in entries}
-    assert by_name["mine"].source == str(folder.resolve()) and by_name["mine"].acceptable_label == 0
+    assert by_name["mine"].source == str(folder.resolve()) and by_name["mine"].positive_label == 0
     assert by_name["hub-one"].source == "org/model" and by_name["hub-one"].task == "boolq"
     assert any("nli" in p for p in problems) and any("#4 needs `path` or `hub`" in p for p in problems)
 

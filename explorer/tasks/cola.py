@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
-import torch
-
 from explorer.loading import LoadedModel
+from explorer.tasks.common import classify
 
 
 @dataclass
@@ -47,7 +46,6 @@ class AcceptabilityScorer(Protocol):
     def score_acceptability(self, sentences: Sequence[str]) -> list[AcceptabilityResult]: ...
 
 
-@torch.inference_mode()
 def score_acceptability(loaded: LoadedModel, sentences: Sequence[str], batch_size: int = 32) -> list[AcceptabilityResult]:
     """Scores sentences with a sequence-classification checkpoint.
 
@@ -61,33 +59,12 @@ def score_acceptability(loaded: LoadedModel, sentences: Sequence[str], batch_siz
         sentences: Cleaned, non-empty sentences.
         batch_size: Sentences per forward pass.
     """
-    if loaded.head != "sequence":
-        raise ValueError(f"{loaded.entry.name} has a {loaded.head} head; CoLA needs sequence classification.")
-    tok = loaded.tokenizer
-    full_lengths = [len(ids) for ids in tok(list(sentences), add_special_tokens=True)["input_ids"]]
-    order = sorted(range(len(sentences)), key=lambda i: full_lengths[i])
-    results: list[AcceptabilityResult | None] = [None] * len(sentences)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        batch = tok(
-            [sentences[i] for i in idx],
-            truncation=True,
-            max_length=loaded.max_length,
-            padding=True,
-            return_tensors="pt",
-        ).to(loaded.device)
-        logits = loaded.model(**batch).logits.float()
-        probs = torch.softmax(logits, dim=-1)[:, loaded.acceptable_label].cpu().tolist()
-        used = batch["attention_mask"].sum(dim=1).cpu().tolist()
-        for i, p, n in zip(idx, probs, used):
-            results[i] = AcceptabilityResult(
-                sentence=sentences[i],
-                p_acceptable=float(p),
-                label=int(p >= 0.5),
-                n_tokens=int(n),
-                n_dropped=max(0, full_lengths[i] - int(n)),
-            )
-    return [r for r in results if r is not None]
+    scored = classify(loaded, sentences, batch_size=batch_size)
+    results = []
+    for sentence, s in zip(sentences, scored):
+        p = s.probs[loaded.positive_label]
+        results.append(AcceptabilityResult(sentence, p, int(p >= 0.5), s.n_tokens, s.n_dropped))
+    return results
 
 
 class TransformerAcceptability:

@@ -1,0 +1,218 @@
+"""Evaluating checkpoints on task files, and keeping the results.
+
+A result holds the metrics (equal to scikit-learn's), one prediction per item,
+and the identity of the model and the data file, so the comparison page can
+put results from different days side by side. Results are saved as JSON under
+the results folder and survive restarts.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from explorer.data.readers import BoolqItem, ColaItem, CopaItem, Dataset, WicItem
+from explorer.metrics import classification_metrics
+from explorer.registry import ModelEntry
+from explorer.tasks.predict import Prediction, predict_items
+
+Progress = Callable[[int, int], None]
+MAIN_METRIC = {"cola": "mcc", "wic": "accuracy", "copa": "accuracy", "boolq": "accuracy"}
+
+
+@dataclass
+class EvalResult:
+    """One model evaluated on one file.
+
+    Attributes:
+        model: Registry name; ``model_source`` is its folder or hub id.
+        task: Task id.
+        data: File name, format, row count and a content hash.
+        metrics: ``n``, ``accuracy``, ``mcc``, ``f1_macro``, ``confusion``...
+            (None for unlabelled files).
+        predictions: One row per item: id, gold, pred, prob.
+    """
+
+    model: str
+    model_source: str
+    task: str
+    data: dict[str, Any]
+    metrics: dict[str, Any] | None
+    predictions: list[dict[str, Any]]
+    seconds: float
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    @property
+    def main_metric(self) -> float | None:
+        return None if self.metrics is None else self.metrics[MAIN_METRIC[self.task]]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def item_text(item: Any) -> str:
+    """A short human-readable rendering of an item for tables."""
+    if isinstance(item, ColaItem):
+        return item.sentence
+    if isinstance(item, WicItem):
+        return f"{item.target} | {item.sentence1} | {item.sentence2}"
+    if isinstance(item, CopaItem):
+        return f"{item.premise} ({item.question}) 1) {item.alternatives[0]} 2) {item.alternatives[1]}"
+    if isinstance(item, BoolqItem):
+        return f"{item.question} | {item.passage[:120]}"
+    return str(item)
+
+
+def data_identity(dataset: Dataset, content: bytes | None = None) -> dict[str, Any]:
+    """Name, format and size of a data file, with a hash so re-uploads match."""
+    digest = hashlib.sha256(content).hexdigest()[:12] if content is not None else None
+    if digest is None and Path(dataset.path).is_file():
+        digest = hashlib.sha256(Path(dataset.path).read_bytes()).hexdigest()[:12]
+    return {"name": Path(dataset.path).name, "path": dataset.path, "format": dataset.format, "n": len(dataset.items), "sha256": digest}
+
+
+def evaluate(
+    model: Any,
+    entry: ModelEntry,
+    dataset: Dataset,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+    content: bytes | None = None,
+) -> EvalResult:
+    """Predicts every item and scores the predictions against the gold labels.
+
+    Args:
+        model: A ``LoadedModel`` or the Kiwi scorer (from ``Explorer.task_model``).
+        entry: Its registry entry (name, input format).
+        dataset: A file read by ``explorer.data.read_dataset``.
+        batch_size: Inputs per forward pass.
+        progress: Called with (done, total).
+        content: The file's bytes when it was uploaded (for its hash).
+    """
+    started = time.monotonic()
+    preds = predict_items(model, dataset.task, dataset.items, entry.input_format, batch_size=batch_size, progress=progress)
+    rows = [_prediction_row(item, pred) for item, pred in zip(dataset.items, preds)]
+    metrics = None
+    if dataset.labelled:
+        metrics = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows])
+    return EvalResult(
+        model=entry.name,
+        model_source=entry.source,
+        task=dataset.task,
+        data=data_identity(dataset, content),
+        metrics=metrics,
+        predictions=rows,
+        seconds=round(time.monotonic() - started, 2),
+    )
+
+
+def _prediction_row(item: Any, pred: Prediction) -> dict[str, Any]:
+    return {"id": item.id, "gold": item.label, "pred": pred.label, "prob": round(pred.p1, 6), "text": item_text(item)}
+
+
+def write_metrics(result: EvalResult, path: Path) -> None:
+    """metrics.json: task, n, accuracy, mcc, f1_macro, confusion, model and data identity."""
+    payload = {"task": result.task, "model": result.model, "model_source": result.model_source, "data": result.data,
+               "created": result.created, "seconds": result.seconds}
+    payload.update(result.metrics or {"n": len(result.predictions), "note": "unlabelled file: predictions only"})
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def write_predictions(result: EvalResult, path: Path) -> None:
+    """preds.tsv: one row per item with the gold label, the prediction and P(label 1)."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        writer.writerow(["id", "gold", "pred", "prob", "text"])
+        for r in result.predictions:
+            writer.writerow([r["id"], "" if r["gold"] is None else r["gold"], r["pred"], f"{r['prob']:.6f}", r["text"]])
+
+
+class ResultStore:
+    """Evaluation results saved as JSON files, one per (model, task, data file).
+
+    Args:
+        folder: Where results live (``<cache>/results`` by default).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, result: EvalResult) -> Path:
+        key = f"{result.model}|{result.task}|{result.data.get('name')}|{result.data.get('sha256')}"
+        slug = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in result.model)[:60]
+        return self.folder / f"{result.task}__{slug}__{hashlib.sha1(key.encode()).hexdigest()[:10]}.json"
+
+    def save(self, result: EvalResult) -> Path:
+        """Writes (or replaces) the result for this model, task and file."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(result)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result.to_json(), ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    def load_all(self) -> list[EvalResult]:
+        """Every saved result, newest first; unreadable files are skipped."""
+        results = []
+        for path in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []:
+            try:
+                results.append(EvalResult(**json.loads(path.read_text(encoding="utf-8"))))
+            except (OSError, ValueError, TypeError):
+                continue
+        return sorted(results, key=lambda r: r.created, reverse=True)
+
+
+def length_bucket(n_chars: int) -> str:
+    """Sentence-length slices on a scale that suits Korean sentences."""
+    for limit, name in ((20, "≤20 chars"), (40, "21–40"), (80, "41–80"), (160, "81–160")):
+        if n_chars <= limit:
+            return name
+    return ">160"
+
+
+def slice_keys(item: Any, train_targets: set[str] | None = None) -> dict[str, str]:
+    """The slices an item belongs to: length always; COPA question; WiC target seen in train."""
+    if isinstance(item, ColaItem):
+        keys = {"length": length_bucket(len(item.sentence))}
+    elif isinstance(item, WicItem):
+        keys = {"length": length_bucket(max(len(item.sentence1), len(item.sentence2)))}
+        if train_targets is not None:
+            keys["target in train"] = "seen" if item.target in train_targets else "unseen"
+    elif isinstance(item, CopaItem):
+        keys = {"length": length_bucket(len(item.premise)), "question": item.question}
+    elif isinstance(item, BoolqItem):
+        keys = {"length": length_bucket(len(item.passage))}
+    else:
+        keys = {}
+    return keys
+
+
+def slice_metrics(dataset: Dataset, result: EvalResult, train_targets: set[str] | None = None) -> list[dict[str, Any]]:
+    """Accuracy (and MCC) per slice, for labelled data."""
+    if result.metrics is None:
+        return []
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for item, row in zip(dataset.items, result.predictions):
+        for kind, value in slice_keys(item, train_targets).items():
+            groups.setdefault((kind, value), []).append(row)
+    out = []
+    for (kind, value), rows in sorted(groups.items()):
+        m = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows])
+        out.append({"model": result.model, "slice": kind, "value": value, "n": m["n"], "accuracy": m["accuracy"], "mcc": m["mcc"]})
+    return out
+
+
+def disagreements(dataset: Dataset, results: Sequence[EvalResult]) -> list[dict[str, Any]]:
+    """Items where the models' predictions differ, with each model's answer."""
+    out = []
+    for i, item in enumerate(dataset.items):
+        preds = {r.model: r.predictions[i]["pred"] for r in results}
+        if len(set(preds.values())) > 1:
+            out.append({"id": item.id, "text": item_text(item), "gold": item.label, **preds})
+    return out

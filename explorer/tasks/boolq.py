@@ -1,0 +1,25 @@
+"""BoolQ: does the passage say yes or no to the question?
+
+Long passages are cut, never the question: the tokenizer truncates only the
+passage side, and we report how many passage tokens were dropped.
+"""
+
+from __future__ import annotations
+
+from explorer.data.readers import BoolqItem
+
+FORMATS = {
+    "passage-question": "passage first, question second (passage truncated)",
+    "question-passage": "question first, passage second (passage truncated)",
+}
+DEFAULT_FORMAT = "passage-question"
+
+
+def encode(item: BoolqItem, input_format: str | None = None) -> tuple[str, str, str]:
+    """Returns (first, second, truncation) so only the passage side is cut."""
+    fmt = input_format or DEFAULT_FORMAT
+    if fmt == "question-passage":
+        return item.question, item.passage, "only_second"
+    if fmt != "passage-question":
+        raise ValueError(f"unknown BoolQ input format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return item.passage, item.question, "only_first"

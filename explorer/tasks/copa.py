@@ -1,0 +1,46 @@
+"""COPA: which alternative is the cause (원인) or effect (결과) of the premise?
+
+Two checkpoint styles exist: ``...ForMultipleChoice`` heads score both
+alternatives jointly; pair classifiers score (premise, alternative) one at a
+time and we pick the higher P(correct). How the premise and an alternative are
+joined — a connective such as 왜냐하면 (because) / 그래서 (so), or the
+question word — is the entry's ``input_format``.
+"""
+
+from __future__ import annotations
+
+from explorer.data.readers import CopaItem
+
+DEFAULT_CONNECTIVES = {"cause": "왜냐하면", "effect": "그래서"}
+QUESTION_WORDS = {"cause": "원인", "effect": "결과"}
+FORMATS = {
+    "connective": "premise | connective + alternative (왜냐하면 for cause, 그래서 for effect); "
+    "`connective:CAUSE/EFFECT` sets other words",
+    "question": "premise + question word (원인/결과) | alternative",
+    "plain": "premise | alternative",
+}
+DEFAULT_FORMAT = "connective"
+
+
+def parse_format(input_format: str | None) -> tuple[str, dict[str, str]]:
+    """Splits ``connective:때문에/그래서`` into the style and its connectives."""
+    fmt = (input_format or DEFAULT_FORMAT).strip()
+    style, _, words = fmt.partition(":")
+    if style not in FORMATS:
+        raise ValueError(f"unknown COPA input format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    connectives = dict(DEFAULT_CONNECTIVES)
+    if words:
+        cause, _, effect = words.partition("/")
+        connectives = {"cause": cause.strip() or connectives["cause"], "effect": effect.strip() or connectives["effect"]}
+    return style, connectives
+
+
+def encode(item: CopaItem, input_format: str | None = None) -> tuple[str, list[str]]:
+    """The first text and one second text per alternative."""
+    style, connectives = parse_format(input_format)
+    if style == "question":
+        return f"{item.premise} {QUESTION_WORDS[item.question]}", list(item.alternatives)
+    if style == "plain":
+        return item.premise, list(item.alternatives)
+    word = connectives[item.question]
+    return item.premise, [f"{word} {alt}" for alt in item.alternatives]

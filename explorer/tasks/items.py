@@ -1,0 +1,76 @@
+"""Building task items from what users type (pages and the CLI)."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from explorer.data.readers import BoolqItem, ColaItem, CopaItem, WicItem
+from explorer.tasks.wic import TargetSpan, locate_target, strip_marks
+from explorer.text import clean_sentence
+
+QUESTIONS = {"원인": "cause", "cause": "cause", "결과": "effect", "effect": "effect"}
+CLI_SHAPES = {
+    "cola": "SENTENCE",
+    "wic": "TARGET|SENTENCE1|SENTENCE2",
+    "copa": "PREMISE|원인 or 결과|ALTERNATIVE1|ALTERNATIVE2",
+    "boolq": "PASSAGE|QUESTION",
+}
+
+
+class InputError(ValueError):
+    """What the user typed cannot form an item; the message says why."""
+
+
+def _clean(text: str, what: str) -> str:
+    cleaned, _ = clean_sentence(text or "")
+    if not cleaned:
+        raise InputError(f"{what} is empty.")
+    return cleaned
+
+
+def make_wic(
+    target: str, sentence1: str, sentence2: str, analyse: Callable[[str], Sequence] | None = None
+) -> tuple[WicItem, tuple[TargetSpan, TargetSpan]]:
+    """A WiC item with the target located in each sentence.
+
+    A target that cannot be found leaves its span None; the caller shows the
+    ``how`` message and the model still runs on the plain pair.
+    """
+    target = _clean(target, "The target word")
+    found = []
+    sentences = []
+    for n, raw in enumerate((sentence1, sentence2), start=1):
+        sentence = _clean(raw, f"Sentence {n}")
+        span = locate_target(sentence, target, analyse)
+        sentences.append(strip_marks(sentence)[0])
+        found.append(span)
+    item = WicItem("input", target, sentences[0], sentences[1], found[0].span, found[1].span, None)
+    return item, (found[0], found[1])
+
+
+def make_copa(premise: str, question: str, alternative1: str, alternative2: str) -> CopaItem:
+    """A COPA item; the question may be 원인/결과 or cause/effect."""
+    q = QUESTIONS.get((question or "").strip().lower())
+    if q is None:
+        raise InputError(f"The question must be 원인 (cause) or 결과 (effect), not {question!r}.")
+    alts = (_clean(alternative1, "Alternative 1"), _clean(alternative2, "Alternative 2"))
+    return CopaItem("input", _clean(premise, "The premise"), q, alts, None)
+
+
+def make_boolq(passage: str, question: str) -> BoolqItem:
+    return BoolqItem("input", _clean(passage, "The passage"), _clean(question, "The question"), None)
+
+
+def parse_cli_input(task: str, text: str, analyse: Callable[[str], Sequence] | None = None):
+    """One CLI argument → one item; fields are separated by ``|``."""
+    fields = [f.strip() for f in text.split("|")]
+    expected = CLI_SHAPES[task].count("|") + 1
+    if task != "cola" and len(fields) != expected:
+        raise InputError(f"{task} input needs {expected} fields separated by '|': {CLI_SHAPES[task]} (got {len(fields)}).")
+    if task == "cola":
+        return ColaItem("input", _clean(text, "The sentence"), None)
+    if task == "wic":
+        return make_wic(*fields, analyse=analyse)[0]
+    if task == "copa":
+        return make_copa(*fields)
+    return make_boolq(*fields)

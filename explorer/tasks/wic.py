@@ -1,0 +1,95 @@
+"""WiC: does the target word have the same sense in both sentences?
+
+Users type a target and two sentences. NIKL targets are often bare stems
+(묻, 들, 맞) that appear inflected or irregular in the sentence (물었다), so we
+find the target by exact match first, then through Kiwi's morpheme analysis,
+and let users mark it themselves with [brackets] when both fail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from explorer.data.readers import WicItem
+
+FORMATS = {
+    "pair": "the two sentences as a plain pair",
+    "marked": "the target wrapped in [brackets] in each sentence, as KoBEST writes it",
+    "prefixed": "the target, a colon, then sentence 1; sentence 2 as the second text",
+}
+DEFAULT_FORMAT = "pair"
+_MARK = re.compile(r"\[([^\[\]]+)\]")
+_KIWI_TAGS = ("NN", "VV", "VA", "VX", "XR", "MA", "NP", "NR")
+
+
+@dataclass(frozen=True)
+class TargetSpan:
+    """Where the target sits in a sentence, and how we found it."""
+
+    span: tuple[int, int] | None
+    how: str
+
+
+def strip_marks(sentence: str) -> tuple[str, tuple[int, int] | None]:
+    """Removes the first ``[...]`` marking and returns its span in the clean text."""
+    match = _MARK.search(sentence)
+    if not match:
+        return sentence, None
+    clean = sentence[: match.start()] + match.group(1) + sentence[match.end() :]
+    clean = _MARK.sub(lambda m: m.group(1), clean)
+    return clean, (match.start(), match.start() + len(match.group(1)))
+
+
+def locate_target(sentence: str, target: str, analyse: Callable[[str], Sequence] | None = None) -> TargetSpan:
+    """Finds the target word in a sentence.
+
+    Args:
+        sentence: The sentence, possibly with the target marked in [brackets].
+        target: The target as users write it (a stem like 묻 or a word; a
+            trailing 다 of a dictionary form is ignored).
+        analyse: Returns Kiwi morphemes (objects with ``form``, ``tag``,
+            ``start``, ``end``) for a sentence; None skips that step.
+
+    Returns:
+        The span (0-based, end exclusive) in the sentence *without* brackets.
+    """
+    clean, marked = strip_marks(sentence)
+    if marked:
+        return TargetSpan(marked, "marked by you")
+    target = target.strip()
+    if not target:
+        return TargetSpan(None, "no target given")
+    at = clean.find(target)
+    if at >= 0:
+        return TargetSpan((at, at + len(target)), "exact match")
+    stem = target[:-1] if len(target) > 1 and target.endswith("다") else target
+    if analyse is not None:
+        for m in analyse(clean):
+            if m.form == stem and m.tag.startswith(_KIWI_TAGS):
+                start, end = int(m.start), int(m.end)
+                return TargetSpan((start, end), f"Kiwi morpheme {m.form}/{m.tag} read as “{clean[start:end]}”")
+    at = clean.find(stem)
+    if at >= 0:
+        return TargetSpan((at, at + len(stem)), "stem match")
+    return TargetSpan(None, f"“{target}” not found: mark it in the sentence with [brackets]")
+
+
+def _mark(sentence: str, span: tuple[int, int] | None) -> str:
+    if span is None:
+        return sentence
+    a, b = span
+    return f"{sentence[:a]}[{sentence[a:b]}]{sentence[b:]}"
+
+
+def encode(item: WicItem, input_format: str | None = None) -> tuple[str, str]:
+    """The text pair a WiC checkpoint expects, by its registry ``input_format``."""
+    fmt = input_format or DEFAULT_FORMAT
+    if fmt == "marked":
+        return _mark(item.sentence1, item.span1), _mark(item.sentence2, item.span2)
+    if fmt == "prefixed":
+        return f"{item.target}: {item.sentence1}", item.sentence2
+    if fmt != "pair":
+        raise ValueError(f"unknown WiC input format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return item.sentence1, item.sentence2
