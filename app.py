@@ -10,6 +10,7 @@ st.set_page_config(page_title="ko-model-explorer", page_icon="🔎", layout="wid
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/acceptability.py", title="Acceptability · CoLA", icon=":material/spellcheck:", url_path="acceptability"),
+    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:", url_path="evaluate"),
 ]
 
 explorer = get_explorer()

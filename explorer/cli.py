@@ -16,12 +16,21 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     from explorer.defaults.prepare import prepare
 
     settings = load_settings(args.extra)
-    bar = tqdm(total=100, desc="Preparing default models", unit="%", bar_format="{l_bar}{bar}| {n:.0f}% {postfix}")
+    interactive = sys.stderr.isatty()
+    bar = tqdm(total=100, desc="Preparing default models", unit="%", disable=not interactive,
+               bar_format="{l_bar}{bar}| {n:.0f}% {postfix}")
+    last_stage = [""]
 
     def progress(fraction: float, message: str) -> None:
-        bar.n = round(100 * fraction, 1)
-        bar.set_postfix_str(message[:70])
-        bar.refresh()
+        if interactive:
+            bar.n = round(100 * fraction, 1)
+            bar.set_postfix_str(message[:70])
+            bar.refresh()
+            return
+        stage = message.split(":")[0]  # in logs, one line per stage instead of a redrawn bar
+        if stage != last_stage[0]:
+            last_stage[0] = stage
+            print(f"[{100 * fraction:3.0f}%] {message}", file=sys.stderr, flush=True)
 
     manifest = prepare(settings, force=args.force, progress=progress)
     bar.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -116,21 +117,30 @@ def _prediction_row(item: Any, pred: Prediction) -> dict[str, Any]:
     return {"id": item.id, "gold": item.label, "pred": pred.label, "prob": round(pred.p1, 6), "text": item_text(item)}
 
 
-def write_metrics(result: EvalResult, path: Path) -> None:
-    """metrics.json: task, n, accuracy, mcc, f1_macro, confusion, model and data identity."""
+def metrics_payload(result: EvalResult) -> dict[str, Any]:
+    """What metrics.json holds: task, n, accuracy, mcc, f1_macro, confusion, model and data identity."""
     payload = {"task": result.task, "model": result.model, "model_source": result.model_source, "data": result.data,
                "created": result.created, "seconds": result.seconds}
     payload.update(result.metrics or {"n": len(result.predictions), "note": "unlabelled file: predictions only"})
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    return payload
+
+
+def predictions_tsv(result: EvalResult) -> str:
+    """One row per item with the gold label, the prediction and P(label 1)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(["id", "gold", "pred", "prob", "text"])
+    for r in result.predictions:
+        writer.writerow([r["id"], "" if r["gold"] is None else r["gold"], r["pred"], f"{r['prob']:.6f}", r["text"]])
+    return out.getvalue()
+
+
+def write_metrics(result: EvalResult, path: Path) -> None:
+    path.write_text(json.dumps(metrics_payload(result), ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def write_predictions(result: EvalResult, path: Path) -> None:
-    """preds.tsv: one row per item with the gold label, the prediction and P(label 1)."""
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        writer.writerow(["id", "gold", "pred", "prob", "text"])
-        for r in result.predictions:
-            writer.writerow([r["id"], "" if r["gold"] is None else r["gold"], r["pred"], f"{r['prob']:.6f}", r["text"]])
+    path.write_text(predictions_tsv(result), encoding="utf-8")
 
 
 class ResultStore:
@@ -216,3 +226,43 @@ def disagreements(dataset: Dataset, results: Sequence[EvalResult]) -> list[dict[
         if len(set(preds.values())) > 1:
             out.append({"id": item.id, "text": item_text(item), "gold": item.label, **preds})
     return out
+
+
+def find_data_files(folder: Path, limit: int = 500) -> list[Path]:
+    """Task files under the configured data folder (TSV/CSV/TXT), sorted by path."""
+    if not folder.is_dir():
+        return []
+    files = [p for p in folder.rglob("*") if p.suffix.lower() in {".tsv", ".csv", ".txt"} and p.is_file()]
+    return sorted(files)[:limit]
+
+
+def metrics_frame(results: Sequence[EvalResult]):
+    """Metrics per model side by side (one row per model)."""
+    import pandas as pd
+
+    rows = []
+    for r in results:
+        m = r.metrics or {}
+        rows.append({"model": r.model, "n": m.get("n", len(r.predictions)), "accuracy": m.get("accuracy"),
+                     "MCC": m.get("mcc"), "F1 macro": m.get("f1_macro"), "seconds": r.seconds, "data": r.data.get("name")})
+    return pd.DataFrame(rows)
+
+
+def predictions_frame(dataset: Dataset, results: Sequence[EvalResult]):
+    """One row per item: its text, gold label and each model's prediction and P(label 1)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": [i.id for i in dataset.items], "text": [item_text(i) for i in dataset.items],
+                          "gold": [i.label for i in dataset.items]})
+    for r in results:
+        frame[f"pred · {r.model}"] = [p["pred"] for p in r.predictions]
+        frame[f"P(1) · {r.model}"] = [p["prob"] for p in r.predictions]
+    return frame
+
+
+def train_targets(path_or_bytes: Any, name: str | None = None) -> set[str]:
+    """Targets of a WiC training file, for the seen/unseen slice."""
+    from explorer.data.readers import read_dataset
+
+    dataset = read_dataset(path_or_bytes, name=name, task="wic")
+    return {item.target for item in dataset.items}

@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 from transformers import (
+    AutoConfig,
     AutoModelForMultipleChoice,
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -190,14 +191,15 @@ def resolve_base(base: str) -> tuple[str, str]:
 
 def _load_model(task: str, base: str) -> torch.nn.Module:
     """Builds the task head on the base; a head of another shape (or none) is freshly initialised."""
+    config = AutoConfig.from_pretrained(base, trust_remote_code=False)
+    config.num_labels = 2
+    config.id2label = dict(ID2LABEL[task])
+    config.label2id = {name: idx for idx, name in config.id2label.items()}
+    config.finetuning_task = task  # what the registry reads first to infer the task
     cls = AutoModelForMultipleChoice if task == "copa" else AutoModelForSequenceClassification
-    id2label = ID2LABEL[task]
     return cls.from_pretrained(
         base,
-        num_labels=2,
-        id2label=id2label,
-        label2id={name: idx for idx, name in id2label.items()},
-        finetuning_task=task,
+        config=config,
         # float32 master weights: fp16-stored bases (our e5 folder) cannot be trained under AMP as they are.
         dtype=torch.float32,
         # A base that already has a head for another task (3 classes, or a sequence head under COPA).
@@ -248,7 +250,8 @@ def _best_eval(log_history: list[dict[str, Any]], step: int | None) -> dict[str,
     chosen = [entry for entry in evals if entry.get("step") == step] or evals[-1:]
     if not chosen:
         return {}
-    return {key[5:]: value for key, value in chosen[-1].items() if key.startswith("eval_")}
+    timings = ("runtime", "samples_per_second", "steps_per_second")
+    return {key[5:]: value for key, value in chosen[-1].items() if key.startswith("eval_") and key[5:] not in timings}
 
 
 def finetune(
@@ -359,6 +362,7 @@ def finetune(
         logging_first_step=True,
         seed=seed,
         report_to="none",
+        dataloader_pin_memory=torch.cuda.is_available(),  # pinning is a CUDA feature; elsewhere it only warns
         **precision,
     )
     trainer = Trainer(

@@ -28,8 +28,14 @@ from transformers import (
     PreTrainedModel,
 )
 
+from transformers.utils import logging as hf_logging
+
 from explorer.device import pick_device, pick_dtype
 from explorer.registry import ModelEntry, positive_label_from
+
+# Per-file "Loading weights" bars from transformers flood logs and the app's
+# terminal; our own progress reporting says what is happening.
+hf_logging.disable_progress_bar()
 
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "sentencepiece.bpe.model", "spiece.model")
 _STRIP_PREFIXES = ("module.", "_orig_mod.")

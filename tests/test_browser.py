@@ -20,6 +20,7 @@ import pytest
 
 from explorer.defaults.prepare import is_prepared, prepare
 from explorer.settings import load_settings
+from test_evaluate import _write_cola
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -42,8 +43,12 @@ def server(tmp_path_factory, make_checkpoint):
     ckpts = tmp_path_factory.mktemp("browser") / "checkpoints"
     ckpts.mkdir()
     shutil.copytree(make_checkpoint("electra", name="u", finetuning_task="cola", seed=5), ckpts / "my-electra-cola")
+    data = ckpts.parent / "data"
+    data.mkdir()
+    _write_cola(data / "NIKL_CoLA_dev.tsv", 60)
     port = _free_port()
-    env = {**os.environ, "EXPLORER_MODELS": str(ckpts.parent / "models.toml"), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "EXPLORER_MODELS": str(ckpts.parent / "models.toml"), "HF_HUB_OFFLINE": "1",
+           "EXPLORER_DATA": str(data), "EXPLORER_RESULTS": str(ckpts.parent / "results")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--", "--checkpoints", str(ckpts)],
@@ -123,4 +128,20 @@ def test_home_page_lists_the_defaults_and_the_dropped_checkpoint(server, browser
     assert models["my-electra-cola"]["status"] in {"ready", "loaded"}  # loaded if the CoLA test ran first
     assert models["demo-electra-cola (demo)"]["task"].startswith("CoLA")
     page.screenshot(path=str(OUTPUT / "home.png"), full_page=True)
+    page.close()
+
+
+def test_evaluate_a_file_from_the_data_folder(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 1400})
+    page.goto(f"{server}/evaluate", wait_until="networkidle")
+    page.get_by_text("From the data folder").click()
+    page.get_by_text("NIKL_CoLA_dev.tsv").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Evaluate", exact=True).click()
+    page.get_by_text("Confusion matrices").wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(OUTPUT / "evaluate.png"), full_page=True)
+    metrics = {row["model"]: row for row in _read_grid(page)}
+    for model in ("Kiwi LM (zero-shot)", "demo-electra-cola", "demo-bert-cola", "my-electra-cola"):
+        assert int(metrics[model]["n"]) == 60
+        assert -1.0 <= float(metrics[model]["MCC"]) <= 1.0
     page.close()

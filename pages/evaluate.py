@@ -1,0 +1,121 @@
+"""Evaluate: models × a NIKL/KoBEST file → metrics, confusion, slices, errors."""
+
+import pandas as pd
+import streamlit as st
+
+from explorer.data.readers import DatasetError
+from explorer.evaluate import (
+    MAIN_METRIC,
+    ResultStore,
+    disagreements,
+    evaluate,
+    metrics_frame,
+    predictions_frame,
+    slice_metrics,
+    train_targets,
+)
+from explorer.loading import CheckpointError
+from explorer.registry import TASK_TITLES, TASKS
+from explorer.ui.evaluate import choose_dataset, confusion_chart, filter_predictions, result_downloads
+from explorer.ui.model_picker import pick_models
+from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
+
+leave_legacy_multipage_mode()
+explorer = get_explorer()
+store = ResultStore(explorer.settings.results)
+st.title("Evaluate")
+st.caption("Score checkpoints on the NIKL 2021 or KoBEST files you have. Results are saved and feed the comparison.")
+
+task = st.segmented_control("Task", TASKS, default="cola", format_func=TASK_TITLES.get, key="eval_task") or "cola"
+dataset, content = choose_dataset(task, explorer.settings.data_dir, key="eval")
+targets = None
+if dataset is not None:
+    st.caption(
+        f"{dataset.path}: {len(dataset.items):,} items, format {dataset.format}, "
+        + ("labelled" if dataset.labelled else "unlabelled: predictions only")
+    )
+    for warning in dataset.warnings:
+        st.warning(warning)
+    if task == "wic":
+        train = st.file_uploader("Optional: the WiC train file, to slice by target seen/unseen", type=["tsv"], key="eval_train")
+        if train is not None:
+            try:
+                targets = train_targets(train.getvalue(), name=train.name)
+            except DatasetError as exc:
+                st.error(f"The train file cannot be read: {exc}")
+
+entries, _ = explorer.registry()
+models = pick_models(entries, task, key=f"eval_models_{task}")
+batch_size = st.select_slider("Batch size", [8, 16, 32, 64, 128], value=32, key="eval_bs")
+if st.button("Evaluate", type="primary", key="eval_run", disabled=dataset is None or not models):
+    results, errors = [], []
+    bar = st.progress(0.0, text="Starting…")
+    for k, entry in enumerate(models):
+        def progress(done: int, total: int, k: int = k, name: str = entry.name) -> None:
+            bar.progress((k + done / max(1, total)) / len(models), text=f"{name}: {done:,}/{total:,}")
+
+        try:
+            model = explorer.task_model(entry, task, st.session_state.get("device"))
+            result = evaluate(model, entry, dataset, batch_size=batch_size, progress=progress, content=content)
+        except CheckpointError as exc:
+            errors.append(f"**{entry.name}**: {exc}")
+            continue
+        except (RuntimeError, ValueError) as exc:
+            errors.append(f"**{entry.name}** failed: {exc}")
+            continue
+        store.save(result)
+        results.append(result)
+    bar.empty()
+    st.session_state["eval_state"] = (task, dataset, results, errors, targets)
+
+state = st.session_state.get("eval_state")
+if state and state[0] == task:
+    _, dataset, results, errors, targets = state
+    for error in errors:
+        st.error(error)
+    if results:
+        st.success(f"Evaluated {len(results)} model(s) on {results[0].data['name']}; results saved to {store.folder}.")
+        st.subheader("Metrics")
+        frame = metrics_frame(results)
+        main = {"mcc": "MCC"}.get(MAIN_METRIC[task], "accuracy")
+        st.dataframe(
+            frame.style.highlight_max(subset=[main], color="#cdeccd").format(
+                {"accuracy": "{:.4f}", "MCC": "{:.4f}", "F1 macro": "{:.4f}", "seconds": "{:.1f}"}, na_rep="–"
+            ),
+            hide_index=True, width="stretch",
+        )
+        if results[0].metrics:
+            st.subheader("Confusion matrices")
+            cols = st.columns(min(3, len(results)))
+            for i, r in enumerate(results):
+                cols[i % len(cols)].altair_chart(confusion_chart(r, task))
+            st.subheader("Slices")
+            slices = pd.DataFrame([row for r in results for row in slice_metrics(dataset, r, targets)])
+            if not slices.empty:
+                pivot = slices.pivot_table(index=["slice", "value", "n"], columns="model", values="accuracy").reset_index()
+                st.dataframe(pivot.style.format(precision=3), hide_index=True, width="stretch")
+                st.caption("Accuracy per slice; n is the number of items in the slice.")
+        st.subheader("Error browser")
+        preds = predictions_frame(dataset, results)
+        shown = filter_predictions(preds, [r.model for r in results], key="eval_filter")
+        st.caption(f"{len(shown):,} of {len(preds):,} items")
+        st.dataframe(shown.head(2000), hide_index=True, width="stretch")
+        if len(results) > 1:
+            differ = disagreements(dataset, results)
+            with st.expander(f"Items where the models disagree ({len(differ):,})"):
+                st.dataframe(pd.DataFrame(differ).head(2000), hide_index=True, width="stretch")
+        with st.expander("Downloads"):
+            for i, r in enumerate(results):
+                st.markdown(f"**{r.model}**")
+                result_downloads(r, key=f"eval-dl-{i}")
+
+with st.expander("Saved results"):
+    saved = store.load_all()
+    if saved:
+        st.dataframe(
+            pd.DataFrame([{"model": r.model, "task": r.task, "data": r.data.get("name"), "n": len(r.predictions),
+                           "main metric": r.main_metric, "when": r.created} for r in saved]),
+            hide_index=True, width="stretch",
+        )
+    else:
+        st.caption("None yet.")

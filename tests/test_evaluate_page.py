@@ -1,0 +1,69 @@
+"""AppTest: the Evaluate page from a file in the data folder to metrics and saved results."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from explorer.data.readers import read_dataset
+from explorer.evaluate import ResultStore, evaluate
+from explorer.loading import load_model
+from explorer.registry import folder_entry
+from test_evaluate import _write_cola
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, make_checkpoint):
+    ckpts = tmp_path / "checkpoints"
+    ckpts.mkdir()
+    shutil.copytree(make_checkpoint("electra", name="e1", finetuning_task="cola", seed=1), ckpts / "ev-electra-cola")
+    shutil.copytree(make_checkpoint("bert", name="b1", finetuning_task="cola", seed=2), ckpts / "ev-bert-cola")
+    data = tmp_path / "data"
+    (data / "nikl").mkdir(parents=True)
+    _write_cola(data / "nikl" / "NIKL_CoLA_dev.tsv", 30)
+    (data / "broken.tsv").write_text("source\tacceptability_label\tsource_annotation\tsentence\nX\tmaybe\t\t문장.\n", encoding="utf-8")
+    for key, value in {"EXPLORER_CHECKPOINTS": ckpts, "EXPLORER_MODELS": tmp_path / "models.toml", "EXPLORER_DEFAULTS": "0",
+                       "EXPLORER_DATA": data, "EXPLORER_RESULTS": tmp_path / "results"}.items():
+        monkeypatch.setenv(key, str(value))
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def _page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/evaluate.py")
+    at.run()
+    at.segmented_control(key="eval-src").set_value("From the data folder").run()
+    return at
+
+
+def test_evaluate_two_models_on_a_file(env):
+    at = _page()
+    at.selectbox(key="eval-path").set_value(env / "data" / "nikl" / "NIKL_CoLA_dev.tsv").run()
+    at.button(key="eval_run").click().run()
+    assert not at.exception and not at.error
+    metrics = at.dataframe[0].value.set_index("model")
+    dataset = read_dataset(env / "data" / "nikl" / "NIKL_CoLA_dev.tsv")
+    for name in ("ev-electra-cola", "ev-bert-cola"):
+        loaded = load_model(folder_entry(env / "checkpoints" / name, "checkpoints"), "cpu")
+        expected = evaluate(loaded, loaded.entry, dataset).metrics
+        assert metrics.loc[name, "MCC"] == pytest.approx(expected["mcc"])
+        assert metrics.loc[name, "accuracy"] == pytest.approx(expected["accuracy"])
+    saved = ResultStore(env / "results").load_all()
+    assert sorted(r.model for r in saved) == ["ev-bert-cola", "ev-electra-cola"]
+    # the error browser filters to one model's mistakes
+    at.selectbox(key="eval_filter-who").set_value("wrong · ev-bert-cola").run()
+    browser = at.dataframe[2].value
+    assert (browser["pred · ev-bert-cola"] != browser["gold"]).all()
+
+
+def test_malformed_file_names_row_and_column(env):
+    at = _page()
+    at.selectbox(key="eval-path").set_value(env / "data" / "broken.tsv").run()
+    assert not at.exception
+    assert any("row 2" in e.value and "acceptability_label" in e.value for e in at.error)

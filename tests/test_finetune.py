@@ -1,0 +1,218 @@
+"""Fine-tuning tiny random models on generated files in the NIKL layouts.
+
+Models are random and tiny, so these tests check the plumbing (folder layout,
+config, logs, that the app loads and predicts with the result) and that
+training learns a trivially learnable signal; never real accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import AutoTokenizer, BertConfig, BertModel
+
+from explorer.data.readers import DatasetError, read_dataset
+from explorer.defaults.korean import generate_cola
+from explorer.finetune import MultipleChoiceCollator, encode_items, finetune
+from explorer.loading import load_model
+from explorer.registry import folder_entry
+from explorer.tasks.predict import predict_items
+
+COLA_HEADER = "source\tacceptability_label\tsource_annotation\tsentence"
+WIC_HEADER = "ID\tTarget\tSENTENCE1\tSENTENCE2\tANSWER\tstart_s1\tend_s1\tstart_s2\tend_s2"
+COPA_HEADER = "ID\tsentence\tquestion\t1\t2\tAnswer"
+BOOLQ_HEADER = "ID\tText\tQuestion\tAnswer(FALSE = 0, TRUE = 1)"
+FAST = dict(epochs=1, batch_size=8, max_length=32, lr=1e-3)
+
+
+def _sentences(n: int, seed: int) -> list[str]:
+    return [e.sentence for e in generate_cola(n, seed=seed)]
+
+
+def _write(path: Path, header: str, rows: list[list[object]]) -> Path:
+    path.write_text("\n".join([header] + ["\t".join(map(str, r)) for r in rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _cola_rows(n: int, seed: int) -> list[list[object]]:
+    return [[f"T{k:05d}", e.label, "" if e.label else "*", e.sentence] for k, e in enumerate(generate_cola(n, seed=seed))]
+
+
+def _wic_rows(n: int, seed: int) -> list[list[object]]:
+    rows = []
+    for k, (a, b) in enumerate(zip(_sentences(n, seed), _sentences(n, seed + 100))):
+        s1, s2 = f"배 {a}", f"{b} 배"
+        rows.append([k + 1, "배", s1, s2, "True" if k % 2 else "False", 0, 1, len(s2) - 1, len(s2)])
+    return rows
+
+
+def _copa_rows(n: int, seed: int) -> list[list[object]]:
+    s = _sentences(3 * n, seed)
+    return [[k + 1, s[3 * k], "원인" if k % 2 else "결과", s[3 * k + 1], s[3 * k + 2], 1 + k % 2] for k in range(n)]
+
+
+def _boolq_rows(n: int, seed: int) -> list[list[object]]:
+    s = _sentences(4 * n, seed)
+    return [[k + 1, " ".join(s[4 * k : 4 * k + 3]), s[4 * k + 3].rstrip(".") + "?", k % 2] for k in range(n)]
+
+
+FILES = {
+    "cola": (COLA_HEADER, _cola_rows),
+    "wic": (WIC_HEADER, _wic_rows),
+    "copa": (COPA_HEADER, _copa_rows),
+    "boolq": (BOOLQ_HEADER, _boolq_rows),
+}
+
+
+def _task_files(folder: Path, task: str, n_train: int = 32, n_dev: int = 12) -> tuple[Path, Path]:
+    header, rows = FILES[task]
+    folder.mkdir(parents=True, exist_ok=True)
+    return (
+        _write(folder / f"{task}_train.tsv", header, rows(n_train, 1)),
+        _write(folder / f"{task}_dev.tsv", header, rows(n_dev, 2)),
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory, tokenizer_dir) -> Path:
+    """A headless BERT (as a pre-trained encoder is published) with the test tokenizer."""
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=64, pad_token_id=tokenizer.pad_token_id,
+    )
+    out = tmp_path_factory.mktemp("base") / "tiny-bert-base"
+    BertModel(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.mark.parametrize(
+    "task, base_kind, input_format",
+    [
+        ("cola", "headless", None),
+        ("wic", "headless", "marked"),
+        # A sequence-classification folder as base: COPA must build a fresh multiple-choice head on it.
+        ("copa", "sequence", None),
+        ("boolq", "electra", "question-passage"),
+    ],
+)
+def test_finetune_writes_a_folder_the_app_loads(tmp_path, tiny_base, make_checkpoint, task, base_kind, input_format):
+    base = {"headless": tiny_base, "sequence": None, "electra": None}[base_kind]
+    if base is None:
+        base = make_checkpoint("electra" if base_kind == "electra" else "bert", name=f"seq-{task}")
+    train, dev = _task_files(tmp_path / "data", task)
+    out = tmp_path / f"ft-{task}"
+    calls: list[tuple[float, str]] = []
+
+    result = finetune(task, str(base), train, dev, out, input_format=input_format, progress=lambda f, m: calls.append((f, m)), **FAST)
+
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "trainer_state.json", "explorer_finetune.json"):
+        assert (out / name).is_file(), name
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert config["finetuning_task"] == task
+    assert config.get("explorer_input_format") == input_format
+    if task == "copa":
+        assert config["architectures"] == ["BertForMultipleChoice"]
+    else:
+        assert config["architectures"][0].endswith("ForSequenceClassification")
+        assert set(config["id2label"].values()) == {
+            "cola": {"unacceptable", "acceptable"}, "wic": {"different", "same"}, "boolq": {"no", "yes"}
+        }[task]
+
+    metric = "mcc" if task == "cola" else "accuracy"
+    state = json.loads((out / "trainer_state.json").read_text(encoding="utf-8"))
+    evals = [e for e in state["log_history"] if "eval_loss" in e]
+    assert len(evals) == 1 and {"eval_accuracy", "eval_mcc", "eval_f1_macro"} <= set(evals[0])
+    assert any("loss" in e for e in state["log_history"])
+    assert result["metric"] == metric and set(result["dev_metrics"]) == {"accuracy", "mcc", "f1_macro", "loss"}
+    assert result["dev_metrics"][metric] == evals[0][f"eval_{metric}"]
+    assert (result["n_train"], result["n_dev"], result["device"]) == (32, 12, "cpu")
+
+    # The saved top-level weights are the best checkpoint's.
+    best = Path(result["best_checkpoint"])
+    assert best.parent == out and best.name.startswith("checkpoint-")
+    top, kept = load_file(out / "model.safetensors"), load_file(best / "model.safetensors")
+    assert top.keys() == kept.keys() and all(torch.equal(top[k], kept[k]) for k in top)
+
+    summary = json.loads((out / "explorer_finetune.json").read_text(encoding="utf-8"))
+    assert summary["arguments"]["task"] == task and summary["data"]["train"]["rows"] == 32
+    assert calls[-1][0] == 1.0 and any(m.startswith("Step ") for _, m in calls)
+
+    entry = folder_entry(out, "checkpoints")
+    assert entry.task == task
+    loaded = load_model(entry, "cpu")
+    assert loaded.head == ("multiple_choice" if task == "copa" else "sequence")
+    dev_items = read_dataset(dev, task=task).items
+    predictions = predict_items(loaded, task, dev_items, input_format=input_format)
+    assert len(predictions) == len(dev_items) and all(p.label in (0, 1) for p in predictions)
+
+
+def test_training_learns_a_marker(tmp_path, tiny_base):
+    """Labels given away by the first word: the loss must fall and dev MCC rise."""
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base)
+    words = [t for t in sorted(tokenizer.get_vocab()) if len(t) >= 2 and not t.startswith(("##", "["))][:2]
+    assert len(words) == 2
+
+    def rows(n: int, seed: int) -> list[list[object]]:
+        return [[f"S{k}", k % 2, "" if k % 2 else "*", f"{words[k % 2]} {s}"] for k, s in enumerate(_sentences(n, seed))]
+
+    train = _write(tmp_path / "train.tsv", COLA_HEADER, rows(96, 5))
+    dev = _write(tmp_path / "dev.tsv", COLA_HEADER, rows(24, 6))
+    # A randomly initialised encoder needs a few dozen steps at a high rate to find the marker.
+    result = finetune("cola", str(tiny_base), train, dev, tmp_path / "out", epochs=4, batch_size=8, lr=3e-3, max_length=32)
+
+    history = json.loads((tmp_path / "out" / "trainer_state.json").read_text(encoding="utf-8"))["log_history"]
+    losses = [e["loss"] for e in history if "loss" in e]
+    evals = [e for e in history if "eval_loss" in e]
+    assert len(evals) == 4 and [e["epoch"] for e in evals] == [1.0, 2.0, 3.0, 4.0]
+    assert losses[-1] < 0.5 * losses[0]
+    assert evals[-1]["eval_loss"] < evals[0]["eval_loss"]
+    assert result["dev_metrics"]["mcc"] > 0.8
+    # save_total_limit=2 keeps the best and the latest checkpoint only.
+    assert 1 <= len(list((tmp_path / "out").glob("checkpoint-*"))) <= 2
+
+
+def test_max_train_items_takes_a_seeded_subset(tmp_path, tiny_base):
+    train, dev = _task_files(tmp_path / "data", "cola", n_train=40, n_dev=8)
+    result = finetune("cola", str(tiny_base), train, dev, tmp_path / "out", max_train_items=10, **FAST)
+    assert result["n_train"] == 10
+    summary = json.loads((tmp_path / "out" / "explorer_finetune.json").read_text(encoding="utf-8"))
+    assert summary["arguments"]["max_train_items"] == 10 and summary["data"]["train"]["rows"] == 40
+
+
+def test_bad_inputs_fail_before_training(tmp_path, tiny_base):
+    train, dev = _task_files(tmp_path / "data", "cola")
+    unlabelled = _write(tmp_path / "test.tsv", "index\tsentence\tacceptability_label", [[1, "문장이다."]])
+    with pytest.raises(DatasetError, match="no labels"):
+        finetune("cola", str(tiny_base), train, unlabelled, tmp_path / "a", **FAST)
+    with pytest.raises(DatasetError):  # a WiC file given for CoLA
+        finetune("cola", str(tiny_base), _task_files(tmp_path / "w", "wic")[0], dev, tmp_path / "b", **FAST)
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "config.json").write_text("{}")
+    with pytest.raises(FileExistsError):
+        finetune("cola", str(tiny_base), train, dev, tmp_path / "used", **FAST)
+    with pytest.raises(ValueError, match="unknown task"):
+        finetune("sts", str(tiny_base), train, dev, tmp_path / "c", **FAST)
+
+
+def test_multiple_choice_collator_pads_every_choice(tiny_base):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base)
+    train = _copa_rows(3, 7)
+    from explorer.data.readers import CopaItem
+
+    items = [CopaItem(str(r[0]), r[1], "cause" if r[2] == "원인" else "effect", (r[3], r[4]), r[5] - 1) for r in train]
+    features = encode_items("copa", items, tokenizer, max_length=32)
+    batch = MultipleChoiceCollator(tokenizer)(features)
+    longest = max(len(ids) for f in features for ids in f["input_ids"])
+    assert batch["input_ids"].shape == (3, 2, longest)
+    assert batch["attention_mask"].shape == (3, 2, longest)
+    assert batch["labels"].tolist() == [0, 1, 0]
+    # Padding never changes a choice's tokens.
+    first = features[0]["input_ids"][1]
+    assert batch["input_ids"][0, 1, : len(first)].tolist() == first
