@@ -10,6 +10,9 @@ st.set_page_config(page_title="ko-model-explorer", page_icon="🔎", layout="wid
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/acceptability.py", title="Acceptability · CoLA", icon=":material/spellcheck:", url_path="acceptability"),
+    st.Page("pages/wic.py", title="Word in context · WiC", icon=":material/compare_arrows:", url_path="wic"),
+    st.Page("pages/copa.py", title="Cause and effect · COPA", icon=":material/swap_horiz:", url_path="copa"),
+    st.Page("pages/boolq.py", title="Yes/no questions · BoolQ", icon=":material/help:", url_path="boolq"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:", url_path="evaluate"),
 ]
 

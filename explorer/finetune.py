@@ -40,11 +40,12 @@ from transformers import (
 )
 
 from explorer.data.readers import Dataset, DatasetError, read_dataset
+from explorer.loading import max_input_length
 from explorer.metrics import classification_metrics
 from explorer.registry import TASKS
 from explorer.tasks import boolq, copa, wic
 
-__all__ = ["METRIC", "MultipleChoiceCollator", "encode_items", "finetune"]
+__all__ = ["METRIC", "MultipleChoiceCollator", "encode_items", "finetune", "reinit_zero_pooler"]
 
 Progress = Callable[[float, str], None]
 
@@ -189,9 +190,8 @@ def resolve_base(base: str) -> tuple[str, str]:
     return base, "local folder" if Path(base).exists() else "hub id"
 
 
-def _load_model(task: str, base: str) -> torch.nn.Module:
+def _load_model(task: str, base: str, config: Any) -> torch.nn.Module:
     """Builds the task head on the base; a head of another shape (or none) is freshly initialised."""
-    config = AutoConfig.from_pretrained(base, trust_remote_code=False)
     config.num_labels = 2
     config.id2label = dict(ID2LABEL[task])
     config.label2id = {name: idx for idx, name in config.id2label.items()}
@@ -206,6 +206,27 @@ def _load_model(task: str, base: str) -> torch.nn.Module:
         ignore_mismatched_sizes=True,
         trust_remote_code=False,
     )
+
+
+def reinit_zero_pooler(model: torch.nn.Module) -> list[str]:
+    """Re-initialises pooler layers stored as all zeros; returns their names.
+
+    Our offline e5 folder stores its missing BERT pooler as zeros. Sequence and
+    multiple-choice heads read the pooled output, so with a zero pooler the
+    logits are constant, no gradient reaches the encoder, and the loss sits at
+    ln 2 for hundreds of steps (measured on NIKL CoLA). A fresh pooler, as for
+    any new head, trains normally.
+    """
+    std = float(getattr(model.config, "initializer_range", 0.02))
+    names = []
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.Linear) and "pooler" in name and not module.weight.detach().any():
+            with torch.no_grad():
+                module.weight.normal_(0.0, std)
+                if module.bias is not None:
+                    module.bias.zero_()
+            names.append(name)
+    return names
 
 
 def _metrics(prediction: EvalPrediction) -> dict[str, float]:
@@ -296,7 +317,8 @@ def finetune(
     Returns:
         ``dev_metrics`` (accuracy, mcc, f1_macro, loss of the best epoch),
         ``metric``, ``best_checkpoint``, ``seconds``, ``train_seconds``,
-        ``n_train``, ``n_dev``, ``device``, ``precision`` and ``out``.
+        ``n_train``, ``n_dev``, ``device``, ``n_devices``, ``precision``,
+        ``out`` and ``notes`` (remarks worth printing, e.g. a re-initialised pooler).
 
     Raises:
         DatasetError: Unreadable, unlabelled or wrong-task train/dev files.
@@ -318,19 +340,25 @@ def finetune(
 
     report(0.02, f"Loading {base}")
     base_path, base_how = resolve_base(base)
-    set_seed(seed)  # before the head is initialised: Trainer seeds only afterwards
+    config = AutoConfig.from_pretrained(base_path, trust_remote_code=False)
     tokenizer = AutoTokenizer.from_pretrained(base_path, trust_remote_code=False)
-    model = _load_model(task, base_path)
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:
         # Decoder-style bases (GPT-2 and kin) ship without a pad token; batching needs one.
         tokenizer.pad_token = tokenizer.eos_token
-        model.config.pad_token_id = tokenizer.pad_token_id
+        config.pad_token_id = tokenizer.pad_token_id
+    # Longer inputs than the position table holds would crash mid-epoch.
+    length = min(max_length, max_input_length(config, tokenizer))
+
+    # Before the model: an unknown input format fails here, not after a slow load.
+    report(0.03, f"Tokenizing {len(train_items)} train and {len(dev_data.items)} dev items")
+    train_set = encode_items(task, train_items, tokenizer, length, input_format)
+    dev_set = encode_items(task, dev_data.items, tokenizer, length, input_format)
+
+    set_seed(seed)  # before the head is initialised: Trainer seeds only afterwards
+    model = _load_model(task, base_path, config)
+    notes = [f"{name} was all zeros in the base; re-initialised" for name in reinit_zero_pooler(model)]
     if input_format:
         model.config.explorer_input_format = input_format
-
-    report(0.04, f"Tokenizing {len(train_items)} train and {len(dev_data.items)} dev items")
-    train_set = encode_items(task, train_items, tokenizer, max_length, input_format)
-    dev_set = encode_items(task, dev_data.items, tokenizer, max_length, input_format)
 
     precision = _precision()
     # Multiples of 8 let fp16/bf16 tensor cores work; on CPU they would only add padding.
@@ -395,6 +423,7 @@ def finetune(
         "n_devices": args.world_size * max(1, args.n_gpu),  # DDP processes x DataParallel GPUs
         "precision": "bf16" if precision["bf16"] else "fp16" if precision["fp16"] else "fp32",
         "out": str(out),
+        "notes": notes,
     }
     if trainer.is_world_process_zero():
         record = {
@@ -404,6 +433,7 @@ def finetune(
                 "max_length": max_length, "seed": seed, "input_format": input_format,
                 "max_train_items": max_train_items,
             },
+            "max_length_used": length,
             "base": {"source": base_path, "how": base_how},
             "data": {role: _describe(data) for role, data in (("train", train_data), ("dev", dev_data))},
             "steps": state.global_step,

@@ -148,6 +148,8 @@ def folder_entry(folder: Path, origin: str) -> ModelEntry:
             "(save it with model.save_pretrained), or add a models.toml entry with `base = ...` for a raw state dict."
         )
     entry.task, entry.task_how = infer_task(config, folder.name)
+    if config and isinstance(config.get("explorer_input_format"), str):
+        entry.input_format = config["explorer_input_format"]  # written by `explorer finetune` and the demos
     return entry
 
 
@@ -221,9 +223,11 @@ def read_models_toml(path: Path) -> tuple[list[ModelEntry], list[str]]:
                 problems.append(f"{path.name}: model {name!r} has task {task!r}; expected one of {', '.join(TASKS)}.")
                 continue
             entry.task, entry.task_how = task, "models.toml"
-        else:
-            config = read_json(Path(source) / "config.json") if Path(source).is_dir() else None
+        config = read_json(Path(source) / "config.json") if Path(source).is_dir() else None
+        if not task:
             entry.task, entry.task_how = infer_task(config, Path(source).name)
+        if not entry.input_format and config and isinstance(config.get("explorer_input_format"), str):
+            entry.input_format = config["explorer_input_format"]
         entries.append(entry)
     return entries, problems
 

@@ -14,6 +14,10 @@ st.markdown(
     "every model's judgement side by side."
 )
 st.page_link("pages/acceptability.py", label="Acceptability (CoLA): score sentences with every model", icon="➡️")
+st.page_link("pages/wic.py", label="Word in context (WiC): does a word keep its sense?", icon="➡️")
+st.page_link("pages/copa.py", label="Cause and effect (COPA): pick the cause or effect", icon="➡️")
+st.page_link("pages/boolq.py", label="Yes/no questions (BoolQ): answer from a passage", icon="➡️")
+st.page_link("pages/evaluate.py", label="Evaluate: checkpoints on NIKL/KoBEST files", icon="➡️")
 
 entries, problems = explorer.registry()
 for problem in problems:

@@ -24,7 +24,9 @@ def test_defaults_are_registered_and_ready(explorer, prepared):
     assert is_prepared(prepared)
     entries, _ = explorer.registry()
     by_name = {e.name: e for e in entries}
-    for name in (KIWI_NAME, E5_NAME, "demo-electra-cola", "demo-bert-cola"):
+    from explorer.defaults.demo import DEMOS
+
+    for name in (KIWI_NAME, E5_NAME, *(d.name for d in DEMOS)):
         assert name in by_name and not by_name[name].problems
     assert by_name["demo-electra-cola"].demo and by_name[E5_NAME].task is None
 
@@ -62,3 +64,16 @@ def test_e5_default_is_a_base_encoder_not_a_cola_model(explorer):
     entry = explorer.entry(E5_NAME)
     run = explorer.score_acceptability([entry], ["책이 있다."], device="cpu")[0]
     assert run.error and "no classification head" in run.error
+
+
+@pytest.mark.parametrize("task,floor", [("wic", 0.6), ("copa", 0.7)])
+def test_task_demos_beat_chance_on_unseen_generated_items(explorer, task, floor):
+    from explorer.defaults import task_data
+    from explorer.defaults.demo import DEMOS
+
+    spec = next(d for d in DEMOS if d.task == task)
+    items = {"wic": task_data.generate_wic, "copa": task_data.generate_copa}[task](300, seed=4242)
+    run = explorer.predict([explorer.entry(spec.name)], task, items, device="cpu")[0]
+    assert run.error is None
+    accuracy = sum(p.label == i.label for p, i in zip(run.predictions, items)) / len(items)
+    assert accuracy > floor, accuracy

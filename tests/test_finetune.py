@@ -15,9 +15,9 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoTokenizer, BertConfig, BertModel
 
-from explorer.data.readers import DatasetError, read_dataset
+from explorer.data.readers import CopaItem, DatasetError, read_dataset
 from explorer.defaults.korean import generate_cola
-from explorer.finetune import MultipleChoiceCollator, encode_items, finetune
+from explorer.finetune import MultipleChoiceCollator, encode_items, finetune, reinit_zero_pooler
 from explorer.loading import load_model
 from explorer.registry import folder_entry
 from explorer.tasks.predict import predict_items
@@ -39,7 +39,8 @@ def _write(path: Path, header: str, rows: list[list[object]]) -> Path:
 
 
 def _cola_rows(n: int, seed: int) -> list[list[object]]:
-    return [[f"T{k:05d}", e.label, "" if e.label else "*", e.sentence] for k, e in enumerate(generate_cola(n, seed=seed))]
+    examples = generate_cola(n, seed=seed)
+    return [[f"T{k:05d}", e.label, "" if e.label else "*", e.sentence] for k, e in enumerate(examples)]
 
 
 def _wic_rows(n: int, seed: int) -> list[list[object]]:
@@ -110,7 +111,9 @@ def test_finetune_writes_a_folder_the_app_loads(tmp_path, tiny_base, make_checkp
     out = tmp_path / f"ft-{task}"
     calls: list[tuple[float, str]] = []
 
-    result = finetune(task, str(base), train, dev, out, input_format=input_format, progress=lambda f, m: calls.append((f, m)), **FAST)
+    result = finetune(
+        task, str(base), train, dev, out, input_format=input_format, progress=lambda f, m: calls.append((f, m)), **FAST
+    )
 
     for name in ("model.safetensors", "config.json", "tokenizer.json", "trainer_state.json", "explorer_finetune.json"):
         assert (out / name).is_file(), name
@@ -142,6 +145,7 @@ def test_finetune_writes_a_folder_the_app_loads(tmp_path, tiny_base, make_checkp
 
     summary = json.loads((out / "explorer_finetune.json").read_text(encoding="utf-8"))
     assert summary["arguments"]["task"] == task and summary["data"]["train"]["rows"] == 32
+    assert result["notes"] == []
     assert calls[-1][0] == 1.0 and any(m.startswith("Step ") for _, m in calls)
 
     entry = folder_entry(out, "checkpoints")
@@ -160,12 +164,15 @@ def test_training_learns_a_marker(tmp_path, tiny_base):
     assert len(words) == 2
 
     def rows(n: int, seed: int) -> list[list[object]]:
-        return [[f"S{k}", k % 2, "" if k % 2 else "*", f"{words[k % 2]} {s}"] for k, s in enumerate(_sentences(n, seed))]
+        sentences = _sentences(n, seed)
+        return [[f"S{k}", k % 2, "" if k % 2 else "*", f"{words[k % 2]} {s}"] for k, s in enumerate(sentences)]
 
     train = _write(tmp_path / "train.tsv", COLA_HEADER, rows(96, 5))
     dev = _write(tmp_path / "dev.tsv", COLA_HEADER, rows(24, 6))
     # A randomly initialised encoder needs a few dozen steps at a high rate to find the marker.
-    result = finetune("cola", str(tiny_base), train, dev, tmp_path / "out", epochs=4, batch_size=8, lr=3e-3, max_length=32)
+    result = finetune(
+        "cola", str(tiny_base), train, dev, tmp_path / "out", epochs=4, batch_size=8, lr=3e-3, max_length=32
+    )
 
     history = json.loads((tmp_path / "out" / "trainer_state.json").read_text(encoding="utf-8"))["log_history"]
     losses = [e["loss"] for e in history if "loss" in e]
@@ -178,12 +185,31 @@ def test_training_learns_a_marker(tmp_path, tiny_base):
     assert 1 <= len(list((tmp_path / "out").glob("checkpoint-*"))) <= 2
 
 
+def test_zero_pooler_is_reinitialised(tmp_path, tiny_base):
+    """The offline e5 folder stores its pooler as zeros, which would freeze the encoder's gradient."""
+    model = BertModel.from_pretrained(tiny_base)
+    torch.nn.init.zeros_(model.pooler.dense.weight)
+    torch.nn.init.zeros_(model.pooler.dense.bias)
+    base = tmp_path / "zero-pooler"
+    model.save_pretrained(base)
+    AutoTokenizer.from_pretrained(tiny_base).save_pretrained(base)
+    train, dev = _task_files(tmp_path / "data", "cola", n_train=16, n_dev=8)
+
+    result = finetune("cola", str(base), train, dev, tmp_path / "out", **FAST)
+
+    assert result["notes"] == ["bert.pooler.dense was all zeros in the base; re-initialised"]
+    assert reinit_zero_pooler(BertModel.from_pretrained(tiny_base)) == []  # a trained pooler is left alone
+
+
 def test_max_train_items_takes_a_seeded_subset(tmp_path, tiny_base):
     train, dev = _task_files(tmp_path / "data", "cola", n_train=40, n_dev=8)
-    result = finetune("cola", str(tiny_base), train, dev, tmp_path / "out", max_train_items=10, **FAST)
+    # max_length beyond the tiny model's 64 positions is clamped instead of crashing.
+    args = {**FAST, "max_length": 512}
+    result = finetune("cola", str(tiny_base), train, dev, tmp_path / "out", max_train_items=10, **args)
     assert result["n_train"] == 10
     summary = json.loads((tmp_path / "out" / "explorer_finetune.json").read_text(encoding="utf-8"))
     assert summary["arguments"]["max_train_items"] == 10 and summary["data"]["train"]["rows"] == 40
+    assert (summary["arguments"]["max_length"], summary["max_length_used"]) == (512, 64)
 
 
 def test_bad_inputs_fail_before_training(tmp_path, tiny_base):
@@ -197,6 +223,9 @@ def test_bad_inputs_fail_before_training(tmp_path, tiny_base):
     (tmp_path / "used" / "config.json").write_text("{}")
     with pytest.raises(FileExistsError):
         finetune("cola", str(tiny_base), train, dev, tmp_path / "used", **FAST)
+    wic_train, wic_dev = _task_files(tmp_path / "w", "wic")
+    with pytest.raises(ValueError, match="unknown WiC input format"):
+        finetune("wic", str(tiny_base), wic_train, wic_dev, tmp_path / "d", input_format="nope", **FAST)
     with pytest.raises(ValueError, match="unknown task"):
         finetune("sts", str(tiny_base), train, dev, tmp_path / "c", **FAST)
 
@@ -204,9 +233,9 @@ def test_bad_inputs_fail_before_training(tmp_path, tiny_base):
 def test_multiple_choice_collator_pads_every_choice(tiny_base):
     tokenizer = AutoTokenizer.from_pretrained(tiny_base)
     train = _copa_rows(3, 7)
-    from explorer.data.readers import CopaItem
-
-    items = [CopaItem(str(r[0]), r[1], "cause" if r[2] == "원인" else "effect", (r[3], r[4]), r[5] - 1) for r in train]
+    items = [
+        CopaItem(str(r[0]), r[1], "cause" if r[2] == "원인" else "effect", (r[3], r[4]), r[5] - 1) for r in train
+    ]
     features = encode_items("copa", items, tokenizer, max_length=32)
     batch = MultipleChoiceCollator(tokenizer)(features)
     longest = max(len(ids) for f in features for ids in f["input_ids"])

