@@ -245,3 +245,32 @@ def test_multiple_choice_collator_pads_every_choice(tiny_base):
     # Padding never changes a choice's tokens.
     first = features[0]["input_ids"][1]
     assert batch["input_ids"][0, 1, : len(first)].tolist() == first
+
+
+def test_cli_finetune_checkpoint_appears_in_the_registry_and_evaluates(tmp_path, tiny_base):
+    """The round trip a user makes: finetune → drop into checkpoints/ → evaluate by name."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    train, dev = _task_files(tmp_path / "data", "cola")
+    ckpts = tmp_path / "checkpoints"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "EXPLORER_DEFAULTS": "0", "EXPLORER_CHECKPOINTS": str(ckpts),
+           "EXPLORER_RESULTS": str(tmp_path / "results")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "explorer", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+
+    out = cli("finetune", "--task", "cola", "--base", str(tiny_base), "--train", str(train), "--dev", str(dev),
+              "--out", str(ckpts / "tiny-finetuned"), "--epochs", "1", "--batch-size", "8", "--max-length", "32")
+    assert out.returncode == 0, out.stderr[-2000:]
+    models = {m["name"]: m for m in json.loads(cli("models", "--json").stdout)["models"]}
+    assert models["tiny-finetuned"]["task"] == "cola" and not models["tiny-finetuned"]["problems"]
+    evaluated = cli("evaluate", "--model", "tiny-finetuned", "--task", "cola", "--data", str(dev))
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    assert "MCC" in evaluated.stdout
+    again = cli("finetune", "--task", "cola", "--base", str(tiny_base), "--train", str(train), "--dev", str(dev),
+                "--out", str(ckpts / "tiny-finetuned"))
+    assert again.returncode == 2 and "error:" in again.stderr and "Traceback" not in again.stderr
