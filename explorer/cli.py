@@ -63,7 +63,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from explorer.loading import CheckpointError
     from explorer.service import Explorer
     from explorer.tasks.items import InputError, parse_cli_input
-    from explorer.tasks.predict import POSITIVE_NAMES
+    from explorer.tasks.predict import NEGATIVE_NAMES, POSITIVE_NAMES
 
     explorer = Explorer(load_settings(args.extra))
     try:
@@ -100,8 +100,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             answer = f"alternative {pred.label + 1}"
             prob = pred.probs[pred.label]
         else:
-            answer = POSITIVE_NAMES[args.task] if pred.label else f"not {POSITIVE_NAMES[args.task]}"
-            answer = {"acceptable": "acceptable", "not acceptable": "unacceptable"}.get(answer, answer)
+            answer = (POSITIVE_NAMES if pred.label else NEGATIVE_NAMES)[args.task]
             prob = pred.p1
         note = f"\t({pred.n_dropped} tokens truncated)" if pred.n_dropped else ""
         print(f"{prob:.3f}\t{answer}\t{row['input']}{note}")

@@ -92,6 +92,20 @@ class Explorer:
 
         return self.cache.get("kiwi-lm", lambda: KiwiLM(Calibration.load(calibration_path(self.settings))))
 
+    def kiwi_overlap(self):
+        """The BoolQ overlap baseline with its prepared calibration."""
+        from explorer.defaults.prepare import overlap_path
+        from explorer.kiwi_overlap import KiwiOverlap
+
+        def build() -> KiwiOverlap:
+            try:
+                fitted = json.loads(overlap_path(self.settings).read_text(encoding="utf-8"))
+                return KiwiOverlap(self.kiwi().morphemes, fitted["threshold"], fitted["scale"])
+            except (OSError, ValueError, KeyError):
+                return KiwiOverlap(self.kiwi().morphemes)
+
+        return self.cache.get("kiwi-overlap", build)
+
     def acceptability_scorer(self, entry: ModelEntry, device: str | None = None) -> AcceptabilityScorer:
         """Returns something that scores CoLA sentences for this entry.
 
@@ -114,6 +128,10 @@ class Explorer:
             if task != "cola":
                 raise CheckpointError(f"{entry.name} only scores acceptability (CoLA).")
             return self.kiwi()
+        if entry.kind == "kiwi-overlap":
+            if task != "boolq":
+                raise CheckpointError(f"{entry.name} only answers BoolQ.")
+            return self.kiwi_overlap()
         if entry.task not in (None, task):
             raise CheckpointError(f"{entry.name} is a {entry.task} model ({entry.task_how}), not a {task} model.")
         if entry.task is None and entry.origin != "hub id" and entry.origin != "command line":

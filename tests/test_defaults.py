@@ -3,7 +3,7 @@
 import pytest
 
 from explorer.defaults.korean import generate_cola
-from explorer.defaults.prepare import E5_NAME, KIWI_NAME, is_prepared
+from explorer.defaults.prepare import E5_NAME, KIWI_NAME, OVERLAP_NAME, is_prepared
 from explorer.service import Explorer, count_parameters
 
 
@@ -26,7 +26,7 @@ def test_defaults_are_registered_and_ready(explorer, prepared):
     by_name = {e.name: e for e in entries}
     from explorer.defaults.demo import DEMOS
 
-    for name in (KIWI_NAME, E5_NAME, *(d.name for d in DEMOS)):
+    for name in (KIWI_NAME, OVERLAP_NAME, E5_NAME, *(d.name for d in DEMOS)):
         assert name in by_name and not by_name[name].problems
     assert by_name["demo-electra-cola"].demo and by_name[E5_NAME].task is None
 
@@ -77,3 +77,19 @@ def test_task_demos_beat_chance_on_unseen_generated_items(explorer, task, floor)
     assert run.error is None
     accuracy = sum(p.label == i.label for p, i in zip(run.predictions, items)) / len(items)
     assert accuracy > floor, accuracy
+
+
+def test_boolq_overlap_baseline_answers_and_explains(explorer):
+    from explorer.data.readers import BoolqItem
+    from explorer.defaults.task_data import generate_boolq
+
+    items = generate_boolq(200, seed=4243)
+    run = explorer.predict([explorer.entry(OVERLAP_NAME)], "boolq", items)[0]
+    assert run.error is None
+    accuracy = sum(p.label == i.label for p, i in zip(run.predictions, items)) / len(items)
+    assert accuracy > 0.65, accuracy
+    item = BoolqItem("x", "김민수는 부산에서 태어났다.", "김민수는 광주에서 태어났나요?", None)
+    pred = explorer.predict([explorer.entry(OVERLAP_NAME)], "boolq", [item])[0].predictions[0]
+    assert "광주" in pred.details["missing"] and "부산" not in pred.details["found"] + pred.details["missing"]
+    wrong = explorer.predict([explorer.entry(OVERLAP_NAME)], "wic", items[:1])[0]
+    assert wrong.error and "only answers BoolQ" in wrong.error

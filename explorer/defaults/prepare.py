@@ -18,6 +18,7 @@ from explorer.settings import Settings
 
 Progress = Callable[[float, str], None]
 KIWI_NAME = "Kiwi LM (zero-shot)"
+OVERLAP_NAME = "Kiwi overlap (baseline)"
 E5_NAME = "multilingual-e5-small"
 _LOCK = threading.Lock()
 
@@ -28,6 +29,10 @@ def demo_dir(settings: Settings) -> Path:
 
 def calibration_path(settings: Settings) -> Path:
     return settings.cache_dir / "kiwi" / "calibration.json"
+
+
+def overlap_path(settings: Settings) -> Path:
+    return settings.cache_dir / "kiwi" / "overlap.json"
 
 
 def manifest_path(settings: Settings) -> Path:
@@ -41,6 +46,7 @@ def is_prepared(settings: Settings) -> bool:
     manifest = _read_manifest(settings)
     return (
         calibration_path(settings).is_file()
+        and overlap_path(settings).is_file()
         and bool(manifest.get("e5"))
         and all((demo_dir(settings) / d.name / "config.json").is_file() for d in DEMOS)
     )
@@ -95,11 +101,14 @@ def prepare(settings: Settings, force: bool = False, progress: Progress | None =
 
 def _prepare_kiwi(settings: Settings, force: bool, report: Progress) -> dict:
     from explorer.defaults.korean import generate_cola
+    from explorer.defaults.task_data import generate_boolq
     from explorer.kiwi_lm import Calibration, KiwiLM, fit_calibration
+    from explorer.kiwi_overlap import KiwiOverlap
 
-    path = calibration_path(settings)
-    if path.is_file() and not force and (cal := Calibration.load(path)):
-        return {"calibration": str(path), "accuracy": cal.accuracy}
+    path, ov_path = calibration_path(settings), overlap_path(settings)
+    done = path.is_file() and ov_path.is_file() and not force and (cal := Calibration.load(path))
+    if done:
+        return {"calibration": str(path), "accuracy": cal.accuracy, "overlap": json.loads(ov_path.read_text())}
     report(0.1, "Loading Kiwi and calibrating its language model on generated sentences")
     examples = generate_cola(1200, seed=101)
     lm = KiwiLM()
@@ -107,8 +116,14 @@ def _prepare_kiwi(settings: Settings, force: bool, report: Progress) -> dict:
         lm, [e.sentence for e in examples], [e.label for e in examples], "1,200 generated demo sentences (seed 101)"
     )
     cal.save(path)
+    report(0.6, "Fitting the Kiwi overlap baseline for BoolQ on generated passages")
+    overlap = KiwiOverlap(lm.morphemes)
+    accuracy = overlap.fit(generate_boolq(600, seed=21))
+    info = {"threshold": overlap.threshold, "scale": overlap.scale, "accuracy": accuracy,
+            "fitted_on": "600 generated BoolQ passages (seed 21)"}
+    ov_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
     report(1.0, f"Kiwi calibrated (accuracy {cal.accuracy:.2f} on its calibration data)")
-    return {"calibration": str(path), "accuracy": cal.accuracy}
+    return {"calibration": str(path), "accuracy": cal.accuracy, "overlap": info}
 
 
 def _prepare_e5(settings: Settings, force: bool, report: Progress) -> dict:
@@ -188,6 +203,20 @@ def default_entries(settings: Settings) -> list[ModelEntry]:
         origin="default",
         description="Kiwi's language model, length-normalised log-probability → P(acceptable). " + LIMITS,
     )
+    from explorer.kiwi_overlap import LIMITS as OVERLAP_LIMITS
+
+    overlap = ModelEntry(
+        name=OVERLAP_NAME,
+        source="kiwipiepy:overlap",
+        kind="kiwi-overlap",
+        task="boolq",
+        task_how="built in (lexical-overlap baseline)",
+        origin="default",
+        input_format="question morphemes found in the passage",
+        description="Share of the question's content morphemes found in the passage → P(yes). " + OVERLAP_LIMITS,
+    )
+    if not overlap_path(settings).is_file():
+        overlap.problems.append(missing)
     e5_info = manifest.get("e5") or {}
     e5 = ModelEntry(
         name=E5_NAME,
@@ -199,7 +228,7 @@ def default_entries(settings: Settings) -> list[ModelEntry]:
     )
     if not e5_info:
         e5.problems.append(missing)
-    entries = [kiwi, e5]
+    entries = [kiwi, overlap, e5]
     for spec in DEMOS:
         folder = demo_dir(settings) / spec.name
         entry = ModelEntry(

@@ -16,6 +16,7 @@ from explorer.tasks.common import Scored, choose, classify
 
 Progress = Callable[[int, int], None]
 POSITIVE_NAMES = {"cola": "acceptable", "wic": "same sense", "boolq": "yes", "copa": "alternative 2"}
+NEGATIVE_NAMES = {"cola": "unacceptable", "wic": "different senses", "boolq": "no", "copa": "alternative 1"}
 
 
 @dataclass
@@ -71,6 +72,11 @@ def predict_items(
     """
     if not items:
         return []
+    if hasattr(model, "predict_task"):  # non-transformer baselines answer in the same shape
+        predictions = model.predict_task(task, items)
+        if progress:
+            progress(len(items), len(items))
+        return predictions
     if not isinstance(model, LoadedModel):
         if task != "cola":
             raise ValueError(f"{task} needs a transformer checkpoint; the Kiwi LM only scores acceptability.")

@@ -16,7 +16,7 @@ def loaded_names(explorer: Explorer, entries: Sequence[ModelEntry]) -> list[str]
     keys = set(explorer.cache.keys())
     return [
         e.name for e in entries
-        if any(k.startswith(f"{e.source}@") for k in keys) or (e.kind == "kiwi-lm" and "kiwi-lm" in keys)
+        if any(k.startswith(f"{e.source}@") for k in keys) or (e.kind in {"kiwi-lm", "kiwi-overlap"} and e.kind in keys)
     ]
 
 

@@ -21,6 +21,8 @@ def label_for(entry: ModelEntry) -> str:
         tags.append("demo")
     if entry.kind == "kiwi-lm":
         tags.append("zero-shot")
+    if entry.kind == "kiwi-overlap":
+        tags.append("baseline")
     if entry.origin in {"models.toml", "checkpoints"}:
         tags.append("yours")
     return entry.name + (f"  [{', '.join(tags)}]" if tags else "")
