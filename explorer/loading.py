@@ -276,7 +276,7 @@ def load_model(entry: ModelEntry, device: str = "auto") -> LoadedModel:
     tokenizer_sources = [s for s in (entry.source if source.is_dir() or not raw_file else None, entry.base) if s]
     tokenizer = _load_tokenizer(tokenizer_sources)
     model.to(dev).eval()
-    acceptable, how = positive_label_from(config.to_dict(), entry.positive_label)
+    positive, how = positive_label_from(config.to_dict(), entry.positive_label)
     return LoadedModel(
         entry=entry,
         model=model,
@@ -284,7 +284,7 @@ def load_model(entry: ModelEntry, device: str = "auto") -> LoadedModel:
         device=dev,
         dtype=dtype,
         head=head,
-        positive_label=acceptable,
+        positive_label=positive,
         positive_how=how,
         max_length=max_input_length(config, tokenizer),
         notes=notes,
