@@ -33,4 +33,4 @@ test: install-dev
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python benchmarks/run_all.py
+	PYTHONPATH=. $(BIN)/python benchmarks/run_all.py
