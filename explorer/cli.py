@@ -19,7 +19,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     interactive = sys.stderr.isatty()
     bar = tqdm(total=100, desc="Preparing default models", unit="%", disable=not interactive,
                bar_format="{l_bar}{bar}| {n:.0f}% {postfix}")
-    last_stage = [""]
+    last_stage = [-1]
 
     def progress(fraction: float, message: str) -> None:
         if interactive:
@@ -27,9 +27,9 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
             bar.set_postfix_str(message[:70])
             bar.refresh()
             return
-        stage = message.split(":")[0]  # in logs, one line per stage instead of a redrawn bar
-        if stage != last_stage[0]:
-            last_stage[0] = stage
+        step = int(20 * fraction)  # in logs, a line every 5 % instead of a redrawn bar
+        if step != last_stage[0]:
+            last_stage[0] = step
             print(f"[{100 * fraction:3.0f}%] {message}", file=sys.stderr, flush=True)
 
     manifest = prepare(settings, force=args.force, progress=progress)

@@ -86,6 +86,21 @@ class Explorer:
         dev = device or self.settings.device
         return self.cache.get(f"{entry.source}@{dev}", lambda: load_model(entry, dev))  # type: ignore[return-value]
 
+    def load_encoder(self, entry: ModelEntry):
+        """Any local transformer as a torch module (task models loaded as usual, base encoders with AutoModel)."""
+        if entry.task:
+            return self.load(entry, "cpu").model
+
+        def build():
+            from transformers import AutoModel
+
+            try:
+                return AutoModel.from_pretrained(entry.source, trust_remote_code=False).eval()
+            except Exception as exc:  # many failure modes; the page shows the message
+                raise CheckpointError(f"Could not load {entry.name}: {exc}") from exc
+
+        return self.cache.get(f"{entry.source}@encoder", build)
+
     def kiwi(self):
         """The shared Kiwi LM scorer with the prepared calibration."""
         from explorer.kiwi_lm import Calibration, KiwiLM

@@ -8,15 +8,13 @@ from explorer.evaluate import (
     MAIN_METRIC,
     ResultStore,
     disagreements,
-    evaluate,
     metrics_frame,
     predictions_frame,
     slice_metrics,
     train_targets,
 )
-from explorer.loading import CheckpointError
 from explorer.registry import TASK_TITLES, TASKS
-from explorer.ui.evaluate import choose_dataset, confusion_chart, filter_predictions, result_downloads
+from explorer.ui.evaluate import choose_dataset, confusion_chart, filter_predictions, result_downloads, run_evaluations
 from explorer.ui.model_picker import pick_models
 from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 
@@ -48,24 +46,7 @@ entries, _ = explorer.registry()
 models = pick_models(entries, task, key=f"eval_models_{task}")
 batch_size = st.select_slider("Batch size", [8, 16, 32, 64, 128], value=32, key="eval_bs")
 if st.button("Evaluate", type="primary", key="eval_run", disabled=dataset is None or not models):
-    results, errors = [], []
-    bar = st.progress(0.0, text="Starting…")
-    for k, entry in enumerate(models):
-        def progress(done: int, total: int, k: int = k, name: str = entry.name) -> None:
-            bar.progress((k + done / max(1, total)) / len(models), text=f"{name}: {done:,}/{total:,}")
-
-        try:
-            model = explorer.task_model(entry, task, st.session_state.get("device"))
-            result = evaluate(model, entry, dataset, batch_size=batch_size, progress=progress, content=content)
-        except CheckpointError as exc:
-            errors.append(f"**{entry.name}**: {exc}")
-            continue
-        except (RuntimeError, ValueError) as exc:
-            errors.append(f"**{entry.name}** failed: {exc}")
-            continue
-        store.save(result)
-        results.append(result)
-    bar.empty()
+    results, errors = run_evaluations(explorer, models, task, dataset, content, store, batch_size)
     st.session_state["eval_state"] = (task, dataset, results, errors, targets)
 
 state = st.session_state.get("eval_state")

@@ -145,3 +145,17 @@ def test_evaluate_a_file_from_the_data_folder(server, browser):
         assert int(metrics[model]["n"]) == 60
         assert -1.0 <= float(metrics[model]["MCC"]) <= 1.0
     page.close()
+
+
+def test_comparison_page_shows_evaluated_models_beside_published_rows(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 1600})
+    page.goto(f"{server}/compare", wait_until="networkidle")
+    page.get_by_test_id("stDataFrame").first.wait_for(timeout=60_000)
+    page.get_by_text("Parameter anatomy").wait_for(timeout=60_000)
+    page.wait_for_timeout(2500)
+    page.screenshot(path=str(OUTPUT / "compare.png"), full_page=True)
+    rows = {row["model"]: row for row in _read_grid(page)}
+    assert rows["Team_BC (rank 1, round 1)"]["CoLA MCC"] == "59.21"
+    # the Evaluate test above saved results for the defaults; they appear as our rows
+    assert "demo-electra-cola" in rows and rows["demo-electra-cola"]["CoLA MCC"]
+    page.close()

@@ -86,3 +86,29 @@ def result_downloads(result: EvalResult, key: str) -> None:
                        file_name=f"{result.model}-metrics.json", key=f"{key}-m")
     c2.download_button("predictions.tsv", predictions_tsv(result).encode(), file_name=f"{result.model}-predictions.tsv",
                        key=f"{key}-p")
+
+
+def run_evaluations(explorer, models, task: str, dataset: Dataset, content: bytes | None, store, batch_size: int = 32):
+    """Evaluates each model with a progress bar, saves the results, and returns (results, error messages)."""
+    from explorer.evaluate import evaluate
+    from explorer.loading import CheckpointError
+
+    results, errors = [], []
+    bar = st.progress(0.0, text="Starting…")
+    for k, entry in enumerate(models):
+        def progress(done: int, total: int, k: int = k, name: str = entry.name) -> None:
+            bar.progress((k + done / max(1, total)) / len(models), text=f"{name}: {done:,}/{total:,}")
+
+        try:
+            model = explorer.task_model(entry, task, st.session_state.get("device"))
+            result = evaluate(model, entry, dataset, batch_size=batch_size, progress=progress, content=content)
+        except CheckpointError as exc:
+            errors.append(f"**{entry.name}**: {exc}")
+            continue
+        except (RuntimeError, ValueError) as exc:
+            errors.append(f"**{entry.name}** failed: {exc}")
+            continue
+        store.save(result)
+        results.append(result)
+    bar.empty()
+    return results, errors

@@ -1,0 +1,173 @@
+"""One table: our evaluated models beside the published Korean benchmarks.
+
+Our rows come from saved evaluation results (the newest per model and task);
+published rows come from ``explorer.reference`` with their sources. Scores use
+the leaderboard's scale (×100), and cells a source leaves empty stay empty.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from explorer.evaluate import EvalResult
+from explorer.reference import load_reference
+from explorer.registry import ModelEntry, read_json
+
+NIKL_COLUMNS = {"cola": "CoLA MCC", "wic": "WiC acc", "copa": "COPA acc", "boolq": "BoolQ acc"}
+OTHER_COLUMNS = {
+    "nsmc_acc": "NSMC acc",
+    "naver_ner_f1": "Naver NER F1",
+    "paws_acc": "PAWS acc",
+    "kornli_acc": "KorNLI acc",
+    "korsts_spearman": "KorSTS ρ",
+    "question_pair_acc": "Question Pair acc",
+    "korean_hate_speech_dev_f1": "Hate Speech F1",
+}
+METRIC_COLUMNS = [*NIKL_COLUMNS.values(), *OTHER_COLUMNS.values()]
+_FAMILIES = ("electra", "roberta", "albert", "funnel", "distilbert", "bert", "xlm", "e5", "gpt")
+
+
+def family_of(name: str, model_type: str | None = None) -> str:
+    """A coarse family label from the config's model_type or the model's name."""
+    text = f"{model_type or ''} {name}".lower()
+    for family in _FAMILIES:
+        if family in text:
+            return {"xlm": "roberta", "e5": "bert", "distilbert": "bert"}.get(family, family)
+    return "other"
+
+
+def _our_rows(entries: Sequence[ModelEntry], results: Sequence[EvalResult]) -> list[dict]:
+    from explorer.service import count_parameters
+
+    latest: dict[tuple[str, str], EvalResult] = {}
+    for r in results:  # newest first: keep the first seen per (model, task)
+        if r.metrics is not None:
+            latest.setdefault((r.model, r.task), r)
+    by_name = {e.name: e for e in entries}
+    rows = []
+    for model in dict.fromkeys(m for m, _ in latest):
+        entry = by_name.get(model)
+        config = read_json(Path(entry.source) / "config.json") if entry and Path(entry.source).is_dir() else None
+        params = count_parameters(Path(entry.source)) if entry else None
+        row = {
+            "model": model,
+            "ours": True,
+            "family": "kiwi" if entry and entry.kind != "transformer" else family_of(model, (config or {}).get("model_type")),
+            "params (M)": round(params / 1e6, 1) if params else None,
+            "source": "evaluated here" + (" (demo)" if entry and entry.demo else ""),
+        }
+        data, when = [], []
+        for task, column in NIKL_COLUMNS.items():
+            r = latest.get((model, task))
+            if r:
+                row[column] = 100 * (r.metrics["mcc"] if task == "cola" else r.metrics["accuracy"])
+                data.append(f"{task}: {r.data.get('name')}")
+                when.append(r.created[:10])
+        row["data"] = "; ".join(data)
+        row["when"] = max(when) if when else ""
+        rows.append(row)
+    return rows
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _params_lookup(counts: pd.DataFrame) -> dict[str, float]:
+    return {_norm(str(m)): v for m, v in zip(counts["model"], counts["params_millions"])}
+
+
+def _size_of(model: str, params: dict[str, float]) -> float | None:
+    """Published size for a model name: 'KoBERT' matches 'KoBERT-base', 'KoELECTRA-Base-v3' matches itself."""
+    key = _norm(model)
+    for name, size in params.items():
+        if name == key or name == key + "base" or name.replace("base", "") == key.replace("base", ""):
+            return size
+    return None
+
+
+def _published_rows(reference: dict[str, pd.DataFrame]) -> list[dict]:
+    params = _params_lookup(reference["parameter_counts"])
+    rows = []
+    for _, r in reference["nikl2021_leaderboard"].iterrows():
+        for round_ in (1, 2):
+            row = {"model": f"{r['team']} (rank {int(r['rank'])}, round {round_})", "ours": False, "family": "ensemble/other",
+                   "source": r["source"], "data": f"NIKL 2021 leaderboard, round {round_} test", "when": "2021"}
+            for task, column in NIKL_COLUMNS.items():
+                metric = "mcc" if task == "cola" else "acc"
+                row[column] = r[f"round{round_}_{task}_{metric}"]
+            rows.append(row)
+    seen = set()
+    for table, label in (("koelectra_readme", "KoELECTRA README subtasks"), ("seed_bert_family", "study group BERT-family table")):
+        for _, r in reference[table].iterrows():
+            key = (r["model"], table)
+            if key in seen:
+                continue
+            seen.add(key)
+            size = _size_of(str(r["model"]), params)
+            row = {"model": r["model"], "ours": False, "family": family_of(str(r["model"])), "source": r["source"],
+                   "data": label, "when": "", "params (M)": size}
+            if "checkpoint_size" in r and isinstance(r["checkpoint_size"], str):
+                row["checkpoint size"] = r["checkpoint_size"]
+            for key_, column in OTHER_COLUMNS.items():
+                if key_ in r and pd.notna(r[key_]):
+                    row[column] = float(r[key_])
+            rows.append(row)
+    single = reference["single_model_results"]
+    for model, group in single.groupby("model", sort=False):
+        row = {"model": f"{model} (winning team's single model)", "ours": False, "family": family_of(str(model)),
+               "source": group["source"].iloc[0], "data": "NIKL 2021 dev, reported", "when": "2021"}
+        notes = []
+        for _, r in group.iterrows():
+            if r["task"] in {"wic", "copa", "boolq"} and r["metric"].endswith("accuracy"):
+                value = r["value"] * (100 if r["scale"] == "fraction" else 1)
+                row[NIKL_COLUMNS[r["task"]]] = value
+            else:  # CoLA was reported as accuracy, not MCC: keep it out of the MCC column
+                notes.append(f"{r['task']} {r['metric']} {r['value']}")
+        row["note"] = "; ".join(notes)
+        rows.append(row)
+    return rows
+
+
+def comparison_table(entries: Sequence[ModelEntry], results: Sequence[EvalResult],
+                     reference: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Our evaluated models first, then the published rows, one column per metric."""
+    reference = reference or load_reference()
+    rows = _our_rows(entries, results) + _published_rows(reference)
+    frame = pd.DataFrame(rows)
+    for column in [*METRIC_COLUMNS, "params (M)", "checkpoint size", "note", "data", "when"]:
+        if column not in frame:
+            frame[column] = pd.NA
+    ordered = ["model", "ours", "family", "params (M)", *METRIC_COLUMNS, "data", "when", "checkpoint size", "note", "source"]
+    frame = frame[ordered]
+    for column in [*METRIC_COLUMNS, "params (M)"]:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def filter_table(frame: pd.DataFrame, tasks: Sequence[str] = (), families: Sequence[str] = (),
+                 published: bool = True, max_params: float | None = None) -> pd.DataFrame:
+    """Rows and metric columns the user asked for.
+
+    Args:
+        tasks: Metric columns to keep (all when empty); rows with none of them are dropped.
+        families: Families to keep (all when empty).
+        published: Whether published rows are shown.
+        max_params: Drop rows larger than this many million parameters (unknown sizes stay).
+    """
+    out = frame
+    if not published:
+        out = out[out["ours"]]
+    if families:
+        out = out[out["family"].isin(families)]
+    if max_params is not None:
+        out = out[out["params (M)"].isna() | (out["params (M)"] <= max_params)]
+    if tasks:
+        drop = [c for c in METRIC_COLUMNS if c not in tasks]
+        out = out.drop(columns=drop)
+        out = out[out[list(tasks)].notna().any(axis=1)]
+    return out.reset_index(drop=True)

@@ -1,0 +1,98 @@
+"""Comparison: our models beside the published Korean benchmarks; anatomy; training curves."""
+
+import pandas as pd
+import streamlit as st
+
+from explorer.anatomy import anatomy, anatomy_frame, bytes_on_disk
+from explorer.compare import METRIC_COLUMNS, NIKL_COLUMNS, comparison_table, filter_table
+from explorer.curves import curves_frame, overfitting_signals, read_curves
+from explorer.evaluate import ResultStore
+from explorer.loading import CheckpointError
+from explorer.registry import TASK_TITLES, TASKS
+from explorer.ui.compare import anatomy_chart, checkpoint_folders, curves_chart, metric_chart, show_comparison
+from explorer.ui.evaluate import choose_dataset, run_evaluations
+from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
+
+leave_legacy_multipage_mode()
+explorer = get_explorer()
+store = ResultStore(explorer.settings.results)
+entries, _ = explorer.registry()
+st.title("Comparison")
+st.caption(
+    "Which model wins on which task: our evaluated checkpoints (tinted) beside published Korean results, with sources. "
+    "Scores ×100; CoLA is Matthews correlation, the others accuracy. Empty cells are empty in the sources."
+)
+
+frame = comparison_table(entries, store.load_all())
+params = st.query_params
+cols = st.columns([3, 2, 1])
+tasks = cols[0].multiselect("Metrics", METRIC_COLUMNS, default=[m for m in params.get_all("metric") if m in METRIC_COLUMNS],
+                            key="cmp_metrics", placeholder="all metrics")
+families = cols[1].multiselect("Family", sorted(frame["family"].dropna().unique()),
+                               default=[f for f in params.get_all("family") if f in set(frame["family"])], key="cmp_family",
+                               placeholder="all families")
+published = cols[2].toggle("Published rows", value=params.get("published", "1") != "0", key="cmp_published")
+st.query_params.from_dict({"metric": tasks, "family": families, "published": "1" if published else "0"})
+shown = filter_table(frame, tasks, families, published)
+if not frame["ours"].any():
+    st.info("None of your models has been evaluated yet: use “Run missing evaluations” below or the Evaluate page.")
+show_comparison(shown, key="cmp")
+
+chart_metric = st.selectbox("Chart", [c for c in (tasks or METRIC_COLUMNS) if shown.get(c) is not None and shown[c].notna().any()],
+                            key="cmp_chart")
+if chart_metric:
+    st.altair_chart(metric_chart(shown, chart_metric), width="stretch")
+
+with st.expander("Run missing evaluations"):
+    task = st.segmented_control("Task", TASKS, default="cola", format_func=TASK_TITLES.get, key="cmp_task") or "cola"
+    done = set(frame.loc[frame["ours"] & frame[NIKL_COLUMNS[task]].notna(), "model"])
+    missing = [e for e in entries if e.task == task and not e.problems and e.name not in done]
+    st.caption(f"{len(missing)} registered {task} model(s) without a saved {task} result.")
+    dataset, content = choose_dataset(task, explorer.settings.data_dir, key="cmp-data")
+    if st.button("Evaluate the missing ones", key="cmp_run", disabled=dataset is None or not missing):
+        results, errors = run_evaluations(explorer, missing, task, dataset, content, store)
+        for error in errors:
+            st.error(error)
+        st.success(f"Evaluated {len(results)} model(s); the table above includes them now.")
+        st.rerun()
+
+st.header("Parameter anatomy")
+st.caption("Where the parameters are: ELECTRA's factorised embeddings and small vocabularies make it light; "
+           "a 250k-token vocabulary (e5) puts most of a model in its embedding table.")
+folders = checkpoint_folders(entries)
+chosen = st.multiselect("Models", list(folders), default=list(folders)[:4], key="cmp_anatomy")
+rows, facts = [], []
+for name in chosen:
+    entry = next(e for e in entries if e.name == name)
+    try:
+        model = explorer.load_encoder(entry)
+    except CheckpointError as exc:
+        st.error(f"**{name}**: {exc}")
+        continue
+    info = anatomy(model, model.config, folder=entry.source)
+    rows.append({"model": name, **info})
+    facts.append({"model": name, "total": info["total"], **{k: info.get(k) for k in
+                  ("vocab_size", "hidden_size", "embedding_size", "num_hidden_layers", "num_attention_heads", "dtype")},
+                  "MB on disk": round(info.get("bytes_on_disk", 0) / 2**20, 1),
+                  "MB in memory": round(info["bytes_in_memory"] / 2**20, 1)})
+if rows:
+    st.altair_chart(anatomy_chart(anatomy_frame(rows)), width="stretch")
+    st.dataframe(pd.DataFrame(facts), hide_index=True, width="stretch",
+                 column_config={"total": st.column_config.NumberColumn("parameters", format="compact")})
+
+st.header("Training curves")
+runs = {name: c for name, folder in folders.items() if (c := read_curves(folder)) is not None}
+if not runs:
+    st.info("No trainer_state.json found in the registered checkpoints. `python -m explorer finetune` writes one.")
+else:
+    picked = st.multiselect("Runs", list(runs), default=list(runs), key="cmp_runs")
+    curves = curves_frame({k: runs[k] for k in picked})
+    names = sorted(curves["name"].unique()) if not curves.empty else []
+    default = [n for n in ("loss", "eval_loss", "eval_mcc", "eval_accuracy") if n in names]
+    show = st.multiselect("Curves", names, default=default, key="cmp_curves")
+    if show:
+        st.altair_chart(curves_chart(curves, show))
+        st.caption("Circles mark each run's best checkpoint (the one `finetune` keeps).")
+    for name in picked:
+        for message in overfitting_signals(runs[name]):
+            st.warning(f"**{name}**: {message}")

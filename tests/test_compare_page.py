@@ -1,0 +1,76 @@
+"""Comparison: our evaluated rows beside published ones, anatomy and curves, in the page."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from explorer.compare import comparison_table, filter_table
+from explorer.data.readers import read_dataset
+from explorer.evaluate import ResultStore, evaluate
+from explorer.loading import load_model
+from explorer.registry import folder_entry
+from test_evaluate import _write_cola
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+OVERFIT = {
+    "best_model_checkpoint": "x/checkpoint-30", "best_metric": 0.42, "best_global_step": 30,
+    "log_history": [
+        {"step": 10, "epoch": 1.0, "eval_loss": 0.60, "eval_mcc": 0.20},
+        {"step": 20, "epoch": 2.0, "eval_loss": 0.65, "eval_mcc": 0.31},
+        {"step": 30, "epoch": 3.0, "eval_loss": 0.72, "eval_mcc": 0.42},
+        {"step": 30, "epoch": 3.0, "loss": 0.2},
+    ],
+}
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, make_checkpoint):
+    ckpts = tmp_path / "checkpoints"
+    ckpts.mkdir()
+    shutil.copytree(make_checkpoint("electra", name="c1", finetuning_task="cola", seed=1), ckpts / "cmp-electra-cola")
+    shutil.copytree(make_checkpoint("bert", name="c2", finetuning_task="cola", seed=2), ckpts / "cmp-bert-cola")
+    (ckpts / "cmp-bert-cola" / "trainer_state.json").write_text(json.dumps(OVERFIT))
+    data = read_dataset(_write_cola(tmp_path / "NIKL_CoLA_dev.tsv", 30))
+    store = ResultStore(tmp_path / "results")
+    loaded = load_model(folder_entry(ckpts / "cmp-electra-cola", "checkpoints"), "cpu")
+    result = evaluate(loaded, loaded.entry, data)
+    store.save(result)
+    for key, value in {"EXPLORER_CHECKPOINTS": ckpts, "EXPLORER_MODELS": tmp_path / "models.toml", "EXPLORER_DEFAULTS": "0",
+                       "EXPLORER_RESULTS": tmp_path / "results"}.items():
+        monkeypatch.setenv(key, str(value))
+    st.cache_resource.clear()
+    yield result
+    st.cache_resource.clear()
+
+
+def test_table_puts_our_result_beside_published_rows_with_sources(env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/compare.py")
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    ours = table[table["ours"]]
+    assert list(ours["model"]) == ["cmp-electra-cola"]
+    assert ours["CoLA MCC"].iloc[0] == pytest.approx(100 * env.metrics["mcc"])
+    published = table[~table["ours"]]
+    assert published["source"].notna().all() and (published["source"] != "").all()
+    assert {"Team_BC (rank 1, round 1)", "Team_BC (rank 1, round 2)"} <= set(published["model"])
+    # anatomy of both checkpoints sums to their parameter counts
+    facts = at.dataframe[1].value.set_index("model")
+    assert facts.loc["cmp-electra-cola", "embedding_size"] < facts.loc["cmp-electra-cola", "hidden_size"]
+    # the rising-eval-loss pattern is flagged for the run that shows it
+    assert any("cmp-bert-cola" in w.value and "loss" in w.value for w in at.warning)
+
+
+def test_filters_keep_the_chosen_metric_and_rows_that_have_it(env):
+    table = comparison_table([], ResultStore(Path(env.data["path"]).parent / "results").load_all())
+    cola = filter_table(table, tasks=["CoLA MCC"])
+    assert "WiC acc" not in cola.columns and cola["CoLA MCC"].notna().all()
+    assert not filter_table(table, published=False)["ours"].eq(False).any()
+    bert_only = filter_table(table, families=["bert"])
+    assert set(bert_only["family"]) == {"bert"}
