@@ -171,3 +171,45 @@ def filter_table(frame: pd.DataFrame, tasks: Sequence[str] = (), families: Seque
         out = out.drop(columns=drop)
         out = out[out[list(tasks)].notna().any(axis=1)]
     return out.reset_index(drop=True)
+
+
+def live_items(sentence: str, target: str = "", sentence2: str = "", question: str = "",
+               copa_question: str = "", alternative1: str = "", alternative2: str = "",
+               analyse=None) -> dict[str, object]:
+    """One typed input as an item for every task whose fields are filled.
+
+    The sentence is the CoLA input, WiC's first sentence, BoolQ's passage and
+    COPA's premise, so a single line reaches models of every task.
+    """
+    from explorer.data.readers import ColaItem
+    from explorer.tasks.items import make_boolq, make_copa, make_wic
+
+    items: dict[str, object] = {"cola": ColaItem("input", sentence, None)}
+    if target.strip() and sentence2.strip():
+        items["wic"] = make_wic(target, sentence, sentence2, analyse)[0]
+    if question.strip():
+        items["boolq"] = make_boolq(sentence, question)
+    if alternative1.strip() and alternative2.strip() and copa_question:
+        items["copa"] = make_copa(sentence, copa_question, alternative1, alternative2)
+    return items
+
+
+def live_table(runs_by_task: dict[str, list]) -> pd.DataFrame:
+    """Rows = models across tasks: the answer, its probability, and agreement among that task's models."""
+    from explorer.tasks.predict import NEGATIVE_NAMES, POSITIVE_NAMES
+
+    rows = []
+    for task, runs in runs_by_task.items():
+        answered = [r for r in runs if r.error is None and r.predictions]
+        labels = [r.predictions[0].label for r in answered]
+        for run in runs:
+            row = {"task": task, "model": run.entry.name}
+            if run.error:
+                row.update(answer="error", probability=None, agreement=None, note=run.error[:160])
+            else:
+                pred = run.predictions[0]
+                answer = (POSITIVE_NAMES if pred.label else NEGATIVE_NAMES)[task]
+                agree = labels.count(pred.label) / len(labels)
+                row.update(answer=answer, probability=max(pred.probs), agreement=agree, note="")
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["task", "model", "answer", "probability", "agreement", "note"])

@@ -56,6 +56,40 @@ with st.expander("Run missing evaluations"):
         st.success(f"Evaluated {len(results)} model(s); the table above includes them now.")
         st.rerun()
 
+st.header("Live side by side")
+st.caption("One input to every model: the sentence is CoLA's input, WiC's first sentence, BoolQ's passage and COPA's premise. "
+           "Fill the optional fields to bring in those tasks' models. The link keeps the inputs.")
+fields = {k: params.get(k, "") for k in ("s", "t", "s2", "q", "cq", "a1", "a2")}
+live = {}
+live["s"] = st.text_input("Sentence", value=fields["s"], key="live_s", placeholder="나는 어제 학교에 갔다.")
+c1, c2, c3 = st.columns(3)
+live["t"] = c1.text_input("WiC target (optional)", value=fields["t"], key="live_t")
+live["s2"] = c1.text_input("WiC second sentence", value=fields["s2"], key="live_s2")
+live["q"] = c2.text_input("BoolQ question (optional)", value=fields["q"], key="live_q")
+live["cq"] = c3.selectbox("COPA question (optional)", ["", "원인", "결과"], index=["", "원인", "결과"].index(fields["cq"])
+                          if fields["cq"] in ("원인", "결과") else 0, key="live_cq")
+live["a1"] = c3.text_input("COPA alternative 1", value=fields["a1"], key="live_a1")
+live["a2"] = c3.text_input("COPA alternative 2", value=fields["a2"], key="live_a2")
+if st.button("Ask every model", key="live_run") or (fields["s"] and "live_result" not in st.session_state):
+    from explorer.compare import live_items, live_table
+    from explorer.tasks.items import InputError
+
+    try:
+        items = live_items(live["s"], live["t"], live["s2"], live["q"], live["cq"], live["a1"], live["a2"],
+                           analyse=explorer.kiwi().morphemes)
+    except InputError as exc:
+        st.warning(str(exc))
+        items = {}
+    if items:
+        runs = {task: explorer.predict([e for e in entries if e.task == task and not e.problems], task, [item],
+                                       device=st.session_state.get("device")) for task, item in items.items()}
+        st.session_state["live_result"] = live_table(runs)
+        st.query_params.update({k: v for k, v in live.items() if v})
+if (table := st.session_state.get("live_result")) is not None:
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="",
+                 column_config={"probability": st.column_config.ProgressColumn("probability", min_value=0, max_value=1, format="%.2f"),
+                                "agreement": st.column_config.NumberColumn("agreement", format="percent")})
+
 st.header("Parameter anatomy")
 st.caption("Where the parameters are: ELECTRA's factorised embeddings and small vocabularies make it light; "
            "a 250k-token vocabulary (e5) puts most of a model in its embedding table.")

@@ -74,3 +74,26 @@ def test_filters_keep_the_chosen_metric_and_rows_that_have_it(env):
     assert not filter_table(table, published=False)["ours"].eq(False).any()
     bert_only = filter_table(table, families=["bert"])
     assert set(bert_only["family"]) == {"bert"}
+
+
+def test_live_side_by_side_sends_one_input_to_every_task_that_has_its_fields(env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/compare.py")
+    at.run()
+    at.text_input(key="live_s").input("나는 어제 학교에 갔다.")
+    at.button(key="live_run").click().run()
+    assert not at.exception
+    live = next(d.value for d in at.dataframe if "task" in d.value.columns)
+    assert set(live["task"]) == {"cola"} and set(live["model"]) == {"cmp-electra-cola", "cmp-bert-cola"}
+    assert live["agreement"].between(0.5, 1.0).all()
+    assert at.query_params["s"] == "나는 어제 학교에 갔다."
+
+
+def test_live_items_cover_every_task_whose_fields_are_filled():
+    from explorer.compare import live_items
+
+    items = live_items("비가 많이 왔다.", target="비", sentence2="비가 그쳤다.", question="비가 왔나요?",
+                       copa_question="결과", alternative1="길이 젖었다.", alternative2="해가 떴다.")
+    assert set(items) == {"cola", "wic", "boolq", "copa"}
+    assert items["wic"].span1 == (0, 1) and items["copa"].question == "effect" and items["boolq"].passage == "비가 많이 왔다."
+    assert set(live_items("비가 왔다.", target="비")) == {"cola"}  # WiC needs its second sentence too
