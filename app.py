@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/copa.py", title="Cause and effect · COPA", icon=":material/swap_horiz:", url_path="copa"),
     st.Page("pages/boolq.py", title="Yes/no questions · BoolQ", icon=":material/help:", url_path="boolq"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:", url_path="evaluate"),
+    st.Page("pages/internals.py", title="Inside a model", icon=":material/biotech:", url_path="internals"),
     st.Page("pages/compare.py", title="Comparison", icon=":material/leaderboard:", url_path="compare"),
 ]
 

@@ -1,0 +1,78 @@
+"""Pieces of the Internals page: token grids, heatmaps and position charts."""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Sequence
+
+import altair as alt
+import pandas as pd
+import torch
+
+SEGMENT_COLOURS = ("#e8f0fe", "#fdf0e0")
+
+
+def grid_html(rows: Sequence[Sequence[dict[str, Any]]]) -> str:
+    """The batch as the model sees it: one line per text, [PAD] greyed, specials bold, segments tinted."""
+    lines = []
+    for i, row in enumerate(rows):
+        cells = []
+        for cell in row:
+            token = html.escape(str(cell["token"]))
+            if cell["pad"]:
+                style = "background:#eee;color:#999"
+            else:
+                segment = cell.get("token_type_id") or 0
+                style = f"background:{SEGMENT_COLOURS[segment % 2]};" + ("font-weight:700" if cell["special"] else "")
+            cells.append(f'<span style="{style};padding:2px 5px;margin:1px;border-radius:4px;display:inline-block;'
+                         f'font-size:14px" title="id {cell["id"]}, mask {cell["attention_mask"]}, '
+                         f'segment {cell.get("token_type_id")}">{token}</span>')
+        lines.append(f'<div style="margin:4px 0"><span style="color:#888;font-size:12px">{i + 1}</span> {"".join(cells)}</div>')
+    return "".join(lines)
+
+
+def mask_heatmap(rows: Sequence[Sequence[dict[str, Any]]]) -> alt.Chart:
+    """The attention mask as a text × position heatmap (1 = attended, 0 = padding)."""
+    data = pd.DataFrame([{"text": str(i + 1), "position": j, "token": c["token"],
+                          "mask": "1 · attended" if int(c["attention_mask"]) else "0 · padding"}
+                         for i, row in enumerate(rows) for j, c in enumerate(row)])
+    return (
+        alt.Chart(data).mark_rect(stroke="white")
+        .encode(x=alt.X("position:O"), y=alt.Y("text:N", title="input"),
+                color=alt.Color("mask:N", scale=alt.Scale(domain=["1 · attended", "0 · padding"], range=["#2f6fde", "#e6e6e6"]),
+                                title="attention mask"),
+                tooltip=["text", "position", "token", "mask"])
+        .properties(height=alt.Step(28))
+    )
+
+
+def cosine_heatmap(matrix: torch.Tensor, used: int | None = None) -> alt.Chart:
+    """Cosine similarity between positions; the used range is outlined."""
+    n = matrix.shape[0]
+    data = pd.DataFrame([{"i": i, "j": j, "cosine": float(matrix[i, j])} for i in range(n) for j in range(n)])
+    chart = alt.Chart(data).mark_rect().encode(
+        x=alt.X("i:O", axis=alt.Axis(labels=n <= 64, title="position")),
+        y=alt.Y("j:O", axis=alt.Axis(labels=n <= 64, title="position")),
+        color=alt.Color("cosine:Q", scale=alt.Scale(scheme="redblue", domain=[-1, 1])),
+        tooltip=["i", "j", alt.Tooltip("cosine:Q", format=".3f")],
+    )
+    return chart.properties(width=360, height=360)
+
+
+def pca_chart(points: torch.Tensor, used: int) -> alt.Chart:
+    """Positions in 2-D (PCA), coloured by index; the positions the input used are larger."""
+    data = pd.DataFrame({"x": points[:, 0].tolist(), "y": points[:, 1].tolist(), "position": range(points.shape[0])})
+    data["used"] = data["position"] < used
+    return (
+        alt.Chart(data).mark_circle()
+        .encode(x="x:Q", y="y:Q", color=alt.Color("position:Q", scale=alt.Scale(scheme="viridis")),
+                size=alt.condition("datum.used", alt.value(70), alt.value(18)), tooltip=["position"])
+        .properties(width=360, height=360)
+    )
+
+
+def norms_chart(values: torch.Tensor, used: int) -> alt.Chart:
+    data = pd.DataFrame({"position": range(len(values)), "norm": values.tolist()})
+    line = alt.Chart(data).mark_line().encode(x="position:Q", y=alt.Y("norm:Q", scale=alt.Scale(zero=False)))
+    rule = alt.Chart(pd.DataFrame({"position": [used - 0.5]})).mark_rule(color="#d33", strokeDash=[4, 4]).encode(x="position:Q")
+    return (line + rule).properties(height=200)

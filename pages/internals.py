@@ -1,0 +1,98 @@
+"""Inside a model: tokens, padding and the attention mask; positional embeddings."""
+
+import pandas as pd
+import streamlit as st
+
+from explorer.internals.padding import mask_invariance, padding_cost, token_grid
+from explorer.internals.positions import (
+    cosine_matrix,
+    explicit_position_check,
+    norms,
+    pca_2d,
+    position_info,
+    position_table,
+    token_type_table,
+    used_positions,
+)
+from explorer.loading import CheckpointError
+from explorer.text import split_sentences
+from explorer.ui.internals import cosine_heatmap, grid_html, mask_heatmap, norms_chart, pca_chart
+from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
+
+leave_legacy_multipage_mode()
+explorer = get_explorer()
+st.title("Inside a model")
+st.caption("Must padding be fed to the model, and what does the attention mask do? Must position embeddings be passed in? "
+           "Write one input per line; `first | second` makes a sentence pair.")
+
+entries, _ = explorer.registry()
+models = [e for e in entries if e.kind == "transformer" and e.task and not e.problems]
+if not models:
+    st.info("No transformer checkpoint is registered. The Kiwi LM is not a transformer, so it has no internals to show.")
+    st.stop()
+names = [e.name for e in models]
+name = st.selectbox("Model", names, index=names.index(st.query_params.get("m")) if st.query_params.get("m") in names else 0,
+                    key="int_model")
+text = st.text_area("Inputs", value=st.query_params.get("s", "나는 어제 학교에 갔다.\n책가 책상 위에 있다.\n할머니께서 시장에서 떡을 파셨다."),
+                    key="int_text", height=110)
+lines = split_sentences(text).sentences
+if not lines:
+    st.warning("Type at least one input.")
+    st.stop()
+st.query_params.update({"m": name, "s": "\n".join(lines)})
+firsts = [line.split(" | ", 1)[0] for line in lines]
+seconds = [line.split(" | ", 1)[1] for line in lines] if all(" | " in line for line in lines) else None
+entry = next(e for e in models if e.name == name)
+try:
+    loaded = explorer.load(entry, st.session_state.get("device"))
+except CheckpointError as exc:
+    st.error(str(exc))
+    st.stop()
+if loaded.head != "sequence":
+    st.info(f"{name} has a multiple-choice head; these views use sequence-classification models for now.")
+    st.stop()
+
+tokens_tab, positions_tab = st.tabs(["Tokens, padding and the mask", "Positional embeddings"])
+with tokens_tab:
+    strategy = st.segmented_control("Padding", ["longest", "max_length", "none"], default="longest", key="int_pad") or "longest"
+    grid = token_grid(loaded.tokenizer, firsts, seconds, padding=False if strategy == "none" else strategy,
+                      max_length=min(loaded.max_length, 64) if strategy == "max_length" else loaded.max_length)
+    st.markdown(grid_html(grid), unsafe_allow_html=True)
+    st.caption("Grey cells are [PAD]; bold cells are special tokens; blue/orange tint is the segment (token_type) id.")
+    st.altair_chart(mask_heatmap(grid), width="stretch")
+    st.subheader("What padding costs")
+    cost = pd.DataFrame(padding_cost(loaded.tokenizer, firsts, batch_size=2, pairs=seconds, max_length=loaded.max_length))
+    st.dataframe(cost[["strategy", "real_tokens", "pad_tokens", "wasted_share", "relative_attention", "note"]], hide_index=True,
+                 width="stretch", column_config={"wasted_share": st.column_config.NumberColumn(format="percent"),
+                                                 "relative_attention": st.column_config.NumberColumn("attention compute ×", format="%.2f")})
+    st.subheader("Does the mask matter? (live)")
+    rows = mask_invariance(loaded, loaded.tokenizer, firsts, seconds)
+    table = pd.DataFrame(rows)
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Max |logit difference| against each input run alone. With the mask passed, padding changes nothing "
+               "(≈1e-7); without it, the real tokens attend to [PAD] and the logits move. "
+               f"The classification head reads {rows[0]['head_rule'] if rows else ''}.")
+with positions_tab:
+    info = position_info(loaded.model)
+    st.markdown(f"**{info['kind']}** positions · {info['note']}")
+    table = position_table(loaded.model)
+    if table is None:
+        st.info("This family has no absolute position table: nothing to pass in and nothing to plot.")
+    else:
+        shortest, longest = used_positions(loaded.tokenizer, firsts, seconds)
+        shown = table[: min(len(table), max(64, longest))]
+        c1, c2 = st.columns(2)
+        c1.altair_chart(cosine_heatmap(cosine_matrix(shown)))
+        c2.altair_chart(pca_chart(pca_2d(shown), longest))
+        st.altair_chart(norms_chart(norms(table), longest), width="stretch")
+        st.caption(f"Your inputs use positions 0–{longest - 1} (dashed line) of {len(table)}.")
+    check = explicit_position_check(loaded, firsts, seconds)
+    if check.get("explicit_max_diff") is not None:
+        st.markdown(
+            f"Default position ids vs explicit `arange` ids: max |Δlogit| = **{check['explicit_max_diff']:.1e}** — "
+            f"the model adds positions itself, you need not pass them. Shuffled ids: **{check['shuffled_max_diff']:.3f}** — "
+            "order matters to the model only through these embeddings."
+        )
+    types = token_type_table(loaded.model)
+    if types is not None:
+        st.caption(f"token_type embeddings: {types.shape[0]} rows; norms {', '.join(f'{v:.2f}' for v in norms(types).tolist())}.")

@@ -1,0 +1,48 @@
+"""AppTest: the Internals page on tiny checkpoints of two families."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, make_checkpoint):
+    ckpts = tmp_path / "checkpoints"
+    ckpts.mkdir()
+    shutil.copytree(make_checkpoint("bert", name="i1", finetuning_task="cola", seed=1), ckpts / "int-bert-cola")
+    shutil.copytree(make_checkpoint("roberta", name="i2", finetuning_task="cola", seed=2), ckpts / "int-roberta-cola")
+    for key, value in {"EXPLORER_CHECKPOINTS": ckpts, "EXPLORER_MODELS": tmp_path / "models.toml", "EXPLORER_DEFAULTS": "0"}.items():
+        monkeypatch.setenv(key, str(value))
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("model", ["int-bert-cola", "int-roberta-cola"])
+def test_tokens_padding_mask_and_positions(env, model):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/internals.py")
+    at.run()
+    at.selectbox(key="int_model").set_value(model).run()
+    at.text_area(key="int_text").input("책이 있다.\n나는 어제 학교에 갔다. | 비가 왔다.").run()
+    assert not at.exception
+    grid_html = next(m.value for m in at.markdown if "[PAD]" in m.value or "<pad>" in m.value)
+    assert "background:#eee" in grid_html  # the shorter pair is padded
+    invariance = next(d.value for d in at.dataframe if "diff_masked" in d.value.columns)
+    assert (invariance["diff_masked"] < 1e-4).all()
+    cost = next(d.value for d in at.dataframe if "pad_tokens" in d.value.columns).set_index("strategy")
+    assert cost.loc["max_length", "pad_tokens"] >= cost.loc["longest", "pad_tokens"] >= cost.loc["none", "pad_tokens"]
+    assert any("the model adds positions itself" in m.value for m in at.markdown)
+
+
+def test_empty_input_warns(env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/internals.py")
+    at.run()
+    at.text_area(key="int_text").input("   ").run()
+    assert not at.exception and any("at least one input" in w.value for w in at.warning)
