@@ -159,3 +159,13 @@ def test_comparison_page_shows_evaluated_models_beside_published_rows(server, br
     # the Evaluate test above saved results for the defaults; they appear as our rows
     assert "demo-electra-cola" in rows and rows["demo-electra-cola"]["CoLA MCC"]
     page.close()
+
+
+def test_inside_a_model_shows_padding_and_the_live_mask_check(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 1800})
+    page.goto(f"{server}/internals", wait_until="networkidle")
+    page.get_by_text("Does the mask matter?").wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(OUTPUT / "internals.png"), full_page=True)
+    assert page.get_by_text("[PAD]").count() > 0
+    page.close()
