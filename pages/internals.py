@@ -52,7 +52,7 @@ if loaded.head != "sequence":
     st.info(f"{name} has a multiple-choice head; these views use sequence-classification models for now.")
     st.stop()
 
-tokens_tab, positions_tab = st.tabs(["Tokens, padding and the mask", "Positional embeddings"])
+tokens_tab, positions_tab, counter_tab = st.tabs(["Tokens, padding and the mask", "Positional embeddings", "Korean counterfactuals"])
 with tokens_tab:
     strategy = st.segmented_control("Padding", ["longest", "max_length", "none"], default="longest", key="int_pad") or "longest"
     grid = token_grid(loaded.tokenizer, firsts, seconds, padding=False if strategy == "none" else strategy,
@@ -96,3 +96,32 @@ with positions_tab:
     types = token_type_table(loaded.model)
     if types is not None:
         st.caption(f"token_type embeddings: {types.shape[0]} rows; norms {', '.join(f'{v:.2f}' for v in norms(types).tolist())}.")
+with counter_tab:
+    from explorer.internals.counterfactuals import flip_table, variants
+    from explorer.ui.model_picker import pick_models
+
+    st.caption("Minimal edits of the first input, from Kiwi's analysis: a particle swapped for its wrong allomorph or a "
+               "neighbouring case particle, a particle dropped, the tense changed, two eojeol swapped. Every CoLA model "
+               "rescores every variant; flipped judgements are marked.")
+    sentence = firsts[0]
+    edits = variants(sentence, explorer.kiwi().morphemes(sentence))
+    scorers = pick_models(entries, "cola", key="int_cf_models")
+    if not edits:
+        st.info("Kiwi found nothing to edit in this sentence.")
+    elif scorers:
+        runs = explorer.score_acceptability(scorers, [sentence, *[v.text for v in edits]], device=st.session_state.get("device"))
+        ok = [r for r in runs if r.error is None]
+        for r in runs:
+            if r.error:
+                st.error(f"**{r.entry.name}**: {r.error}")
+        if ok:
+            rows = flip_table({r.entry.name: r.results[0].p_acceptable for r in ok},
+                              {r.entry.name: [x.p_acceptable for x in r.results[1:]] for r in ok}, edits)
+            frame = pd.DataFrame(rows)
+            st.dataframe(
+                frame.style.apply(lambda row: ["background-color: #fff3c4" if row["flipped"] else "" for _ in row], axis=1)
+                .format({"p_original": "{:.2f}", "p_variant": "{:.2f}", "change": "{:+.2f}"}),
+                hide_index=True, width="stretch",
+            )
+            flips = frame.groupby("model")["flipped"].sum()
+            st.caption("Flipped judgements per model: " + ", ".join(f"{m} {int(n)}/{len(edits)}" for m, n in flips.items()))

@@ -46,3 +46,15 @@ def test_empty_input_warns(env):
     at.run()
     at.text_area(key="int_text").input("   ").run()
     assert not at.exception and any("at least one input" in w.value for w in at.warning)
+
+
+def test_counterfactuals_rescored_by_every_cola_model(env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/internals.py")
+    at.run()
+    at.text_area(key="int_text").input("나는 사과를 먹었다.").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
+    assert set(table["model"]) == {"int-bert-cola", "int-roberta-cola"}
+    assert "사과가" in " ".join(table["variant"]) and set(table["edit"]) >= {"particle allomorph", "tense changed"}
+    assert ((table["p_variant"] >= 0.5) != (table["p_original"] >= 0.5)).eq(table["flipped"]).all()
