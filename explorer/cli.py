@@ -171,6 +171,54 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_attribute(args: argparse.Namespace) -> int:
+    from explorer.internals.attributions import attribute, to_rows
+    from explorer.loading import CheckpointError
+    from explorer.service import Explorer
+    from explorer.tasks import boolq, copa, wic
+    from explorer.tasks.items import InputError, parse_cli_input
+
+    explorer = Explorer(load_settings(args.extra))
+    try:
+        entry = explorer.entry(args.model)
+        model = explorer.task_model(entry, args.task, args.device)
+        analyse = explorer.kiwi().morphemes if args.task == "wic" else None
+        items = [parse_cli_input(args.task, text, analyse) for text in args.inputs if text.strip()]
+    except (CheckpointError, InputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, CheckpointError) else 2
+    if not hasattr(model, "model"):
+        print(f"error: {entry.name} is not a transformer; it has no token attributions.", file=sys.stderr)
+        return 1
+    payload = []
+    for item in items:
+        second, endings = None, None
+        if args.task == "cola":
+            first = item.sentence
+        elif args.task == "wic":
+            first, second = wic.encode(item, entry.input_format)
+        elif args.task == "boolq":
+            first, second, _ = boolq.encode(item, entry.input_format)
+        else:
+            first, endings = copa.encode(item, entry.input_format)
+        result = attribute(model, first, second, method=args.method, steps=args.steps, endings=endings)
+        payload.append({"input": first if second is None else f"{first} | {second}", "target": result.target,
+                        "probs": result.probs, "delta": result.delta, "delta_ratio": result.delta_ratio,
+                        "warning": result.warning, "tokens": to_rows(result)})
+    if args.json:
+        print(json.dumps({"model": entry.name, "task": args.task, "method": args.method, "results": payload},
+                         ensure_ascii=False, indent=2, default=float))
+        return 0
+    for row in payload:
+        delta = "" if row["delta"] is None else f"  delta {row['delta']:+.2e} ({row['delta_ratio']:.1%})"
+        print(f"# {row['input']}  → class {row['target']}{delta}")
+        for token in row["tokens"]:
+            print(f"{token['token']}\t{token['score']:+.5f}")
+        if row["warning"]:
+            print("warning:", row["warning"], file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description="ko-model-explorer command line")
     common = argparse.ArgumentParser(add_help=False)
@@ -207,6 +255,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default=None)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("attribute", parents=[common], help="token attributions (Captum) for inputs, like predict")
+    p.add_argument("--model", required=True)
+    p.add_argument("--task", default="cola", choices=["cola", "wic", "copa", "boolq"])
+    p.add_argument("--method", default="ig", choices=["ig", "saliency", "input_x_gradient", "occlusion"])
+    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--device", default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.set_defaults(func=_cmd_attribute)
 
     p = sub.add_parser("finetune", parents=[common], help="fine-tune a base model into a checkpoint the app reads")
     p.add_argument("--task", required=True, choices=["cola", "wic", "copa", "boolq"])

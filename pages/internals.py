@@ -52,7 +52,9 @@ if loaded.head != "sequence":
     st.info(f"{name} has a multiple-choice head; these views use sequence-classification models for now.")
     st.stop()
 
-tokens_tab, positions_tab, counter_tab = st.tabs(["Tokens, padding and the mask", "Positional embeddings", "Korean counterfactuals"])
+tokens_tab, positions_tab, attr_tab, counter_tab = st.tabs(
+    ["Tokens, padding and the mask", "Positional embeddings", "Token attributions", "Korean counterfactuals"]
+)
 with tokens_tab:
     strategy = st.segmented_control("Padding", ["longest", "max_length", "none"], default="longest", key="int_pad") or "longest"
     grid = token_grid(loaded.tokenizer, firsts, seconds, padding=False if strategy == "none" else strategy,
@@ -125,3 +127,45 @@ with counter_tab:
             )
             flips = frame.groupby("model")["flipped"].sum()
             st.caption("Flipped judgements per model: " + ", ".join(f"{m} {int(n)}/{len(edits)}" for m, n in flips.items()))
+with attr_tab:
+    from explorer.internals.attributions import aggregate, attribute, eojeol_spans, morpheme_spans, to_html, to_rows
+    from explorer.ui.acceptability import morpheme_chart
+    from explorer.ui.internals import attribution_bars
+
+    st.caption("Which tokens drive the judgement of the first input. Layer Integrated Gradients on the input embeddings "
+               "is the default; the convergence delta says whether enough steps were taken.")
+    c1, c2, c3, c4 = st.columns(4)
+    method = c1.selectbox("Method", ["ig", "input_x_gradient", "saliency", "occlusion"], key="int_method",
+                          format_func={"ig": "Integrated Gradients", "input_x_gradient": "Gradient × input",
+                                       "saliency": "Saliency", "occlusion": "Occlusion"}.get)
+    baseline = c2.selectbox("Baseline", ["pad", "mask", "zero"], key="int_baseline",
+                            format_func={"pad": "[PAD] (specials kept)", "mask": "[MASK]", "zero": "zero embeddings"}.get)
+    steps = c3.select_slider("Steps", [10, 25, 50, 100, 200], value=50, key="int_steps", disabled=method != "ig")
+    target = c4.selectbox("Explain class", ["predicted", 0, 1], key="int_target")
+    others = [e.name for e in models if e.task == entry.task and e.name != name]
+    compare = st.multiselect("Side by side with", others, key="int_attr_others", max_selections=2)
+    cols = st.columns(1 + len(compare))
+    for col, model_name in zip(cols, [name, *compare]):
+        with col:
+            other = loaded if model_name == name else explorer.load(next(e for e in models if e.name == model_name),
+                                                                     st.session_state.get("device"))
+            result = attribute(other, firsts[0], seconds[0] if seconds else None, method=method, baseline=baseline,
+                               steps=steps, target=None if target == "predicted" else int(target))
+            st.markdown(f"**{model_name}** · explaining class {result.target} (P = {result.probs[result.target]:.2f})")
+            st.markdown(to_html(result), unsafe_allow_html=True)
+            if result.delta is not None:
+                st.caption(f"convergence delta {result.delta:+.2e} ({result.delta_ratio:.1%} of f(x) − f(baseline))")
+            if result.warning:
+                st.warning(result.warning)
+            st.altair_chart(attribution_bars(result), width="stretch")
+            words = aggregate(result, firsts[0], 0, eojeol_spans(firsts[0]))
+            morphs = aggregate(result, firsts[0], 0, morpheme_spans(firsts[0], explorer.kiwi().morphemes(firsts[0])))
+            st.dataframe(pd.DataFrame(words, columns=["eojeol", "score"]), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(morphs, columns=["morpheme", "score"]), hide_index=True, width="stretch")
+            st.download_button("CSV", pd.DataFrame(to_rows(result)).to_csv(index=False).encode("utf-8-sig"),
+                               file_name=f"{model_name}-attributions.csv", key=f"int-csv-{model_name}")
+            st.download_button("HTML", to_html(result).encode(), file_name=f"{model_name}-attributions.html",
+                               key=f"int-html-{model_name}")
+    kiwi_result = explorer.kiwi().score_acceptability([firsts[0]])[0]
+    with st.expander("Kiwi LM: per-morpheme log-probabilities (its counterpart of attributions)"):
+        st.altair_chart(morpheme_chart(kiwi_result), width="stretch")

@@ -65,3 +65,19 @@ def test_models_json_lists_sources_and_inference(tmp_path, make_checkpoint):
     assert out.returncode == 0, out.stderr
     models = {m["name"]: m for m in json.loads(out.stdout)["models"]}
     assert models["kobert-run"]["task"] == "cola" and "finetuning_task" in models["kobert-run"]["task_how"]
+
+
+def test_attribute_prints_tokens_scores_and_delta(make_checkpoint):
+    folder = make_checkpoint("bert", name="cli-attr-cola", finetuning_task="cola")
+    out = _cli("attribute", "--model", str(folder), "--task", "cola", "--steps", "64", "--json", "책이 있다.",
+               env_extra={"EXPLORER_DEFAULTS": "0"})
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)["results"][0]
+    assert result["tokens"][0]["token"] == "[CLS]" and result["delta"] is not None
+    scores = sum(t["score"] for t in result["tokens"])
+    assert isinstance(scores, float)
+    mc = make_checkpoint("bert", name="cli-attr-copa", head="multiple_choice")
+    out = _cli("attribute", "--model", str(mc), "--task", "copa", "--method", "saliency",
+               "비가 왔다.|결과|길이 젖었다.|해가 떴다.", env_extra={"EXPLORER_DEFAULTS": "0"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("# 비가 왔다.")

@@ -58,3 +58,16 @@ def test_counterfactuals_rescored_by_every_cola_model(env):
     assert set(table["model"]) == {"int-bert-cola", "int-roberta-cola"}
     assert "사과가" in " ".join(table["variant"]) and set(table["edit"]) >= {"particle allomorph", "tense changed"}
     assert ((table["p_variant"] >= 0.5) != (table["p_original"] >= 0.5)).eq(table["flipped"]).all()
+
+
+def test_attributions_with_side_by_side_models_and_aggregation(env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/internals.py")
+    at.run()
+    at.selectbox(key="int_model").set_value("int-bert-cola").run()
+    at.text_area(key="int_text").input("나는 사과를 먹었다.").run()
+    at.multiselect(key="int_attr_others").set_value(["int-roberta-cola"]).run()
+    assert not at.exception
+    eojeol = [d.value for d in at.dataframe if list(d.value.columns) == ["eojeol", "score"]]
+    assert len(eojeol) == 2 and all(list(t["eojeol"]) == ["나는", "사과를", "먹었다."] for t in eojeol)
+    assert any("convergence delta" in c.value for c in at.caption)

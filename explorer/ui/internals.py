@@ -76,3 +76,16 @@ def norms_chart(values: torch.Tensor, used: int) -> alt.Chart:
     line = alt.Chart(data).mark_line().encode(x="position:Q", y=alt.Y("norm:Q", scale=alt.Scale(zero=False)))
     rule = alt.Chart(pd.DataFrame({"position": [used - 0.5]})).mark_rule(color="#d33", strokeDash=[4, 4]).encode(x="position:Q")
     return (line + rule).properties(height=200)
+
+
+def attribution_bars(result) -> alt.Chart:
+    """Signed score per token, in input order (specials included, so nothing is hidden)."""
+    data = pd.DataFrame({"i": range(len(result.tokens)), "token": [f"{i}:{t}" for i, t in enumerate(result.tokens)],
+                         "score": [float(s) for s in result.scores]})
+    return (
+        alt.Chart(data).mark_bar()
+        .encode(x=alt.X("token:N", sort=alt.SortField("i"), title=None, axis=alt.Axis(labelAngle=-45)),
+                y=alt.Y("score:Q"), color=alt.condition("datum.score >= 0", alt.value("#3a9a4a"), alt.value("#d04545")),
+                tooltip=["token", alt.Tooltip("score:Q", format=".4f")])
+        .properties(height=220)
+    )
