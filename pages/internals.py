@@ -88,6 +88,22 @@ with positions_tab:
         c2.altair_chart(pca_chart(pca_2d(shown), longest))
         st.altair_chart(norms_chart(norms(table), longest), width="stretch")
         st.caption(f"Your inputs use positions 0–{longest - 1} (dashed line) of {len(table)}.")
+    other_names = [e.name for e in models if e.name != name]
+    other_name = st.selectbox("Compare the position table with", ["(none)", *other_names], key="int_pos_other")
+    if other_name != "(none)":
+        try:
+            other = explorer.load(next(e for e in models if e.name == other_name), st.session_state.get("device"))
+        except CheckpointError as exc:
+            st.error(str(exc))
+        else:
+            other_table = position_table(other.model)
+            o1, o2 = st.columns(2)
+            for col, label, tab in ((o1, name, table), (o2, other_name, other_table)):
+                col.markdown(f"**{label}** · {position_info(loaded.model if label == name else other.model)['note']}")
+                if tab is None:
+                    col.info("No absolute position table.")
+                else:
+                    col.altair_chart(cosine_heatmap(cosine_matrix(tab[: min(len(tab), 64)])))
     check = explicit_position_check(loaded, firsts, seconds)
     if check.get("explicit_max_diff") is not None:
         st.markdown(

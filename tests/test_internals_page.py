@@ -71,3 +71,15 @@ def test_attributions_with_side_by_side_models_and_aggregation(env):
     eojeol = [d.value for d in at.dataframe if list(d.value.columns) == ["eojeol", "score"]]
     assert len(eojeol) == 2 and all(list(t["eojeol"]) == ["나는", "사과를", "먹었다."] for t in eojeol)
     assert any("convergence delta" in c.value for c in at.caption)
+
+
+def test_two_models_position_tables_side_by_side(env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/internals.py")
+    at.run()
+    at.selectbox(key="int_model").set_value("int-bert-cola").run()
+    at.selectbox(key="int_pos_other").set_value("int-roberta-cola").run()
+    assert not at.exception
+    notes = " ".join(m.value for m in at.markdown)
+    assert "**int-bert-cola**" in notes and "**int-roberta-cola**" in notes
+    assert sum("position" in m.value.lower() for m in at.markdown) >= 2  # each side explains its table
