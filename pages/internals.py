@@ -16,7 +16,7 @@ from explorer.internals.positions import (
 )
 from explorer.loading import CheckpointError
 from explorer.text import split_sentences
-from explorer.ui.internals import cosine_heatmap, grid_html, mask_heatmap, norms_chart, pca_chart
+from explorer.ui.internals import cosine_heatmap, grid_html, mask_heatmap, memo, norms_chart, pca_chart
 from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 
 leave_legacy_multipage_mode()
@@ -68,7 +68,7 @@ with tokens_tab:
                  width="stretch", column_config={"wasted_share": st.column_config.NumberColumn(format="percent"),
                                                  "relative_attention": st.column_config.NumberColumn("attention compute ×", format="%.2f")})
     st.subheader("Does the mask matter? (live)")
-    rows = mask_invariance(loaded, loaded.tokenizer, firsts, seconds)
+    rows = memo(("mask", name, tuple(lines)), lambda: mask_invariance(loaded, loaded.tokenizer, firsts, seconds))
     table = pd.DataFrame(rows)
     st.dataframe(table, hide_index=True, width="stretch")
     st.caption("Max |logit difference| against each input run alone. With the mask passed, padding changes nothing "
@@ -104,7 +104,7 @@ with positions_tab:
                     col.info("No absolute position table.")
                 else:
                     col.altair_chart(cosine_heatmap(cosine_matrix(tab[: min(len(tab), 64)])))
-    check = explicit_position_check(loaded, firsts, seconds)
+    check = memo(("positions", name, tuple(lines)), lambda: explicit_position_check(loaded, firsts, seconds))
     if check.get("explicit_max_diff") is not None:
         st.markdown(
             f"Default position ids vs explicit `arange` ids: max |Δlogit| = **{check['explicit_max_diff']:.1e}** — "
@@ -127,7 +127,8 @@ with counter_tab:
     if not edits:
         st.info("Kiwi found nothing to edit in this sentence.")
     elif scorers:
-        runs = explorer.score_acceptability(scorers, [sentence, *[v.text for v in edits]], device=st.session_state.get("device"))
+        runs = memo(("counterfactuals", sentence, tuple(e.name for e in scorers)), lambda: explorer.score_acceptability(
+            scorers, [sentence, *[v.text for v in edits]], device=st.session_state.get("device")))
         ok = [r for r in runs if r.error is None]
         for r in runs:
             if r.error:
@@ -165,8 +166,10 @@ with attr_tab:
         with col:
             other = loaded if model_name == name else explorer.load(next(e for e in models if e.name == model_name),
                                                                      st.session_state.get("device"))
-            result = attribute(other, firsts[0], seconds[0] if seconds else None, method=method, baseline=baseline,
-                               steps=steps, target=None if target == "predicted" else int(target))
+            result = memo(("attribution", model_name, firsts[0], seconds[0] if seconds else None, method, baseline, steps, target),
+                          lambda other=other: attribute(other, firsts[0], seconds[0] if seconds else None, method=method,
+                                                        baseline=baseline, steps=steps,
+                                                        target=None if target == "predicted" else int(target)))
             st.markdown(f"**{model_name}** · explaining class {result.target} (P = {result.probs[result.target]:.2f})")
             st.markdown(to_html(result), unsafe_allow_html=True)
             if result.delta is not None:

@@ -1,5 +1,7 @@
 """The offline defaults a new user meets: Kiwi LM, e5, and the two demo models."""
 
+from pathlib import Path
+
 import pytest
 
 from explorer.defaults.korean import generate_cola
@@ -33,7 +35,7 @@ def test_defaults_are_registered_and_ready(explorer, prepared):
 
 def test_electra_demo_is_lighter_than_bert_demo(explorer):
     entries, _ = explorer.registry()
-    sizes = {e.name: count_parameters(__import__("pathlib").Path(e.source)) for e in entries if e.demo}
+    sizes = {e.name: count_parameters(Path(e.source)) for e in entries if e.demo}
     assert sizes["demo-electra-cola"] < sizes["demo-bert-cola"]
 
 

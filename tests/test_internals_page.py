@@ -83,3 +83,17 @@ def test_two_models_position_tables_side_by_side(env):
     notes = " ".join(m.value for m in at.markdown)
     assert "**int-bert-cola**" in notes and "**int-roberta-cola**" in notes
     assert sum("position" in m.value.lower() for m in at.markdown) >= 2  # each side explains its table
+
+
+def test_changing_another_tab_does_not_rerun_attributions(env, monkeypatch):
+    import explorer.internals.attributions as attributions
+
+    calls = []
+    real = attributions.attribute
+    monkeypatch.setattr(attributions, "attribute", lambda *a, **k: calls.append(1) or real(*a, **k))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/internals.py")
+    at.run()
+    first = len(calls)
+    at.segmented_control(key="int_pad").set_value("max_length").run()
+    assert not at.exception and first == 1 and len(calls) == first

@@ -10,6 +10,24 @@ import pandas as pd
 import torch
 
 SEGMENT_COLOURS = ("#e8f0fe", "#fdf0e0")
+_MEMO_SIZE = 32
+
+
+def memo(key: tuple, compute):
+    """Reuses a result computed for the same inputs earlier in this browser session.
+
+    ``st.tabs`` runs every tab on every rerun, so without this a click in one
+    tab would rerun Integrated Gradients and the counterfactual scoring in the
+    others. Results are per session (no cross-session sharing of user input).
+    """
+    import streamlit as st
+
+    store = st.session_state.setdefault("_internals_memo", {})
+    if key not in store:
+        if len(store) >= _MEMO_SIZE:
+            store.pop(next(iter(store)))
+        store[key] = compute()
+    return store[key]
 
 
 def grid_html(rows: Sequence[Sequence[dict[str, Any]]]) -> str:
