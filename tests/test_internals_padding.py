@@ -183,10 +183,14 @@ def test_gpt2_pad_side_and_head_position(models, tokenizer, texts):
         assert r["head_token"] == "[SEP]"
 
 
-def test_gpt2_without_pad_id_on_config_is_restored(tokenizer, texts):
+def test_gpt2_without_pad_id_on_config_is_never_changed(tokenizer, texts):
     model = build_tiny("gpt2", len(tokenizer), tokenizer.pad_token_id)
     model.config.pad_token_id = None
+    seen = []
+    # Other sessions share the cached model: its config must stay untouched *during* the call.
+    model.register_forward_pre_hook(lambda module, args: seen.append(model.config.pad_token_id))
     rows = mask_invariance(model, tokenizer, texts)
+    assert seen and set(seen) == {None}
     assert model.config.pad_token_id is None
     assert max(r["diff_masked"] for r in rows) < 1e-5
 
@@ -203,3 +207,31 @@ def test_accepts_a_loaded_model(models, tokenizer, texts):
 
     rows = mask_invariance(Loaded(), tokenizer, texts)
     assert max(r["diff_masked"] for r in rows) < 1e-5
+
+
+@pytest.mark.parametrize("family", ["bert", "electra"])
+def test_multiple_choice_rows_padded_with_mask_equal_alone(tokenizer, texts, family):
+    """COPA models: each (premise, alternative) row scores the same alone and padded."""
+    from transformers import BertForMultipleChoice, ElectraForMultipleChoice
+
+    torch.manual_seed(0)
+    common = dict(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, initializer_range=0.2, hidden_size=32,
+                  num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    model = (BertForMultipleChoice(BertConfig(**common)) if family == "bert"
+             else ElectraForMultipleChoice(ElectraConfig(embedding_size=16, **common))).eval()
+    premise = texts[0]
+    rows = mask_invariance(model, tokenizer, [premise, premise], pairs=[texts[1], texts[2] + " " + texts[3]])
+    assert max(r["diff_masked"] for r in rows) < 1e-5
+    assert max(r["diff_no_mask"] for r in rows) > 1e-4  # the shorter alternative sees its pads
+
+
+def test_config_view_shares_weights_not_config(tokenizer):
+    from explorer.internals.views import config_view
+
+    model = build_tiny("gpt2", len(tokenizer), tokenizer.pad_token_id)
+    view = config_view(model, pad_token_id=7, attn_implementation="eager")
+    assert view.config.pad_token_id == 7 and model.config.pad_token_id == tokenizer.pad_token_id
+    assert model.config._attn_implementation != "eager"
+    assert all(a is b for a, b in zip(view.parameters(), model.parameters()))
+    ids = torch.tensor([[5, 6, 7, 8]])
+    assert torch.allclose(view(input_ids=ids).logits, model(input_ids=ids).logits, atol=1e-6)

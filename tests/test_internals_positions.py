@@ -135,3 +135,15 @@ def test_pca_recovers_a_line():
 def test_used_positions(tokenizer, texts):
     low, high = used_positions(tokenizer, texts)
     assert 0 < low < high
+
+
+def test_explicit_check_on_a_multiple_choice_head(tokenizer, texts):
+    from transformers import BertConfig, BertForMultipleChoice
+
+    torch.manual_seed(0)
+    model = BertForMultipleChoice(BertConfig(
+        vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, initializer_range=0.2, hidden_size=32,
+        num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)).eval()
+    check = explicit_position_check(Loaded(model, tokenizer), [texts[0], texts[0]], pairs=[texts[1], texts[0]])
+    assert check["explicit_max_diff"] < 1e-6 and check["shuffled_max_diff"] > 1e-4
+    assert all(r["length"] > 3 for r in check["per_text"])

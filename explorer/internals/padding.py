@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from explorer.internals.views import config_view
+
 _DEFAULT_MAX_LENGTH = 512
 # Decoder-only families whose sequence-classification head reads the last
 # non-pad token (found through ``config.pad_token_id``), not position 0.
@@ -77,6 +79,7 @@ def _encode(
     padding_side: str | None = None,
     tensors: bool = False,
     segments: bool = False,
+    offsets: bool = False,
 ) -> dict[str, Any]:
     """One tokenizer call with the options this module uses everywhere.
 
@@ -86,6 +89,8 @@ def _encode(
     kwargs: dict[str, Any] = {"padding": padding, "truncation": True, "max_length": resolve_max_length(tokenizer, max_length)}
     if segments:
         kwargs["return_token_type_ids"] = True
+    if offsets:
+        kwargs["return_offsets_mapping"] = True
     if padding_side is not None:
         kwargs["padding_side"] = padding_side
     if tensors:
@@ -120,20 +125,27 @@ def token_grid(
         max_length: Truncation/padding length; defaults to the tokenizer's limit.
 
     Returns:
-        Rows of cells ``{token, id, attention_mask, token_type_id, special, pad}``;
-        ``token_type_id`` is None when the tokenizer produces no segment ids, and
-        ``special`` marks special tokens other than padding (``[CLS]``, ``[SEP]``...).
+        Rows of cells ``{token, id, attention_mask, token_type_id, special, pad,
+        sequence, start, end}``; ``token_type_id`` is None when the tokenizer produces
+        no segment ids, and ``special`` marks special tokens other than padding
+        (``[CLS]``, ``[SEP]``...). ``sequence`` is 0 for tokens of the first text, 1
+        for the second, None for special and pad tokens; ``start``/``end`` are the
+        token's characters in that text (None without a fast tokenizer), which is
+        what lines tokens up with eojeol and morphemes.
     """
     _check_pairs(texts, pairs)
     tok = with_pad_token(tokenizer) if padding else tokenizer
+    fast = bool(getattr(tok, "is_fast", False))
     # Segment ids are what tells the two sentences of a pair apart: always show them.
-    enc = _encode(tok, texts, pairs, padding=padding, max_length=max_length, segments=pairs is not None)
+    enc = _encode(tok, texts, pairs, padding=padding, max_length=max_length, segments=pairs is not None, offsets=fast)
     special_ids = set(getattr(tok, "all_special_ids", []) or [])
     rows = []
     for i, ids in enumerate(enc["input_ids"]):
         mask = enc["attention_mask"][i] if "attention_mask" in enc else [1] * len(ids)
         types = enc["token_type_ids"][i] if "token_type_ids" in enc else [None] * len(ids)
         tokens = tok.convert_ids_to_tokens(ids)
+        sequences = enc.sequence_ids(i) if fast else [None] * len(ids)
+        spans = enc["offset_mapping"][i] if fast else [(None, None)] * len(ids)
         rows.append(
             [
                 {
@@ -144,8 +156,11 @@ def token_grid(
                     # With pad == EOS the id alone cannot tell pad from a real EOS: the mask can.
                     "special": bool(tid in special_ids and m == 1),
                     "pad": bool(m == 0),
+                    "sequence": seq if m == 1 else None,
+                    "start": None if seq is None or m == 0 else int(span[0]),
+                    "end": None if seq is None or m == 0 else int(span[1]),
                 }
-                for token, tid, m, tt in zip(tokens, ids, mask, types)
+                for token, tid, m, tt, seq, span in zip(tokens, ids, mask, types, sequences, spans)
             ]
         )
     return rows
@@ -246,6 +261,11 @@ def is_decoder_only(model: Any) -> bool:
     return config.model_type in _DECODER_TYPES or bool(getattr(config, "is_decoder", False))
 
 
+def is_multiple_choice(model: Any) -> bool:
+    """True for ``*ForMultipleChoice`` heads (inputs shaped ``(batch, choices, seq)``)."""
+    return type(model).__name__.endswith("ForMultipleChoice")
+
+
 def _unpack(loaded_or_model: Any) -> tuple[Any, torch.device]:
     """Accepts a :class:`explorer.loading.LoadedModel` or a bare module."""
     model = getattr(loaded_or_model, "model", loaded_or_model)
@@ -263,12 +283,18 @@ def _model_inputs(model: Any, enc: dict[str, Any], device: torch.device) -> dict
     keep = {k: v.to(device) for k, v in enc.items() if k in params}
     if getattr(model.config, "type_vocab_size", None) is None:
         keep.pop("token_type_ids", None)
+    if is_multiple_choice(model):
+        # Each row becomes a one-alternative question. A multiple-choice head scores
+        # every alternative on its own (the softmax comes after), so a row's logit is
+        # the same as inside its full question.
+        keep = {k: v.unsqueeze(1) for k, v in keep.items()}
     return keep
 
 
 @torch.no_grad()
 def _logits(model: Any, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-    return model(**inputs).logits.float().cpu()
+    logits = model(**inputs).logits.float().cpu()
+    return logits.view(-1, 1) if is_multiple_choice(model) else logits
 
 
 def head_positions(model: Any, input_ids: torch.Tensor, pad_token_id: int | None) -> list[int]:
@@ -288,23 +314,15 @@ def head_positions(model: Any, input_ids: torch.Tensor, pad_token_id: int | None
     return [int(i) for i in (index * non_pad).argmax(-1)]
 
 
-class _PadIdOnConfig:
-    """Sets ``config.pad_token_id`` for the duration of a check when it is missing.
+def _with_pad_id(model: Any, pad_id: int) -> Any:
+    """The model itself, or a weight-sharing view with ``pad_token_id`` set when it has none.
 
-    GPT-2's classifier refuses batches without it; restoring it afterwards keeps the
-    model as it was loaded.
+    GPT-2's classifier refuses padded batches without it; setting it on the cached
+    model would change other sessions' runs, so the view owns the change.
     """
-
-    def __init__(self, model: Any, pad_id: int) -> None:
-        self.config, self.pad_id, self.saved = model.config, pad_id, model.config.pad_token_id
-
-    def __enter__(self) -> int:
-        if self.saved is None:
-            self.config.pad_token_id = self.pad_id
-        return self.config.pad_token_id
-
-    def __exit__(self, *exc: object) -> None:
-        self.config.pad_token_id = self.saved
+    if model.config.pad_token_id is not None:
+        return model
+    return config_view(model, pad_token_id=pad_id)
 
 
 def _position_ids_from_mask(mask: torch.Tensor) -> torch.Tensor:
@@ -351,21 +369,22 @@ def mask_invariance(
     side = getattr(tok, "padding_side", "right") or "right"
     other = "left" if side == "right" else "right"
     decoder = is_decoder_only(model)
-    with _PadIdOnConfig(model, tok.pad_token_id) as pad_id:
-        alone = [
-            _logits(model, _model_inputs(model, _encode(tok, [t], None if pairs is None else [pairs[i]], padding=False, tensors=True), device))
-            for i, t in enumerate(texts)
-        ]
-        runs = {}
-        for name, pad_side in (("same", side), ("other", other)):
-            enc = _encode(tok, texts, pairs, padding="longest", padding_side=pad_side, tensors=True)
-            inputs = _model_inputs(model, enc, device)
-            runs[name] = {"enc": enc, "masked": _logits(model, inputs)}
-            runs[name]["no_mask"] = _logits(model, {**inputs, "attention_mask": torch.ones_like(inputs["attention_mask"])})
-            if decoder and name == "other":
-                fixed = {**inputs, "position_ids": _position_ids_from_mask(inputs["attention_mask"])}
-                runs[name]["position_ids"] = _logits(model, fixed)
-        heads = head_positions(model, runs["same"]["enc"]["input_ids"], pad_id)
+    model = _with_pad_id(model, tok.pad_token_id)
+    pad_id = model.config.pad_token_id
+    alone = [
+        _logits(model, _model_inputs(model, _encode(tok, [t], None if pairs is None else [pairs[i]], padding=False, tensors=True), device))
+        for i, t in enumerate(texts)
+    ]
+    runs = {}
+    for name, pad_side in (("same", side), ("other", other)):
+        enc = _encode(tok, texts, pairs, padding="longest", padding_side=pad_side, tensors=True)
+        inputs = _model_inputs(model, enc, device)
+        runs[name] = {"enc": enc, "masked": _logits(model, inputs)}
+        runs[name]["no_mask"] = _logits(model, {**inputs, "attention_mask": torch.ones_like(inputs["attention_mask"])})
+        if decoder and name == "other":
+            fixed = {**inputs, "position_ids": _position_ids_from_mask(inputs["attention_mask"])}
+            runs[name]["position_ids"] = _logits(model, fixed)
+    heads = head_positions(model, runs["same"]["enc"]["input_ids"], pad_id)
     return [_invariance_row(i, model, tok, alone[i], runs, heads[i], side, other, decoder) for i in range(len(texts))]
 
 

@@ -139,6 +139,8 @@ def _accepts_position_ids(model: Any) -> bool:
 
 @torch.no_grad()
 def _run(model: Any, inputs: dict[str, torch.Tensor], position_ids: torch.Tensor | None = None) -> torch.Tensor:
+    if position_ids is not None and inputs["input_ids"].dim() == 3:  # multiple choice: (batch, choices, seq)
+        position_ids = position_ids.unsqueeze(1)
     extra = {} if position_ids is None else {"position_ids": position_ids}
     return model(**inputs, **extra).logits.float().cpu()
 
@@ -179,7 +181,7 @@ def explicit_position_check(
     for i, text in enumerate(texts):
         args = [text] if pairs is None else [text, pairs[i]]
         inputs = _model_inputs(model, tok(*args, truncation=True, return_tensors="pt"), device)
-        n = inputs["input_ids"].shape[1]
+        n = inputs["input_ids"].shape[-1]
         explicit = (torch.arange(n) + info["offset"]).unsqueeze(0).to(device)
         order = torch.randperm(n, generator=generator)
         if n > 1 and bool((order == torch.arange(n)).all()):
