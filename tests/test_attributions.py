@@ -13,6 +13,7 @@ from torch import nn
 
 from explorer.internals.attributions import (
     aggregate,
+    aggregate_parts,
     attribute,
     eojeol_spans,
     morpheme_spans,
@@ -211,6 +212,10 @@ def test_multiple_choice_chosen_and_difference(bert_mc):
         for row, ending in enumerate(endings):
             agg = aggregate(a, ending, 1, eojeol_spans(ending), choice=row)
             assert sum(v for _, v in agg) == pytest.approx(_segment_sum(a, 1, row), abs=1e-9)
+        parts = aggregate_parts(a, eojeol_spans)
+        assert {p["part"] for p in parts} == {"alt 1 · text 1", "alt 1 · text 2", "alt 2 · text 1", "alt 2 · text 2"}
+        non_special = sum(s for s, o in zip(a.scores, a.offsets) if not o.special)
+        assert sum(p["score"] for p in parts) == pytest.approx(non_special, abs=1e-9)
     occ = attribute(bert_mc, SENTENCE, endings=endings, method="occlusion", mc_target="difference")
     assert len(occ.scores) == len(chosen.tokens) and occ.tokens == chosen.tokens
     with pytest.raises(ValueError):

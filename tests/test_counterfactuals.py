@@ -7,7 +7,15 @@ import pytest
 pytest.importorskip("kiwipiepy")
 
 from explorer.data.readers import CopaItem, WicItem  # noqa: E402
-from explorer.internals.counterfactuals import EDIT_KINDS, Variant, flip_table, pair_variants, variants  # noqa: E402
+from explorer.internals.counterfactuals import (  # noqa: E402
+    EDIT_KINDS,
+    Variant,
+    edited_item,
+    flip_table,
+    pair_flip_table,
+    pair_variants,
+    variants,
+)
 from explorer.kiwi_lm import KiwiLM, Morpheme  # noqa: E402
 
 SENTENCES = (
@@ -146,3 +154,32 @@ def test_pair_variants_wic_and_copa(lm: KiwiLM) -> None:
     assert fields == sorted(fields, key=["premise", "alternative1", "alternative2"].index)
     with pytest.raises(ValueError):
         pair_variants("boolq", wic, lm.morphemes)
+
+
+def test_edited_wic_item_finds_its_target_again(lm: KiwiLM) -> None:
+    wic = WicItem("1", "사과", "나는 사과를 먹었다.", "사과가 달다.", (3, 5), (0, 2), 1)
+    swapped = next(v for f, v in pair_variants("wic", wic, lm.morphemes) if f == "sentence1" and v.edit == "eojeol swapped")
+    item = edited_item("wic", wic, "sentence1", swapped.text, lm.morphemes)
+    start, end = item.span1
+    assert item.sentence1 == swapped.text and item.sentence1[start:end] == "사과"
+    assert item.sentence2 == wic.sentence2 and item.span2 == wic.span2
+
+
+def test_edited_copa_item_replaces_one_field() -> None:
+    copa = CopaItem("2", "비가 왔다.", "effect", ("길이 젖었다.", "해가 떴다."), 0)
+    assert edited_item("copa", copa, "alternative2", "해를 떴다.").alternatives == ("길이 젖었다.", "해를 떴다.")
+    assert edited_item("copa", copa, "premise", "비를 왔다.").premise == "비를 왔다."
+    with pytest.raises(ValueError):
+        edited_item("boolq", copa, "premise", "x")
+
+
+def test_pair_flip_table_marks_changed_answers() -> None:
+    from explorer.tasks.predict import Prediction
+
+    edits = [("premise", Variant("비를 왔다.", "particle allomorph", "비가 → 비를", (0, 2))),
+             ("alternative1", Variant("길 젖었다.", "particle dropped", "길이 → 길", (0, 2)))]
+    before = {"m": Prediction(0, [0.7, 0.3])}
+    after = {"m": [Prediction(0, [0.6, 0.4]), Prediction(1, [0.2, 0.8])]}
+    rows = pair_flip_table("copa", edits, before, after)
+    assert [r["flipped"] for r in rows] == [False, True]
+    assert rows[1]["change"] == pytest.approx(0.2 - 0.7) and rows[1]["score"] == "P(alt 1)"

@@ -16,6 +16,9 @@ def env(tmp_path, monkeypatch, make_checkpoint):
     ckpts.mkdir()
     shutil.copytree(make_checkpoint("bert", name="i1", finetuning_task="cola", seed=1), ckpts / "int-bert-cola")
     shutil.copytree(make_checkpoint("roberta", name="i2", finetuning_task="cola", seed=2), ckpts / "int-roberta-cola")
+    # A user's WiC pair classifier and COPA multiple-choice checkpoint.
+    shutil.copytree(make_checkpoint("electra", name="i3", finetuning_task="wic", seed=3), ckpts / "int-electra-wic")
+    shutil.copytree(make_checkpoint("bert", name="i4", head="multiple_choice", seed=4), ckpts / "int-bert-copa")
     for key, value in {"EXPLORER_CHECKPOINTS": ckpts, "EXPLORER_MODELS": tmp_path / "models.toml", "EXPLORER_DEFAULTS": "0"}.items():
         monkeypatch.setenv(key, str(value))
     st.cache_resource.clear()
@@ -29,7 +32,7 @@ def test_tokens_padding_mask_and_positions(env, model):
     at.switch_page("pages/internals.py")
     at.run()
     at.selectbox(key="int_model").set_value(model).run()
-    at.text_area(key="int_text").input("책이 있다.\n나는 어제 학교에 갔다. | 비가 왔다.").run()
+    at.text_area(key="int_text_cola").input("책이 있다.\n나는 어제 학교에 갔다. | 비가 왔다.").run()
     assert not at.exception
     grid_html = next(m.value for m in at.markdown if "[PAD]" in m.value or "<pad>" in m.value)
     assert "background:#eee" in grid_html  # the shorter pair is padded
@@ -44,7 +47,7 @@ def test_empty_input_warns(env):
     at = AppTest.from_file(APP, default_timeout=120)
     at.switch_page("pages/internals.py")
     at.run()
-    at.text_area(key="int_text").input("   ").run()
+    at.text_area(key="int_text_cola").input("   ").run()
     assert not at.exception and any("at least one input" in w.value for w in at.warning)
 
 
@@ -52,7 +55,7 @@ def test_counterfactuals_rescored_by_every_cola_model(env):
     at = AppTest.from_file(APP, default_timeout=120)
     at.switch_page("pages/internals.py")
     at.run()
-    at.text_area(key="int_text").input("나는 사과를 먹었다.").run()
+    at.text_area(key="int_text_cola").input("나는 사과를 먹었다.").run()
     assert not at.exception
     table = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
     assert set(table["model"]) == {"int-bert-cola", "int-roberta-cola"}
@@ -65,10 +68,12 @@ def test_attributions_with_side_by_side_models_and_aggregation(env):
     at.switch_page("pages/internals.py")
     at.run()
     at.selectbox(key="int_model").set_value("int-bert-cola").run()
-    at.text_area(key="int_text").input("나는 사과를 먹었다.").run()
+    at.text_area(key="int_text_cola").input("나는 사과를 먹었다.").run()
     at.multiselect(key="int_attr_others").set_value(["int-roberta-cola"]).run()
     assert not at.exception
     eojeol = [d.value for d in at.dataframe if list(d.value.columns) == ["eojeol", "score"]]
+    morphemes = [d.value for d in at.dataframe if list(d.value.columns) == ["morpheme", "score"]]
+    assert any("를/JKO" in list(t["morpheme"]) for t in morphemes)
     assert len(eojeol) == 2 and all(list(t["eojeol"]) == ["나는", "사과를", "먹었다."] for t in eojeol)
     assert any("convergence delta" in c.value for c in at.caption)
 
@@ -97,3 +102,50 @@ def test_changing_another_tab_does_not_rerun_attributions(env, monkeypatch):
     first = len(calls)
     at.segmented_control(key="int_pad").set_value("max_length").run()
     assert not at.exception and first == 1 and len(calls) == first
+
+
+def _open(model: str, text: str, task: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page("pages/internals.py")
+    at.run()
+    at.selectbox(key="int_model").set_value(model).run()
+    at.text_area(key=f"int_text_{task}").input(text).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_wic_checkpoint_every_view(env):
+    at = _open("int-electra-wic", "배 | 배가 아파서 병원에 갔다. | 배를 타고 섬에 갔다.\n눈 | 눈이 왔다. | 눈을 감았다.", "wic")
+    grid = next(m.value for m in at.markdown if "[PAD]" in m.value)
+    assert "병원에" not in grid and "[SEP]" in grid  # tokens, not the raw text
+    invariance = next(d.value for d in at.dataframe if "diff_masked" in d.value.columns)
+    assert list(invariance["input"]) == ["1", "2"] and (invariance["diff_masked"] < 1e-4).all()
+    assert any("the model adds positions itself" in m.value for m in at.markdown)
+    words = next(d.value for d in at.dataframe if list(d.value.columns) == ["part", "eojeol", "score"])
+    assert set(words["part"]) == {"text 1", "text 2"} and "병원에" in list(words["eojeol"])
+    flips = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
+    assert set(flips["field"]) == {"sentence1", "sentence2"} and set(flips["answer_original"]) <= {"same", "different"}
+    assert (flips["flipped"] == (flips["answer_original"] != flips["answer_variant"])).all()
+
+
+def test_copa_multiple_choice_checkpoint_every_view(env):
+    at = _open("int-bert-copa", "비가 많이 왔다. | 결과 | 길이 미끄러웠다. | 하늘이 맑았다.", "copa")
+    invariance = next(d.value for d in at.dataframe if "diff_masked" in d.value.columns)
+    assert list(invariance["input"]) == ["1·alt 1", "1·alt 2"] and (invariance["diff_masked"] < 1e-4).all()
+    assert any("multiple-choice head scores each row" in c.value for c in at.caption)
+    assert any("the model adds positions itself" in m.value for m in at.markdown)
+    words = next(d.value for d in at.dataframe if list(d.value.columns) == ["part", "eojeol", "score"])
+    assert {"alt 1 · text 2", "alt 2 · text 2"} <= set(words["part"])
+    assert any("explaining alternative" in m.value for m in at.markdown)
+    at.radio(key="int_mc_target").set_value("difference").run()
+    assert not at.exception and any("minus alternative" in m.value for m in at.markdown)
+    flips = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
+    assert set(flips["field"]) >= {"premise", "alternative1"} and set(flips["answer_original"]) <= {"alt 1", "alt 2"}
+
+
+def test_bad_lines_are_named_and_the_rest_still_runs(env):
+    at = _open("int-bert-copa", "비가 왔다. | 결과 | 길이 젖었다. | 해가 떴다.\n한 필드만", "copa")
+    assert any(w.value.startswith("line 2:") for w in at.warning)
+    assert any("diff_masked" in d.value.columns for d in at.dataframe)
+    at.text_area(key="int_text_copa").input("한 필드만").run()
+    assert not at.exception and any("Type at least one input" in w.value for w in at.warning)

@@ -538,6 +538,36 @@ def aggregate(
     return [(spans[i][2], totals[i]) for i in range(len(spans))]
 
 
+def part_name(attribution: Attribution, segment: int, choice: int) -> str:
+    """``text 1`` / ``text 2``, prefixed by ``alt k ·`` for multiple choice."""
+    prefix = f"alt {choice + 1} · " if len(attribution.seconds) > 1 else ""
+    return f"{prefix}text {segment + 1}"
+
+
+def aggregate_parts(
+    attribution: Attribution, spans_fn: Callable[[str], Sequence[tuple[int, int, str]]]
+) -> list[dict[str, Any]]:
+    """:func:`aggregate` over every text of every row: both sentences of a pair, each alternative.
+
+    Args:
+        attribution: The result of :func:`attribute`.
+        spans_fn: Spans of one text, e.g. :func:`eojeol_spans`, or
+            ``lambda t: morpheme_spans(t, kiwi.morphemes(t))``.
+
+    Returns:
+        ``{part, choice, segment, unit, score}`` per span, part by part.
+    """
+    rows = []
+    for choice, second in enumerate(attribution.seconds):
+        for segment, text in enumerate((attribution.first, second)):
+            if text is None:
+                continue
+            for unit, score in aggregate(attribution, text, segment, spans_fn(text), choice=choice):
+                rows.append({"part": part_name(attribution, segment, choice), "choice": choice, "segment": segment,
+                             "unit": unit, "score": score})
+    return rows
+
+
 def _span_for(start: int, spans: Sequence[tuple[int, int, str]], order: list[int]) -> int:
     for i in order:
         if spans[i][0] <= start < spans[i][1]:

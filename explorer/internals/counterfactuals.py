@@ -362,3 +362,62 @@ def pair_variants(
         ``(field, variant)`` tuples, field by field in :func:`pair_fields` order.
     """
     return [(field, v) for field, text in pair_fields(task, item) for v in variants(text, morphemes_fn(text))]
+
+
+def edited_item(
+    task: str, item: Any, field: str, text: str, analyse: Callable[[str], Iterable[MorphemeLike]] | None = None
+) -> Any:
+    """``item`` with one field (see :func:`pair_fields`) replaced by an edited text.
+
+    A WiC target span is found again in the edited sentence: a dropped particle or
+    swapped eojeol moves it, and a model reading ``[marked]`` targets must see the
+    mark on the word, not on the characters that used to be there.
+    """
+    from dataclasses import replace
+
+    from explorer.tasks.wic import locate_target
+
+    if task == "wic":
+        if field not in ("sentence1", "sentence2"):
+            raise ValueError(f"WiC has no field {field!r}")
+        span = locate_target(text, item.target, analyse).span
+        return replace(item, **{field: text, "span" + field[-1]: span})
+    if task == "copa":
+        if field == "premise":
+            return replace(item, premise=text)
+        alternatives = list(item.alternatives)
+        alternatives[{"alternative1": 0, "alternative2": 1}[field]] = text
+        return replace(item, alternatives=tuple(alternatives))
+    raise ValueError(f"edited items are for 'wic' or 'copa', not {task!r}")
+
+
+def pair_flip_table(
+    task: str,
+    edits: Sequence[tuple[str, Variant]],
+    original: Mapping[str, Any],
+    edited: Mapping[str, Sequence[Any]],
+) -> list[dict[str, Any]]:
+    """One row per edit and model for WiC/COPA: the answer before and after, and whether it flipped.
+
+    The score shown is P(same sense) for WiC and P(alternative 1) for COPA, so a
+    change has one sign convention per task.
+
+    Args:
+        task: ``wic`` or ``copa``.
+        edits: ``(field, variant)`` from :func:`pair_variants`.
+        original: Model name → its prediction (``label``, ``probs``) on the item.
+        edited: Model name → its predictions on the edited items, in ``edits`` order.
+    """
+    score_name = "P(same sense)" if task == "wic" else "P(alt 1)"
+    rows = []
+    for model, before in original.items():
+        for (field, variant), after in zip(edits, edited[model]):
+            p0 = before.probs[1] if task == "wic" else before.probs[0]
+            p1 = after.probs[1] if task == "wic" else after.probs[0]
+            rows.append({
+                "model": model, "field": field, "edit": variant.edit, "detail": variant.detail,
+                "variant": variant.text, "answer_original": before.label, "answer_variant": after.label,
+                "score": score_name, "p_original": p0, "p_variant": p1, "change": p1 - p0,
+                "flipped": before.label != after.label,
+            })
+    return rows

@@ -30,8 +30,9 @@ def memo(key: tuple, compute):
     return store[key]
 
 
-def grid_html(rows: Sequence[Sequence[dict[str, Any]]]) -> str:
+def grid_html(rows: Sequence[Sequence[dict[str, Any]]], labels: Sequence[str] | None = None) -> str:
     """The batch as the model sees it: one line per text, [PAD] greyed, specials bold, segments tinted."""
+    labels = list(labels) if labels is not None else [str(i + 1) for i in range(len(rows))]
     lines = []
     for i, row in enumerate(rows):
         cells = []
@@ -45,18 +46,20 @@ def grid_html(rows: Sequence[Sequence[dict[str, Any]]]) -> str:
             cells.append(f'<span style="{style};padding:2px 5px;margin:1px;border-radius:4px;display:inline-block;'
                          f'font-size:14px" title="id {cell["id"]}, mask {cell["attention_mask"]}, '
                          f'segment {cell.get("token_type_id")}">{token}</span>')
-        lines.append(f'<div style="margin:4px 0"><span style="color:#888;font-size:12px">{i + 1}</span> {"".join(cells)}</div>')
+        lines.append(f'<div style="margin:4px 0"><span style="color:#888;font-size:12px">{html.escape(labels[i])}</span> '
+                     f'{"".join(cells)}</div>')
     return "".join(lines)
 
 
-def mask_heatmap(rows: Sequence[Sequence[dict[str, Any]]]) -> alt.Chart:
+def mask_heatmap(rows: Sequence[Sequence[dict[str, Any]]], labels: Sequence[str] | None = None) -> alt.Chart:
     """The attention mask as a text × position heatmap (1 = attended, 0 = padding)."""
-    data = pd.DataFrame([{"text": str(i + 1), "position": j, "token": c["token"],
+    labels = list(labels) if labels is not None else [str(i + 1) for i in range(len(rows))]
+    data = pd.DataFrame([{"text": labels[i], "position": j, "token": c["token"],
                           "mask": "1 · attended" if int(c["attention_mask"]) else "0 · padding"}
                          for i, row in enumerate(rows) for j, c in enumerate(row)])
     return (
         alt.Chart(data).mark_rect(stroke="white")
-        .encode(x=alt.X("position:O"), y=alt.Y("text:N", title="input"),
+        .encode(x=alt.X("position:O"), y=alt.Y("text:N", title="input", sort=labels),
                 color=alt.Color("mask:N", scale=alt.Scale(domain=["1 · attended", "0 · padding"], range=["#2f6fde", "#e6e6e6"]),
                                 title="attention mask"),
                 tooltip=["text", "position", "token", "mask"])
