@@ -175,7 +175,7 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
     from explorer.internals.attributions import attribute, to_rows
     from explorer.loading import CheckpointError
     from explorer.service import Explorer
-    from explorer.tasks import boolq, copa, wic
+    from explorer.internals.inputs import item_rows
     from explorer.tasks.items import InputError, parse_cli_input
 
     explorer = Explorer(load_settings(args.extra))
@@ -191,20 +191,20 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
         print(f"error: {entry.name} is not a transformer; it has no token attributions.", file=sys.stderr)
         return 1
     payload = []
-    for item in items:
-        second, endings = None, None
-        if args.task == "cola":
-            first = item.sentence
-        elif args.task == "wic":
-            first, second = wic.encode(item, entry.input_format)
-        elif args.task == "boolq":
-            first, second, _ = boolq.encode(item, entry.input_format)
-        else:
-            first, endings = copa.encode(item, entry.input_format)
-        result = attribute(model, first, second, method=args.method, steps=args.steps, endings=endings)
-        payload.append({"input": first if second is None else f"{first} | {second}", "target": result.target,
-                        "probs": result.probs, "delta": result.delta, "delta_ratio": result.delta_ratio,
-                        "warning": result.warning, "tokens": to_rows(result)})
+    for index, item in enumerate(items):
+        rows = item_rows(args.task, item, index, entry.input_format)
+        # A multiple-choice head reads all alternatives at once; a pair classifier one row at a time.
+        groups = [rows] if model.head == "multiple_choice" else [[r] for r in rows]
+        for group in groups:
+            first = group[0].first
+            if len(group) > 1:
+                result = attribute(model, first, method=args.method, steps=args.steps, endings=[r.second for r in group])
+                shown = f"{first} | " + " / ".join(r.second for r in group)
+            else:
+                result = attribute(model, first, group[0].second, method=args.method, steps=args.steps)
+                shown = first if group[0].second is None else f"{first} | {group[0].second}"
+            payload.append({"input": shown, "target": result.target, "probs": result.probs, "delta": result.delta,
+                            "delta_ratio": result.delta_ratio, "warning": result.warning, "tokens": to_rows(result)})
     if args.json:
         print(json.dumps({"model": entry.name, "task": args.task, "method": args.method, "results": payload},
                          ensure_ascii=False, indent=2, default=float))

@@ -81,3 +81,10 @@ def test_attribute_prints_tokens_scores_and_delta(make_checkpoint):
                "비가 왔다.|결과|길이 젖었다.|해가 떴다.", env_extra={"EXPLORER_DEFAULTS": "0"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("# 비가 왔다.")
+    # A COPA pair classifier (sequence head) reads each alternative as its own pair.
+    pair = make_checkpoint("bert", name="cli-attr-copa-pairs", finetuning_task="copa")
+    out = _cli("attribute", "--model", str(pair), "--task", "copa", "--method", "saliency", "--json",
+               "비가 왔다.|결과|길이 젖었다.|해가 떴다.", env_extra={"EXPLORER_DEFAULTS": "0"})
+    assert out.returncode == 0, out.stderr
+    inputs = [r["input"] for r in json.loads(out.stdout)["results"]]
+    assert len(inputs) == 2 and inputs[0].endswith("길이 젖었다.") and inputs[1].endswith("해가 떴다.")

@@ -125,7 +125,7 @@ def parse(
         index = len(out.items)
         out.items.append(item)
         out.lines.append(line)
-        out.rows.extend(_rows(task, item, index, input_format))
+        out.rows.extend(item_rows(task, item, index, input_format))
     if task == "cola":
         _single_or_pairs(out)
     return out
@@ -159,7 +159,8 @@ def _item(task: str, line: str, analyse: Callable[[str], Sequence[Any]] | None) 
     return parse_cli_input(task, line, analyse), []
 
 
-def _rows(task: str, item: Any, index: int, input_format: str | None) -> list[Row]:
+def item_rows(task: str, item: Any, index: int = 0, input_format: str | None = None) -> list[Row]:
+    """The rows a checkpoint reads for one item, encoded by its ``input_format``."""
     label = str(index + 1)
     if isinstance(item, tuple):  # a generic pair typed for a CoLA model
         return [Row(index, None, item[0], item[1], label)]
