@@ -149,3 +149,44 @@ def test_bad_lines_are_named_and_the_rest_still_runs(env):
     assert any("diff_masked" in d.value.columns for d in at.dataframe)
     at.text_area(key="int_text_copa").input("한 필드만").run()
     assert not at.exception and any("Type at least one input" in w.value for w in at.warning)
+
+
+@pytest.fixture
+def defaults_env(tmp_path, monkeypatch, prepared):
+    """Only the offline defaults (as `make run` serves them), no user checkpoints."""
+    (tmp_path / "checkpoints").mkdir()
+    monkeypatch.setenv("EXPLORER_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    monkeypatch.setenv("EXPLORER_MODELS", str(tmp_path / "models.toml"))
+    monkeypatch.delenv("EXPLORER_DEFAULTS", raising=False)
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("model, task", [("demo-electra-cola", "cola"), ("demo-bert-wic", "wic"),
+                                         ("demo-electra-copa", "copa")])
+def test_default_models_show_every_view(defaults_env, model, task):
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.switch_page("pages/internals.py")
+    at.run()
+    from explorer.ui.inside import TASK_NAMES
+
+    assert f"{model} · {TASK_NAMES[task]}" in at.selectbox(key="int_model").options
+    at.selectbox(key="int_model").set_value(model).run()
+    assert not at.exception, at.exception
+    assert at.text_area(key=f"int_text_{task}").value  # the task's own example inputs
+    invariance = next(d.value for d in at.dataframe if "diff_masked" in d.value.columns)
+    assert (invariance["diff_masked"] < 1e-4).all() and (invariance["diff_no_mask"] > 1e-6).any()
+    assert any("the model adds positions itself" in m.value for m in at.markdown)
+    assert any("convergence delta" in c.value for c in at.caption)
+    assert any("flipped" in d.value.columns for d in at.dataframe)
+
+
+def test_attention_maps_with_and_without_the_mask(env):
+    at = _open("int-bert-cola", "책이 있다.\n나는 어제 학교에 갔다.", "cola")
+    assert any("with the attention mask" in c.value for c in at.caption)
+    at.toggle(key="int_att_mask").set_value(False).run()
+    assert not at.exception and any("WITHOUT the attention mask" in c.value for c in at.caption)
+    at.selectbox(key="int_att_layer").set_value(1).run()
+    at.toggle(key="int_att_pad").set_value(True).run()
+    assert not at.exception

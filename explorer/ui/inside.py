@@ -419,4 +419,17 @@ def _flip_frame(frame: pd.DataFrame, n_edits: int) -> None:
 
 
 def attention_section(ctx: Context) -> None:
-    st.info("Attention maps are being added.")
+    from explorer.internals.attention import attention_maps
+    from explorer.ui.attention import attention_view
+
+    st.caption("Attention weights per layer and head for your inputs, padded into one batch as the app runs them. "
+               "Turn the mask off to see real tokens attend to [PAD].")
+    with_mask = st.toggle("Pass the attention mask", value=True, key="int_att_mask")
+    inputs = ctx.inputs
+    try:
+        maps = memo(("attention", ctx.entry.name, tuple(inputs.rows), with_mask),
+                    lambda: attention_maps(ctx.loaded, inputs.firsts, inputs.seconds, with_mask=with_mask))
+    except ValueError as exc:
+        st.info(f"No attention maps for {ctx.entry.name}: {exc}")
+        return
+    attention_view(maps, key="int_att")

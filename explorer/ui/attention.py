@@ -1,0 +1,114 @@
+"""Attention maps block: pick an input, layer and head; padding hidden unless asked.
+
+The chart builders (:func:`head_heatmap`, :func:`pad_share_heatmap`) are pure: they
+take :class:`~explorer.internals.attention.AttentionMaps` and return Altair charts,
+so they are tested without a running app. :func:`attention_view` only adds widgets.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from explorer.internals.attention import AttentionMaps, head_map, pad_attention_share
+
+_CELL_PX = 22  # per token: Hangul labels need ~20 px of height to stay legible
+_MAX_PX = 600  # beyond this a laptop screen scrolls; cells shrink instead
+_MIN_PX = 120
+MEAN_OF_HEADS = "mean of heads"
+
+
+def _extent(n: int) -> int:
+    return max(_MIN_PX, min(_MAX_PX, _CELL_PX * n))
+
+
+def _axis(n: int, **extra) -> alt.Axis:
+    """Token labels shrink with the cells; past ~60 tokens some are skipped rather
+    than printed on top of each other (the tooltip still names every cell)."""
+    size = max(7, min(12, _extent(n) // max(n, 1)))
+    return alt.Axis(labelFontSize=size, labelLimit=160, labelOverlap="greedy", **extra)
+
+
+def head_heatmap(maps: AttentionMaps, layer: int, head: int | None, row: int, show_padding: bool = False) -> alt.Chart:
+    """Query tokens (y) x key tokens (x) for one layer, head (None: mean) and input.
+
+    Labels are ``position:token`` so repeated tokens stay distinct and the axes keep
+    input order; pad keys are outlined in grey when shown.
+    """
+    hm = head_map(maps, layer, head, row, show_padding=show_padding)
+    data = pd.DataFrame(
+        [
+            {"query": q, "key": k, "weight": float(hm.weights[i, j]), "key_is_pad": hm.key_pad[j],
+             "query_is_pad": hm.query_pad[i]}
+            for i, q in enumerate(hm.query_labels)
+            for j, k in enumerate(hm.key_labels)
+        ],
+        columns=["query", "key", "weight", "key_is_pad", "query_is_pad"],
+    )
+    return (
+        alt.Chart(data, title=hm.title)
+        .mark_rect()
+        .encode(
+            # Explicit sort lists keep input order (labels are unique thanks to the position prefix).
+            x=alt.X("key:N", sort=hm.key_labels, title="key (attended to)", axis=_axis(len(hm.key_labels), labelAngle=-60)),
+            y=alt.Y("query:N", sort=hm.query_labels, title="query (attending)", axis=_axis(len(hm.query_labels))),
+            color=alt.Color("weight:Q", scale=alt.Scale(scheme="blues", zero=True), title="weight"),
+            stroke=alt.condition("datum.key_is_pad", alt.value("#999"), alt.value(None)),
+            tooltip=["query", "key", alt.Tooltip("weight:Q", format=".4f"), "key_is_pad"],
+        )
+        .properties(width=_extent(len(hm.key_labels)), height=_extent(len(hm.query_labels)))
+    )
+
+
+def pad_share_heatmap(maps: AttentionMaps) -> alt.Chart | None:
+    """Layer x head share of real tokens' attention on [PAD]; None without padding."""
+    share = pad_attention_share(maps)
+    if not maps.has_padding or bool(share.isnan().all()):
+        return None
+    data = pd.DataFrame(
+        [{"layer": layer, "head": head, "share": float(share[layer, head])}
+         for layer in range(share.shape[0]) for head in range(share.shape[1])]
+    )
+    return (
+        alt.Chart(data, title="attention on [PAD] (share, real-token queries)")
+        .mark_rect(stroke="white")
+        .encode(
+            x=alt.X("head:O"),
+            y=alt.Y("layer:O"),
+            # A fixed 0..1 scale: with the mask every cell is white, which is the point.
+            color=alt.Color("share:Q", scale=alt.Scale(scheme="orangered", domain=[0, 1]), title="share"),
+            tooltip=["layer", "head", alt.Tooltip("share:Q", format=".2%")],
+        )
+        .properties(width=min(_MAX_PX // 2, 28 * share.shape[1]), height=min(_MAX_PX // 2, 24 * share.shape[0]))
+    )
+
+
+def _row_label(maps: AttentionMaps, row: int) -> str:
+    text = maps.texts[row] if maps.pairs is None else f"{maps.texts[row]} / {maps.pairs[row]}"
+    pads = sum(maps.pad[row])
+    return f"{row + 1}: {text[:40]}{'…' if len(text) > 40 else ''}" + (f" ({pads} pad)" if pads else "")
+
+
+def attention_view(maps: AttentionMaps, key: str) -> None:
+    """The block: input/layer/head pickers, a "show padding" toggle, the head map and
+    the layer x head pad-share overview. Widget keys derive from ``key``."""
+    import streamlit as st
+
+    cols = st.columns([3, 1, 1, 1])
+    row = cols[0].selectbox("input", range(maps.num_rows), format_func=lambda r: _row_label(maps, r), key=f"{key}_row")
+    layer = cols[1].selectbox("layer", range(maps.num_layers), key=f"{key}_layer")
+    head = cols[2].selectbox("head", [None, *range(maps.num_heads)], key=f"{key}_head",
+                             format_func=lambda h: MEAN_OF_HEADS if h is None else str(h))
+    show_padding = cols[3].toggle("show padding", value=False, key=f"{key}_pad")
+    st.altair_chart(head_heatmap(maps, layer, head, row, show_padding), width="content")
+    mask_state = "with the attention mask" if maps.with_mask else "WITHOUT the attention mask (all ones)"
+    st.caption(f"Run {mask_state}. Each row (query) sums to 1 over all keys, pads included.")
+    overview = pad_share_heatmap(maps)
+    if overview is None:
+        st.caption("No padding in this batch (all inputs have the same length): nothing can leak to [PAD].")
+    else:
+        st.altair_chart(overview, width="content")
+        st.caption("How much of real tokens' attention goes to [PAD] per layer and head: ~0 with the mask; "
+                   "without it, attention leaks to the padding.")
+    for note in maps.notes:
+        st.caption(note)
