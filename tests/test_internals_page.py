@@ -117,7 +117,8 @@ def _open(model: str, text: str, task: str) -> AppTest:
 def test_wic_checkpoint_every_view(env):
     at = _open("int-electra-wic", "배 | 배가 아파서 병원에 갔다. | 배를 타고 섬에 갔다.\n눈 | 눈이 왔다. | 눈을 감았다.", "wic")
     grid = next(m.value for m in at.markdown if "[PAD]" in m.value)
-    assert "병원에" not in grid and "[SEP]" in grid  # tokens, not the raw text
+    # Tokens with the Kiwi morphemes and the eojeol they belong to under them.
+    assert "[SEP]" in grid and "병원에" in grid and "JKB" in grid
     invariance = next(d.value for d in at.dataframe if "diff_masked" in d.value.columns)
     assert list(invariance["input"]) == ["1", "2"] and (invariance["diff_masked"] < 1e-4).all()
     assert any("the model adds positions itself" in m.value for m in at.markdown)

@@ -16,6 +16,9 @@ _CELL_PX = 22  # per token: Hangul labels need ~20 px of height to stay legible
 _MAX_PX = 600  # beyond this a laptop screen scrolls; cells shrink instead
 _MIN_PX = 120
 MEAN_OF_HEADS = "mean of heads"
+# Streamlit fits a chart's *whole* box (axis labels and legend included) into width/height,
+# so long Korean token labels would squeeze the cells; "pad" sizes the cells and grows the box.
+_PAD = alt.AutoSizeParams(type="pad")
 
 
 def _extent(n: int) -> int:
@@ -56,7 +59,7 @@ def head_heatmap(maps: AttentionMaps, layer: int, head: int | None, row: int, sh
             stroke=alt.condition("datum.key_is_pad", alt.value("#999"), alt.value(None)),
             tooltip=["query", "key", alt.Tooltip("weight:Q", format=".4f"), "key_is_pad"],
         )
-        .properties(width=_extent(len(hm.key_labels)), height=_extent(len(hm.query_labels)))
+        .properties(width=_extent(len(hm.key_labels)), height=_extent(len(hm.query_labels)), autosize=_PAD)
     )
 
 
@@ -79,7 +82,8 @@ def pad_share_heatmap(maps: AttentionMaps) -> alt.Chart | None:
             color=alt.Color("share:Q", scale=alt.Scale(scheme="orangered", domain=[0, 1]), title="share"),
             tooltip=["layer", "head", alt.Tooltip("share:Q", format=".2%")],
         )
-        .properties(width=min(_MAX_PX // 2, 28 * share.shape[1]), height=min(_MAX_PX // 2, 24 * share.shape[0]))
+        .properties(width=min(_MAX_PX // 2, 28 * share.shape[1]), height=min(_MAX_PX // 2, 24 * share.shape[0]),
+                    autosize=_PAD)
     )
 
 

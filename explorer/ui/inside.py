@@ -120,18 +120,23 @@ def show_table(rows: list[dict[str, Any]] | pd.DataFrame, **config: Any) -> None
 
 
 def tokens_section(ctx: Context) -> None:
+    from explorer.internals.alignment import align_rows
     from explorer.internals.padding import mask_invariance, padding_cost, token_grid
-    from explorer.ui.internals import grid_html, mask_heatmap
+    from explorer.ui.internals import mask_heatmap
+    from explorer.ui.token_grid import aligned_grid_html
 
     inputs, loaded = ctx.inputs, ctx.loaded
     labels = [r.label for r in inputs.rows]
     strategy = st.segmented_control("Padding", ["longest", "max_length", "none"], default="longest", key="int_pad") or "longest"
     grid = token_grid(loaded.tokenizer, inputs.firsts, inputs.seconds, padding=False if strategy == "none" else strategy,
                       max_length=min(loaded.max_length, 64) if strategy == "max_length" else loaded.max_length)
-    st.markdown(grid_html(grid, labels), unsafe_allow_html=True)
-    st.caption("Grey cells are [PAD]; bold cells are special tokens; blue/orange tint is the segment (token_type) id."
+    alignments = align_rows(grid, inputs.firsts, inputs.seconds, ctx.morphemes)
+    st.markdown(aligned_grid_html(grid, alignments, labels), unsafe_allow_html=True)
+    st.caption("Under each token: the Kiwi morphemes and the eojeol (space-separated word) it belongs to. "
+               "Grey cells are [PAD]; bold cells are special tokens; blue/orange tint is the segment (token_type) id."
                + (" A multiple-choice model reads one row per alternative, each padded to the longest row."
                   if loaded.head == "multiple_choice" else ""))
+    _boundary_agreement(alignments, labels)
     st.altair_chart(mask_heatmap(grid, labels), width="stretch")
 
     st.subheader("What padding costs")
@@ -144,15 +149,42 @@ def tokens_section(ctx: Context) -> None:
     st.subheader("Does the mask matter? (live)")
     rows = memo(("mask", ctx.entry.name, tuple(inputs.rows)),
                 lambda: mask_invariance(loaded, loaded.tokenizer, inputs.firsts, inputs.seconds))
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows).drop(columns=["index", "head_rule"])
     table.insert(0, "input", labels)
-    show_table(table)
+    diff = st.column_config.NumberColumn
+    show_table(table, column_config={
+        "padded_length": "padded to", "pad_side": "pad side", "other_side": "other side",
+        "diff_masked": diff("Δ padded, mask", format="%.1e", help="Should be ~0: the mask hides the pads."),
+        "diff_no_mask": diff("Δ padded, no mask", format="%.1e"),
+        "diff_other_side": diff("Δ other pad side, mask", format="%.1e"),
+        "diff_other_side_no_mask": diff("Δ other side, no mask", format="%.1e"),
+        "diff_other_side_position_ids": diff("Δ other side + position ids", format="%.1e",
+                                             help="Decoders: position ids counted from the mask fix left padding."),
+        "head_position": "head reads index", "head_token": "head reads token",
+    })
     head = rows[0]["head_rule"] if rows else ""
     if loaded.head == "multiple_choice":
         head += " of each alternative's row; the multiple-choice head scores each row, then a softmax compares them"
     st.caption("Max |logit difference| against each input run alone. With the mask passed, padding changes nothing "
                "(≈1e-7); without it, the real tokens attend to [PAD] and the logits move. "
                f"The classification head reads the {head}.")
+
+
+def _boundary_agreement(alignments: list, labels: list[str]) -> None:
+    """How often the tokenizer cuts where Kiwi puts a morpheme boundary (e.g. before a particle)."""
+    from explorer.internals.alignment import batch_stats, stats_table
+
+    total = batch_stats(alignments)
+    if not total.boundaries:
+        return
+    with st.expander(f"Do the tokens follow morpheme boundaries? {total.matched} of {total.boundaries} "
+                     f"boundaries inside words are also token boundaries ({total.matched / total.boundaries:.0%})"):
+        table = pd.DataFrame(stats_table(alignments))
+        table["input"] = labels
+        show_table(table, column_config={"agreement": st.column_config.NumberColumn(format="percent")})
+        st.caption("A particle or ending that is its own token (책|가) lets the model see it as a unit; fused into "
+                   "its word (나는) the model must learn each combination. Boundaries inside one syllable (가+었 in 갔) "
+                   "cannot be cut by any subword tokenizer and are not counted.")
 
 
 # --------------------------------------------------------------------------- positional embeddings
@@ -309,6 +341,9 @@ def _attribution_view(ctx: Context, entry: ModelEntry, loaded: LoadedModel, resu
     st.markdown(f"**{entry.name}** · explaining {what} (P = {result.probs[result.target]:.2f}; "
                 f"predicted {class_name(loaded, result.predicted)})")
     st.markdown(to_html(result), unsafe_allow_html=True)
+    if result.mc_target == "chosen":
+        st.caption("A multiple-choice head scores each alternative on its own row, so the other alternative's tokens "
+                   "get exactly 0 here; explain the difference to see both.")
     if result.delta is not None:
         st.caption(f"convergence delta {result.delta:+.2e} ({result.delta_ratio:.1%} of f(x) − f(baseline))")
     if result.warning:

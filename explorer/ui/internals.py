@@ -30,27 +30,6 @@ def memo(key: tuple, compute):
     return store[key]
 
 
-def grid_html(rows: Sequence[Sequence[dict[str, Any]]], labels: Sequence[str] | None = None) -> str:
-    """The batch as the model sees it: one line per text, [PAD] greyed, specials bold, segments tinted."""
-    labels = list(labels) if labels is not None else [str(i + 1) for i in range(len(rows))]
-    lines = []
-    for i, row in enumerate(rows):
-        cells = []
-        for cell in row:
-            token = html.escape(str(cell["token"]))
-            if cell["pad"]:
-                style = "background:#eee;color:#999"
-            else:
-                segment = cell.get("token_type_id") or 0
-                style = f"background:{SEGMENT_COLOURS[segment % 2]};" + ("font-weight:700" if cell["special"] else "")
-            cells.append(f'<span style="{style};padding:2px 5px;margin:1px;border-radius:4px;display:inline-block;'
-                         f'font-size:14px" title="id {cell["id"]}, mask {cell["attention_mask"]}, '
-                         f'segment {cell.get("token_type_id")}">{token}</span>')
-        lines.append(f'<div style="margin:4px 0"><span style="color:#888;font-size:12px">{html.escape(labels[i])}</span> '
-                     f'{"".join(cells)}</div>')
-    return "".join(lines)
-
-
 def mask_heatmap(rows: Sequence[Sequence[dict[str, Any]]], labels: Sequence[str] | None = None) -> alt.Chart:
     """The attention mask as a text × position heatmap (1 = attended, 0 = padding)."""
     labels = list(labels) if labels is not None else [str(i + 1) for i in range(len(rows))]
