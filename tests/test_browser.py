@@ -169,3 +169,21 @@ def test_inside_a_model_shows_padding_and_the_live_mask_check(server, browser):
     page.screenshot(path=str(OUTPUT / "internals.png"), full_page=True)
     assert page.get_by_text("[PAD]").count() > 0
     page.close()
+
+
+def test_inside_a_copa_model_attention_and_attributions_by_link(server, browser):
+    """A shared link opens a COPA checkpoint: one row per alternative, morphemes under tokens, charts drawn."""
+    page = browser.new_page(viewport={"width": 1440, "height": 2400})
+    page.goto(f"{server}/internals?m=demo-electra-copa", wait_until="networkidle")
+    page.get_by_text("Does the mask matter?").wait_for(timeout=90_000)
+    assert page.get_by_text("1·alt 2").count() > 0  # the grid labels each alternative's row
+    assert page.get_by_text("/JKS").count() > 0  # Kiwi morphemes under the tokens
+    page.get_by_role("tab", name="Attention maps").click()
+    page.get_by_text("mean of heads, input 1").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    box = page.locator("[data-testid='stVegaLiteChart']").filter(has_text="key (attended to)").first.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 200  # cells sized for reading, not squeezed
+    page.screenshot(path=str(OUTPUT / "internals-attention.png"), full_page=True)
+    page.get_by_role("tab", name="Token attributions").click()
+    page.get_by_text("explaining alternative").first.wait_for(timeout=90_000)
+    page.close()

@@ -53,7 +53,8 @@ def head_heatmap(maps: AttentionMaps, layer: int, head: int | None, row: int, sh
         .mark_rect()
         .encode(
             # Explicit sort lists keep input order (labels are unique thanks to the position prefix).
-            x=alt.X("key:N", sort=hm.key_labels, title="key (attended to)", axis=_axis(len(hm.key_labels), labelAngle=-60)),
+            # Vertical labels fit one cell each; slanted ones overlap and Vega drops every other one.
+            x=alt.X("key:N", sort=hm.key_labels, title="key (attended to)", axis=_axis(len(hm.key_labels), labelAngle=-90)),
             y=alt.Y("query:N", sort=hm.query_labels, title="query (attending)", axis=_axis(len(hm.query_labels))),
             color=alt.Color("weight:Q", scale=alt.Scale(scheme="blues", zero=True), title="weight"),
             stroke=alt.condition("datum.key_is_pad", alt.value("#999"), alt.value(None)),
@@ -112,7 +113,8 @@ def attention_view(maps: AttentionMaps, key: str) -> None:
         st.caption("No padding in this batch (all inputs have the same length): nothing can leak to [PAD].")
     else:
         st.altair_chart(overview, width="content")
+        largest = float(pad_attention_share(maps).nan_to_num(0.0).max())
         st.caption("How much of real tokens' attention goes to [PAD] per layer and head: ~0 with the mask; "
-                   "without it, attention leaks to the padding.")
+                   f"without it, attention leaks to the padding. Largest share here: {largest:.1%}.")
     for note in maps.notes:
         st.caption(note)
