@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from explorer.anatomy import anatomy, anatomy_frame, bytes_on_disk
+from explorer.anatomy import anatomy, anatomy_frame
 from explorer.compare import METRIC_COLUMNS, NIKL_COLUMNS, comparison_table, filter_table
 from explorer.curves import curves_frame, overfitting_signals, read_curves
 from explorer.evaluate import ResultStore

@@ -46,6 +46,14 @@ def tokenizer_dir(tmp_path_factory, korean_texts) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def tokenizer(tokenizer_dir):
+    """The fast WordPiece tokenizer of ``tokenizer_dir`` (views copy it before changing anything)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tokenizer_dir)
+
+
 def _config(family: str, vocab: int, pad_id: int, **extra):
     common = dict(
         vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,

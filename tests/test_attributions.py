@@ -55,13 +55,6 @@ def _loaded(model: nn.Module, tokenizer, head: str = "sequence") -> LoadedModel:
 
 
 @pytest.fixture(scope="module")
-def tokenizer(tokenizer_dir):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(tokenizer_dir)
-
-
-@pytest.fixture(scope="module")
 def bert(make_checkpoint):
     return load_model(ModelEntry(name="b", source=str(make_checkpoint("bert", name="attr-bert")), task="cola"), "cpu")
 

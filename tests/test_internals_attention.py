@@ -10,7 +10,7 @@ import copy
 
 import pytest
 import torch
-from transformers import AutoTokenizer, BertConfig, BertForMultipleChoice
+from transformers import BertConfig, BertForMultipleChoice
 
 from explorer.internals.attention import (
     MAX_ROWS,
@@ -21,11 +21,6 @@ from explorer.internals.attention import (
 )
 from explorer.ui.attention import head_heatmap, pad_share_heatmap
 from tests.test_internals_padding import FAMILIES, build_tiny
-
-
-@pytest.fixture(scope="module")
-def tokenizer(tokenizer_dir):
-    return AutoTokenizer.from_pretrained(tokenizer_dir)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import torch
 from transformers import (
     AlbertConfig,
     AlbertForSequenceClassification,
-    AutoTokenizer,
     BertConfig,
     BertForSequenceClassification,
     ElectraConfig,
@@ -56,11 +55,6 @@ def build_tiny(family: str, vocab: int, pad_id: int, seed: int = 0) -> torch.nn.
     else:
         raise ValueError(family)
     return model.eval()
-
-
-@pytest.fixture(scope="module")
-def tokenizer(tokenizer_dir):
-    return AutoTokenizer.from_pretrained(tokenizer_dir)
 
 
 @pytest.fixture(scope="module")

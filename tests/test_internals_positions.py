@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import AutoTokenizer
 
 from explorer.internals.positions import (
     cosine_matrix,
@@ -31,11 +30,6 @@ def _load_builder():
 
 build_tiny = _load_builder()
 ABSOLUTE = ("bert", "electra", "albert", "roberta", "gpt2")
-
-
-@pytest.fixture(scope="module")
-def tokenizer(tokenizer_dir):
-    return AutoTokenizer.from_pretrained(tokenizer_dir)
 
 
 @pytest.fixture(scope="module")
