@@ -15,6 +15,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from explorer.agreement import majority
 from explorer.cache import ModelCache
 from explorer.defaults.prepare import calibration_path, default_entries
 from explorer.loading import CheckpointError, LoadedModel, load_model
@@ -211,10 +212,9 @@ def agreement_table(sentences: Sequence[str], runs: Sequence[ModelRun]) -> pd.Da
         table[f"P(acceptable) · {run.entry.name}"] = [r.p_acceptable for r in run.results]
     verdicts, agreements, notes = [], [], []
     for i in range(len(sentences)):
-        labels = [run.results[i].label for run in ok]
-        n_yes, n_no = sum(labels), len(labels) - sum(labels)
-        verdicts.append("acceptable" if n_yes > n_no else "unacceptable" if n_no > n_yes else "split")
-        agreements.append(max(n_yes, n_no) / len(labels))
+        agreed = majority([run.results[i].label for run in ok], {1: "acceptable", 0: "unacceptable"})
+        verdicts.append(agreed.verdict)
+        agreements.append(agreed.share)
         notes.append("; ".join(f"{run.entry.name}: {run.results[i].note}" for run in ok if run.results[i].note))
     table["verdict"] = verdicts
     table["agreement"] = agreements

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
+from explorer.agreement import Agreement, majority
 from explorer.registry import ModelEntry
 from explorer.service import Explorer, TaskRun
 from explorer.tasks import boolq as boolq_task
@@ -284,33 +285,9 @@ def show_errors(runs: Sequence[TaskRun]) -> None:
 
 # --- the table ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Agreement:
-    """The majority answer across models.
-
-    Attributes:
-        verdict: The majority's answer, or ``split`` on a tie.
-        agreeing: Models giving the most common answer.
-        total: Models that answered.
-    """
-
-    verdict: str
-    agreeing: int
-    total: int
-
-    @property
-    def share(self) -> float:
-        return self.agreeing / self.total if self.total else float("nan")
-
-
 def agreement(task: str, labels: Sequence[int]) -> Agreement:
     """Majority verdict and the share of models agreeing with it (``split`` on ties)."""
-    counts = Counter(labels).most_common()
-    if not counts:
-        return Agreement("no answers", 0, 0)
-    top = counts[0][1]
-    tied = len(counts) > 1 and counts[1][1] == top
-    return Agreement("split" if tied else VERDICTS[task][counts[0][0]], top, len(labels))
+    return majority(labels, VERDICTS[task])
 
 
 def _format_name(entry: ModelEntry, default: str) -> str:
@@ -414,9 +391,9 @@ def models_table(task: str, item: Any, runs: Sequence[TaskRun]) -> Agreement | N
     st.markdown(agreement_line(agreed))
     shown = frame.drop(columns=["notes"]) if frame["notes"].eq("").all() else frame
     probs = PROB_COLUMNS[task]
-    majority = Counter(labels).most_common(1)[0][0]
+    top_label = Counter(labels).most_common(1)[0][0]
     # Yellow answers disagree with the majority (on a split, every answer is yellow).
-    marks = [DISAGREES if agreed.verdict == "split" or label != majority else "" for label in labels]
+    marks = [DISAGREES if agreed.verdict == "split" or label != top_label else "" for label in labels]
     styler = (
         shown.style.map(probability_colour, subset=probs)
         .apply(lambda _: marks, subset=[VERDICT_COLUMN[task]])
