@@ -160,6 +160,23 @@ def test_build_is_idempotent(folder):
     assert calls == [1.0]
 
 
+def test_a_folder_from_an_older_builder_is_rebuilt_with_a_working_pooler(tmp_path, folder, offline):
+    """Builder 1 stored a zero pooler, which made a fine-tuned head's logits constant."""
+    import shutil
+
+    from safetensors import safe_open
+
+    old = tmp_path / "e5"
+    shutil.copytree(folder, old)
+    info = json.loads((old / "PROVENANCE.json").read_text())
+    (old / "PROVENANCE.json").write_text(json.dumps({**info, "builder_version": 1}))
+    e5.build_e5_folder(old)
+    assert json.loads((old / "PROVENANCE.json").read_text())["builder_version"] == e5._BUILDER_VERSION
+    with safe_open(str(old / "model.safetensors"), "pt") as f:
+        pooler = f.get_tensor("pooler.dense.weight").float()
+    assert torch.equal(pooler, torch.eye(pooler.shape[0]))
+
+
 def test_build_replaces_partial_folder_and_reports_progress(tmp_path, offline):
     target = tmp_path / "e5"
     target.mkdir()

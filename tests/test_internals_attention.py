@@ -220,3 +220,22 @@ def test_pad_share_heatmap_covers_layers_and_heads(runs):
     chart = pad_share_heatmap(unmasked)
     assert chart is not None and len(chart.data) == unmasked.num_layers * unmasked.num_heads
     assert chart.data["share"].min() > 0.1
+
+
+def test_byte_level_tokens_are_shown_as_hangul():
+    """GPT-2/RoBERTa-style byte-level pieces read as Korean where they form whole characters."""
+    from tokenizers import ByteLevelBPETokenizer, decoders
+    from transformers import PreTrainedTokenizerFast
+
+    from explorer.internals.attention import _display_tokens
+
+    bpe = ByteLevelBPETokenizer()
+    # A tiny corpus, so whole eojeol become tokens (pieces of one syllable would stay raw bytes).
+    bpe.train_from_iterator(["학교에 갔다", "나는 학교에 갔다"] * 10, vocab_size=300, min_frequency=1, show_progress=False)
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer)
+    pieces = tok.tokenize("학교에 갔다")
+    assert not any("학" in p for p in pieces)  # raw byte-level pieces are unreadable
+    shown = _display_tokens(tok, [pieces])[0]
+    assert shown == ["학교에", "갔다"]
+    tok.backend_tokenizer.decoder = decoders.Sequence([decoders.ByteLevel()])
+    assert _display_tokens(tok, [pieces])[0] == shown

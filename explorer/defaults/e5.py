@@ -51,7 +51,7 @@ Progress = Callable[[float, str], None]
 
 _FOLDER_NAME = "multilingual-e5-small"
 # Bump when the folder layout or content changes, so stale builds are redone.
-_BUILDER_VERSION = 1
+_BUILDER_VERSION = 2  # 2: identity pooler (1 stored zeros, which blocked fine-tuning a head)
 _REQUIRED_FILES = (
     "config.json",
     "model.safetensors",
