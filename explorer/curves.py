@@ -165,7 +165,7 @@ def read_curves(folder: str | Path) -> Curves | None:
     )
 
 
-def overfitting_signals(curves: Curves, min_rises: int = 2) -> list[str]:
+def overfitting_signals(curves: Curves, min_rises: int = 2, clear_rise: float = 0.03) -> list[str]:
     """Flags stretches where eval loss keeps rising while the eval metric still improves.
 
     This is the pattern the study group saw on CoLA: past the first epochs the
@@ -179,6 +179,9 @@ def overfitting_signals(curves: Curves, min_rises: int = 2) -> list[str]:
     Args:
         curves: From :func:`read_curves`.
         min_rises: How many consecutive evaluations the loss must rise over.
+        clear_rise: A shorter stretch counts too when the loss rose by at least this
+            share of its value: a 2- or 3-epoch run (the study group's usual) has
+            room for one rise only, and a 3 % jump is not evaluation noise.
 
     Returns:
         One human-readable message per stretch; empty when the pattern does not occur.
@@ -197,9 +200,10 @@ def overfitting_signals(curves: Curves, min_rises: int = 2) -> list[str]:
             continue
         rises = end - 1 - start
         first, last = steps[start], steps[end - 1]
-        if rises >= min_rises and score[last] > score[first]:
+        clear = rises >= 1 and loss[last] >= loss[first] * (1 + clear_rise)
+        if (rises >= min_rises or clear) and score[last] > score[first]:
             messages.append(
-                f"Eval loss rose over {rises} consecutive evaluations (step {first} to {last}: "
+                f"Eval loss rose{f' over {rises} consecutive evaluations' if rises > 1 else ''} (step {first} to {last}: "
                 f"{loss[first]:.4f} -> {loss[last]:.4f}) while eval {metric} still improved "
                 f"({score[first]:.4f} -> {score[last]:.4f}). The model grows more confident on the dev examples it "
                 f"gets wrong, so their loss rises, while the decision boundary still improves on others; "

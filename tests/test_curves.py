@@ -77,8 +77,16 @@ def test_other_patterns_are_not_flagged(tmp_path, pattern):
     assert overfitting_signals(curves) == []
 
 
-def test_a_single_rise_needs_min_rises_one(tmp_path):
+def test_a_short_run_with_one_clear_rise_is_flagged(tmp_path):
+    # Three epochs: loss up 5 % in the last while MCC still improves — the study group's own question.
     losses, mccs = [0.60, 0.55, 0.58], [0.2, 0.3, 0.35]
+    curves = read_curves(_write(tmp_path / "run", _state(_evals(losses, mccs), 30, tmp_path / "run")))
+    signals = overfitting_signals(curves)
+    assert len(signals) == 1 and "Eval loss rose (step 20 to 30" in signals[0]
+
+
+def test_a_single_tiny_rise_is_noise(tmp_path):
+    losses, mccs = [0.60, 0.55, 0.555], [0.2, 0.3, 0.35]  # +0.9 %
     curves = read_curves(_write(tmp_path / "run", _state(_evals(losses, mccs), 30, tmp_path / "run")))
     assert overfitting_signals(curves) == []
     assert len(overfitting_signals(curves, min_rises=1)) == 1
