@@ -331,7 +331,8 @@ def test_no_model_for_the_task_explains_how_to_add_one(tmp_path, monkeypatch):
 # --- pieces without Streamlit ---------------------------------------------------------------------
 
 def test_agreement_majority_share_and_split():
-    from explorer.ui.task_pages import agreement, agreement_line
+    from explorer.tasks.results import agreement
+    from explorer.ui.task_pages import agreement_line
 
     assert agreement("wic", [1, 1, 0]).verdict == "same sense"
     assert agreement("wic", [1, 1, 0]).share == pytest.approx(2 / 3)

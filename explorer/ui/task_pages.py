@@ -17,16 +17,23 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 from urllib.parse import quote
 
-import pandas as pd
 import streamlit as st
 
-from explorer.agreement import Agreement, majority
+from explorer.agreement import Agreement
 from explorer.registry import ModelEntry
 from explorer.service import Explorer, TaskRun
 from explorer.tasks import boolq as boolq_task
 from explorer.tasks import copa as copa_task
 from explorer.tasks import wic as wic_task
 from explorer.tasks.items import QUESTIONS, InputError
+from explorer.tasks.results import (
+    PROB_COLUMNS,
+    VERDICT_COLUMN,
+    agreement,
+    csv_frame,
+    results_frame,
+    short,
+)
 from explorer.ui.acceptability import MAX_URL_CHARS
 from explorer.ui.model_picker import pick_models, usable_for
 from explorer.ui.tables import probability_colour
@@ -47,18 +54,6 @@ FIELD_LABELS = {
 QUESTION_OPTIONS = ("cause", "effect")
 QUESTION_LABELS = {"cause": "원인 · cause", "effect": "결과 · effect"}
 TASK_NAMES = {"wic": "WiC", "copa": "COPA", "boolq": "BoolQ"}
-PROB_COLUMNS = {
-    "wic": ["P(same sense)"],
-    "copa": ["P(alternative 1)", "P(alternative 2)"],
-    "boolq": ["P(yes)"],
-}
-VERDICT_COLUMN = {"wic": "verdict", "copa": "choice", "boolq": "answer"}
-VERDICTS = {
-    "wic": {1: "same sense", 0: "different senses"},
-    "copa": {0: "alternative 1", 1: "alternative 2"},
-    "boolq": {1: "yes", 0: "no"},
-}
-
 # Used when explorer.defaults.task_data is missing or offers nothing usable.
 FALLBACK_EXAMPLES: dict[str, list[dict[str, str]]] = {
     "wic": [
@@ -112,11 +107,6 @@ def task_examples(task: str) -> list[dict[str, str]]:
     return usable or FALLBACK_EXAMPLES[task]
 
 
-def _short(text: str, n: int) -> str:
-    text = str(text)
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 def example_label(task: str, example: dict[str, str]) -> str:
     """What a pill says: the target, the premise or the question, and the example's note."""
     note = example.get("note", "")
@@ -124,10 +114,10 @@ def example_label(task: str, example: dict[str, str]) -> str:
         head = example["target"]
     elif task == "copa":
         word = copa_task.QUESTION_WORDS.get(_normalise("copa", "question", example["question"]), "")
-        head = f"{_short(example['premise'], 18)} ({word})"
+        head = f"{short(example['premise'], 18)} ({word})"
     else:
-        head = _short(example["question"], 24)
-    return f"{head} · {_short(note, 32)}" if note else head
+        head = short(example["question"], 24)
+    return f"{head} · {short(note, 32)}" if note else head
 
 
 def _fill_example(task: str, examples: list[dict[str, str]]) -> None:
@@ -284,83 +274,6 @@ def show_errors(runs: Sequence[TaskRun]) -> None:
 
 
 # --- the table ------------------------------------------------------------------------------------
-
-def agreement(task: str, labels: Sequence[int]) -> Agreement:
-    """Majority verdict and the share of models agreeing with it (``split`` on ties)."""
-    return majority(labels, VERDICTS[task])
-
-
-def _format_name(entry: ModelEntry, default: str) -> str:
-    return entry.input_format if entry.input_format else f"{default} (default)"
-
-
-def copa_format(entry: ModelEntry, question: str) -> str:
-    """How a COPA model joins premise and alternative for this question."""
-    style, connectives = copa_task.parse_format(entry.input_format)
-    default = "" if entry.input_format else " (default)"
-    if style == "connective":
-        return f"connective {connectives[question]}{default}"
-    if style == "question":
-        return f"question word {copa_task.QUESTION_WORDS[question]}{default}"
-    return f"plain{default}"
-
-
-def _row(task: str, item: Any, run: TaskRun) -> dict[str, Any]:
-    pred = run.predictions[0]
-    row: dict[str, Any] = {"model": run.entry.name}
-    notes = []
-    if task == "wic":
-        row["P(same sense)"] = pred.probs[1]
-        row["verdict"] = VERDICTS["wic"][pred.label]
-        row["input format"] = _format_name(run.entry, wic_task.DEFAULT_FORMAT)
-        row["tokens"] = pred.n_tokens
-        if pred.n_dropped:
-            notes.append(f"{pred.n_dropped} tokens cut")
-    elif task == "copa":
-        row["P(alternative 1)"], row["P(alternative 2)"] = pred.probs[0], pred.probs[1]
-        row["choice"] = f"{pred.label + 1}: {_short(item.alternatives[pred.label], 40)}"
-        pair = (pred.details or {}).get("pair_scores")
-        row["head"] = "pair classifier" if pair else "multiple choice"
-        row["input format"] = copa_format(run.entry, item.question)
-        if pair:
-            notes.append(f"P(right) scored one at a time: {pair[0]:.3f} · {pair[1]:.3f}, normalised to sum to 1")
-        if pred.n_dropped:
-            notes.append(f"{pred.n_dropped} tokens cut")
-    else:
-        row["P(yes)"] = pred.probs[1]
-        row["answer"] = VERDICTS["boolq"][pred.label]
-        row["input format"] = _format_name(run.entry, boolq_task.DEFAULT_FORMAT)
-        row["tokens read"] = pred.n_tokens
-        row["passage tokens cut"] = pred.n_dropped
-    row["notes"] = "; ".join(notes)
-    return row
-
-
-def results_frame(task: str, item: Any, runs: Sequence[TaskRun]) -> pd.DataFrame:
-    """One row per model that answered: probabilities, its answer, input format, tokens, notes."""
-    rows = [_row(task, item, r) for r in runs if r.error is None and r.predictions]
-    return pd.DataFrame(rows)
-
-
-def item_fields(task: str, item: Any) -> dict[str, str]:
-    """The item as the models saw it (cleaned), for the CSV."""
-    if task == "wic":
-        return {"target": item.target, "sentence1": item.sentence1, "sentence2": item.sentence2}
-    if task == "copa":
-        return {"premise": item.premise, "question": copa_task.QUESTION_WORDS[item.question],
-                "alternative1": item.alternatives[0], "alternative2": item.alternatives[1]}
-    return {"passage": item.passage, "question": item.question}
-
-
-def csv_frame(task: str, item: Any, frame: pd.DataFrame, agreed: Agreement) -> pd.DataFrame:
-    """The table with the inputs and the agreement on every row, so the CSV stands alone."""
-    out = frame.copy()
-    for n, (name, value) in enumerate(item_fields(task, item).items()):
-        out.insert(n, name, value)
-    out["majority"] = agreed.verdict
-    out["agreement"] = agreed.share
-    return out
-
 
 def agreement_line(agreed: Agreement) -> str:
     """The agreement summary as markdown: green when every model agrees, orange otherwise."""
