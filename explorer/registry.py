@@ -253,8 +253,33 @@ def discover(settings: Settings, defaults: list[ModelEntry] | None = None) -> tu
             name, n = f"{entry.name} ({n})", n + 1
         entry.name = name
         seen.add(name)
+        problem = input_format_problem(entry.task, entry.input_format)
+        if problem and problem not in entry.problems:
+            entry.problems.append(problem)
         entries.append(entry)
     return entries, problems
+
+
+def input_format_problem(task: str | None, input_format: str | None) -> str | None:
+    """Why ``input_format`` cannot be used for ``task``, or None when it can (or none is set).
+
+    Checked when the registry is built, so a typo in models.toml shows on the Home
+    page and in the model pickers instead of failing inside a page.
+    """
+    from explorer.tasks import boolq, copa, wic
+
+    if not input_format or task not in ("wic", "copa", "boolq"):
+        return None
+    if task == "copa":
+        try:
+            copa.parse_format(input_format)
+        except ValueError as exc:
+            return str(exc)
+        return None
+    formats = wic.FORMATS if task == "wic" else boolq.FORMATS
+    if input_format not in formats:
+        return f"unknown {task} input_format {input_format!r}; expected one of {', '.join(formats)}"
+    return None
 
 
 def find(entries: list[ModelEntry], name_or_path: str) -> ModelEntry | None:

@@ -12,17 +12,10 @@ st.caption("Must padding be fed to the model, and what does the attention mask d
            "in its shape.")
 ctx = inside.choose_input(get_explorer())
 
-tokens_tab, positions_tab, attention_tab, attr_tab, counter_tab = st.tabs(
-    ["Tokens, padding and the mask", "Positional embeddings", "Attention maps", "Token attributions",
-     "Korean counterfactuals"]
-)
-with tokens_tab:
-    inside.tokens_section(ctx)
-with positions_tab:
-    inside.positions_section(ctx)
-with attention_tab:
-    inside.attention_section(ctx)
-with attr_tab:
-    inside.attributions_section(ctx)
-with counter_tab:
-    inside.counterfactuals_section(ctx)
+# Only the open tab runs (and the tab is kept in the link): attributions and rescoring
+# every edit are too slow to recompute for tabs nobody is looking at.
+tabs = st.tabs(list(inside.SECTIONS), key="int_tab", on_change="rerun", bind="query-params")
+for tab, section in zip(tabs, inside.SECTIONS.values()):
+    if tab.open:
+        with tab:
+            section(ctx)

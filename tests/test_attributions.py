@@ -279,3 +279,13 @@ def test_errors_leave_no_trace_and_inference_mode_callers_work(bert):
         a = attribute(bert, SENTENCE, method="ig", steps=20)
     assert a.delta is not None
     _assert_clean(bert.model)
+
+
+def test_funnel_says_why_gradient_methods_are_flat(tokenizer):
+    from test_internals_padding import build_tiny
+
+    funnel = _loaded(build_tiny("funnel", len(tokenizer), tokenizer.pad_token_id), tokenizer)
+    flat = attribute(funnel, SENTENCE, method="input_x_gradient")
+    assert max(abs(s) for s in flat.scores) < 1e-4 and any("layer-normalises" in n for n in flat.notes)
+    masked = attribute(funnel, SENTENCE, method="ig", baseline="mask", steps=20)
+    assert not any("layer-normalises" in n for n in masked.notes)

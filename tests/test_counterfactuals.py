@@ -159,18 +159,35 @@ def test_pair_variants_wic_and_copa(lm: KiwiLM) -> None:
 def test_edited_wic_item_finds_its_target_again(lm: KiwiLM) -> None:
     wic = WicItem("1", "사과", "나는 사과를 먹었다.", "사과가 달다.", (3, 5), (0, 2), 1)
     swapped = next(v for f, v in pair_variants("wic", wic, lm.morphemes) if f == "sentence1" and v.edit == "eojeol swapped")
-    item = edited_item("wic", wic, "sentence1", swapped.text, lm.morphemes)
+    item = edited_item("wic", wic, "sentence1", swapped, lm.morphemes)
     start, end = item.span1
     assert item.sentence1 == swapped.text and item.sentence1[start:end] == "사과"
     assert item.sentence2 == wic.sentence2 and item.span2 == wic.span2
 
 
+def test_edited_wic_item_keeps_the_users_mark_on_the_same_word(lm: KiwiLM) -> None:
+    # The user marked the second 배 (7, 8); no edit may move the mark to the first one.
+    sentence = "배가 고파서 배를 먹었다."
+    wic = WicItem("1", "배", sentence, "배를 깎았다.", (7, 8), (0, 1), 1)
+    edits = [v for f, v in pair_variants("wic", wic, lm.morphemes) if f == "sentence1"]
+    for v in edits:
+        start, end = edited_item("wic", wic, "sentence1", v, lm.morphemes).span1
+        assert v.text[start:end] == "배", v
+        if v.span[0] >= 8:  # an edit after the target leaves it in place
+            assert (start, end) == (7, 8), v
+        elif v.span[1] <= 7:  # an edit before it shifts it by the change in length
+            assert start == 7 + len(v.text) - len(sentence), v
+    dropped = next(v for v in edits if v.detail.startswith("배가 →") and v.edit == "particle dropped")
+    assert edited_item("wic", wic, "sentence1", dropped, lm.morphemes).span1 == (6, 7)
+
+
 def test_edited_copa_item_replaces_one_field() -> None:
     copa = CopaItem("2", "비가 왔다.", "effect", ("길이 젖었다.", "해가 떴다."), 0)
-    assert edited_item("copa", copa, "alternative2", "해를 떴다.").alternatives == ("길이 젖었다.", "해를 떴다.")
-    assert edited_item("copa", copa, "premise", "비를 왔다.").premise == "비를 왔다."
+    edit = Variant("해를 떴다.", "case particle swap", "해가 → 해를", (0, 2))
+    assert edited_item("copa", copa, "alternative2", edit).alternatives == ("길이 젖었다.", "해를 떴다.")
+    assert edited_item("copa", copa, "premise", Variant("비를 왔다.", "x", "y", (0, 2))).premise == "비를 왔다."
     with pytest.raises(ValueError):
-        edited_item("boolq", copa, "premise", "x")
+        edited_item("boolq", copa, "premise", edit)
 
 
 def test_pair_flip_table_marks_changed_answers() -> None:
@@ -183,3 +200,17 @@ def test_pair_flip_table_marks_changed_answers() -> None:
     rows = pair_flip_table("copa", edits, before, after)
     assert [r["flipped"] for r in rows] == [False, True]
     assert rows[1]["change"] == pytest.approx(0.2 - 0.7) and rows[1]["score"] == "P(alt 1)"
+
+
+def test_long_sentences_keep_a_few_edits_of_each_kind(lm: KiwiLM) -> None:
+    from explorer.internals.counterfactuals import limit_per_kind
+
+    long = " ".join(["나는 학교에서 친구와 사과를 먹었다."] * 6)
+    edits = _variants(lm, long)
+    kept = limit_per_kind(edits, per_kind=5)
+    assert len(edits) > 80 and len(kept) <= 5 * len(EDIT_KINDS)
+    assert {v.edit for v in kept} == {v.edit for v in edits}
+    assert kept == [v for v in edits if v in kept]  # order kept
+    pairs = [("sentence1", v) for v in edits] + [("sentence2", v) for v in edits]
+    per_field = limit_per_kind(pairs, per_kind=3, kind=lambda p: (p[0], p[1].edit))
+    assert {f for f, _ in per_field} == {"sentence1", "sentence2"}

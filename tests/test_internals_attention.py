@@ -227,7 +227,7 @@ def test_byte_level_tokens_are_shown_as_hangul():
     from tokenizers import ByteLevelBPETokenizer, decoders
     from transformers import PreTrainedTokenizerFast
 
-    from explorer.internals.attention import _display_tokens
+    from explorer.internals.padding import readable_tokens, token_grid
 
     bpe = ByteLevelBPETokenizer()
     # A tiny corpus, so whole eojeol become tokens (pieces of one syllable would stay raw bytes).
@@ -235,7 +235,9 @@ def test_byte_level_tokens_are_shown_as_hangul():
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer)
     pieces = tok.tokenize("학교에 갔다")
     assert not any("학" in p for p in pieces)  # raw byte-level pieces are unreadable
-    shown = _display_tokens(tok, [pieces])[0]
+    shown = readable_tokens(tok, pieces)
     assert shown == ["학교에", "갔다"]
     tok.backend_tokenizer.decoder = decoders.Sequence([decoders.ByteLevel()])
-    assert _display_tokens(tok, [pieces])[0] == shown
+    assert readable_tokens(tok, pieces) == shown
+    # The token grid (and so the alignment and attention labels) shows them that way too.
+    assert [c["token"] for c in token_grid(tok, ["학교에 갔다"], padding=False)[0]] == ["학교에", "갔다"]

@@ -51,3 +51,8 @@ def test_bad_lines_name_their_line_and_keep_the_rest():
 def test_inputs_are_capped():
     parsed = parse("cola", "\n".join(f"문장 {i}." for i in range(MAX_INPUTS + 3)))
     assert len(parsed.items) == MAX_INPUTS and any(str(MAX_INPUTS) in n for n in parsed.notes)
+
+
+def test_an_unknown_input_format_is_a_problem_not_a_crash():
+    parsed = parse("wic", "배 | 배가 아프다. | 배를 탔다.", input_format="bracketed")
+    assert not parsed.rows and "bracketed" in parsed.problems[0]

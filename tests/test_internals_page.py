@@ -26,6 +26,14 @@ def env(tmp_path, monkeypatch, make_checkpoint):
     st.cache_resource.clear()
 
 
+def _tab(at: AppTest, name: str) -> AppTest:
+    """Opens a tab: only the open tab's views run."""
+    at.session_state["int_tab"] = name
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 @pytest.mark.parametrize("model", ["int-bert-cola", "int-roberta-cola"])
 def test_tokens_padding_mask_and_positions(env, model):
     at = AppTest.from_file(APP, default_timeout=120)
@@ -40,6 +48,8 @@ def test_tokens_padding_mask_and_positions(env, model):
     assert (invariance["diff_masked"] < 1e-4).all()
     cost = next(d.value for d in at.dataframe if "pad_tokens" in d.value.columns).set_index("strategy")
     assert cost.loc["max_length", "pad_tokens"] >= cost.loc["longest", "pad_tokens"] >= cost.loc["none", "pad_tokens"]
+    assert not any("the model adds positions itself" in m.value for m in at.markdown)  # a closed tab runs nothing
+    _tab(at, "Positional embeddings")
     assert any("the model adds positions itself" in m.value for m in at.markdown)
 
 
@@ -56,7 +66,7 @@ def test_counterfactuals_rescored_by_every_cola_model(env):
     at.switch_page("pages/internals.py")
     at.run()
     at.text_area(key="int_text_cola").input("나는 사과를 먹었다.").run()
-    assert not at.exception
+    _tab(at, "Korean counterfactuals")
     table = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
     assert set(table["model"]) == {"int-bert-cola", "int-roberta-cola"}
     assert "사과가" in " ".join(table["variant"]) and set(table["edit"]) >= {"particle allomorph", "tense changed"}
@@ -69,6 +79,7 @@ def test_attributions_with_side_by_side_models_and_aggregation(env):
     at.run()
     at.selectbox(key="int_model").set_value("int-bert-cola").run()
     at.text_area(key="int_text_cola").input("나는 사과를 먹었다.").run()
+    _tab(at, "Token attributions")
     at.multiselect(key="int_attr_others").set_value(["int-roberta-cola"]).run()
     assert not at.exception
     eojeol = [d.value for d in at.dataframe if list(d.value.columns) == ["eojeol", "score"]]
@@ -83,6 +94,7 @@ def test_two_models_position_tables_side_by_side(env):
     at.switch_page("pages/internals.py")
     at.run()
     at.selectbox(key="int_model").set_value("int-bert-cola").run()
+    _tab(at, "Positional embeddings")
     at.selectbox(key="int_pos_other").set_value("int-roberta-cola").run()
     assert not at.exception
     notes = " ".join(m.value for m in at.markdown)
@@ -90,7 +102,7 @@ def test_two_models_position_tables_side_by_side(env):
     assert sum("position" in m.value.lower() for m in at.markdown) >= 2  # each side explains its table
 
 
-def test_changing_another_tab_does_not_rerun_attributions(env, monkeypatch):
+def test_attributions_run_only_in_their_tab_and_once_per_input(env, monkeypatch):
     import explorer.internals.attributions as attributions
 
     calls = []
@@ -99,9 +111,13 @@ def test_changing_another_tab_does_not_rerun_attributions(env, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=120)
     at.switch_page("pages/internals.py")
     at.run()
-    first = len(calls)
     at.segmented_control(key="int_pad").set_value("max_length").run()
-    assert not at.exception and first == 1 and len(calls) == first
+    assert not at.exception and calls == []  # the tokens tab is open: nothing is attributed
+    _tab(at, "Token attributions")
+    assert len(calls) == 1
+    _tab(at, "Tokens, padding and the mask")
+    _tab(at, "Token attributions")
+    assert len(calls) == 1  # the same input and options: reused, not recomputed
 
 
 def _open(model: str, text: str, task: str) -> AppTest:
@@ -121,9 +137,12 @@ def test_wic_checkpoint_every_view(env):
     assert "[SEP]" in grid and "병원에" in grid and "JKB" in grid
     invariance = next(d.value for d in at.dataframe if "diff_masked" in d.value.columns)
     assert list(invariance["input"]) == ["1", "2"] and (invariance["diff_masked"] < 1e-4).all()
+    _tab(at, "Positional embeddings")
     assert any("the model adds positions itself" in m.value for m in at.markdown)
+    _tab(at, "Token attributions")
     words = next(d.value for d in at.dataframe if list(d.value.columns) == ["part", "eojeol", "score"])
     assert set(words["part"]) == {"text 1", "text 2"} and "병원에" in list(words["eojeol"])
+    _tab(at, "Korean counterfactuals")
     flips = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
     assert set(flips["field"]) == {"sentence1", "sentence2"} and set(flips["answer_original"]) <= {"same", "different"}
     assert (flips["flipped"] == (flips["answer_original"] != flips["answer_variant"])).all()
@@ -134,12 +153,15 @@ def test_copa_multiple_choice_checkpoint_every_view(env):
     invariance = next(d.value for d in at.dataframe if "diff_masked" in d.value.columns)
     assert list(invariance["input"]) == ["1·alt 1", "1·alt 2"] and (invariance["diff_masked"] < 1e-4).all()
     assert any("multiple-choice head scores each row" in c.value for c in at.caption)
+    _tab(at, "Positional embeddings")
     assert any("the model adds positions itself" in m.value for m in at.markdown)
+    _tab(at, "Token attributions")
     words = next(d.value for d in at.dataframe if list(d.value.columns) == ["part", "eojeol", "score"])
     assert {"alt 1 · text 2", "alt 2 · text 2"} <= set(words["part"])
     assert any("explaining alternative" in m.value for m in at.markdown)
     at.radio(key="int_mc_target").set_value("difference").run()
     assert not at.exception and any("minus alternative" in m.value for m in at.markdown)
+    _tab(at, "Korean counterfactuals")
     flips = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
     assert set(flips["field"]) >= {"premise", "alternative1"} and set(flips["answer_original"]) <= {"alt 1", "alt 2"}
 
@@ -178,16 +200,29 @@ def test_default_models_show_every_view(defaults_env, model, task):
     assert at.text_area(key=f"int_text_{task}").value  # the task's own example inputs
     invariance = next(d.value for d in at.dataframe if "diff_masked" in d.value.columns)
     assert (invariance["diff_masked"] < 1e-4).all() and (invariance["diff_no_mask"] > 1e-6).any()
-    assert any("the model adds positions itself" in m.value for m in at.markdown)
-    assert any("convergence delta" in c.value for c in at.caption)
-    assert any("flipped" in d.value.columns for d in at.dataframe)
+    assert _tab(at, "Positional embeddings") and any("the model adds positions itself" in m.value for m in at.markdown)
+    assert _tab(at, "Attention maps") and any("with the attention mask" in c.value for c in at.caption)
+    assert _tab(at, "Token attributions") and any("convergence delta" in c.value for c in at.caption)
+    assert _tab(at, "Korean counterfactuals") and any("flipped" in d.value.columns for d in at.dataframe)
 
 
 def test_attention_maps_with_and_without_the_mask(env):
     at = _open("int-bert-cola", "책이 있다.\n나는 어제 학교에 갔다.", "cola")
+    _tab(at, "Attention maps")
     assert any("with the attention mask" in c.value for c in at.caption)
     at.toggle(key="int_att_mask").set_value(False).run()
     assert not at.exception and any("WITHOUT the attention mask" in c.value for c in at.caption)
     at.selectbox(key="int_att_layer").set_value(1).run()
     at.toggle(key="int_att_pad").set_value(True).run()
     assert not at.exception
+
+
+def test_a_very_long_input_is_cut_said_once_and_stays_cheap(env):
+    long = " ".join(["나는 어제 학교에서 친구와 사과를 먹었다."] * 150)  # ~3,500 characters, far past 64 tokens
+    at = _open("int-bert-cola", long, "cola")
+    assert any("cut to" in w.value and "Every view below" in w.value for w in at.warning)
+    assert "s" not in at.query_params and at.query_params["m"] == "int-bert-cola"  # too long for a link
+    _tab(at, "Korean counterfactuals")
+    assert any("possible edits; the first 8 of each kind" in c.value for c in at.caption)
+    table = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
+    assert table.groupby(["model", "edit"]).size().max() <= 8

@@ -151,3 +151,30 @@ def test_max_input_length_respects_tokenizer_and_positions(make_checkpoint):
     from transformers import AutoConfig
 
     assert max_input_length(AutoConfig.from_pretrained(folder), tok) == 64
+
+
+def test_gpt2_without_a_pad_token_scores_batches(tmp_path):
+    """A GPT-2 CoLA checkpoint as users save it (no pad token anywhere) scores a batch like each text alone."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import GPT2Config, GPT2ForSequenceClassification, PreTrainedTokenizerFast
+
+    from explorer.tasks.common import classify
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(["나는 학교에 갔다.", "책이 책상 위에 있다.", "비가 왔다."] * 5, vocab_size=300,
+                            special_tokens=["<|endoftext|>"], show_progress=False)
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, eos_token="<|endoftext|>")
+    assert tok.pad_token is None
+    torch.manual_seed(0)
+    config = GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=2, n_positions=64, num_labels=2,
+                        finetuning_task="cola", pad_token_id=None)
+    folder = tmp_path / "my-gpt2-cola"
+    GPT2ForSequenceClassification(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    loaded = load_model(ModelEntry(name="g", source=str(folder), task="cola"), "cpu")
+    assert any("EOS" in n for n in loaded.notes)
+    texts = ["나는 학교에 갔다.", "비가 왔다."]
+    batch = classify(loaded, texts)
+    alone = [classify(loaded, [t])[0] for t in texts]
+    for b, a in zip(batch, alone):
+        assert b.probs == pytest.approx(a.probs, abs=1e-5)

@@ -106,3 +106,18 @@ def test_settings_from_flags_and_env(tmp_path: Path):
     assert s.checkpoints_dir == tmp_path and s.max_models == 2
     s = load_settings([], {"EXPLORER_CHECKPOINTS": "/x", "EXPLORER_DEFAULTS": "0"})
     assert s.checkpoints_dir == Path("/x") and not s.include_defaults
+
+
+def test_an_unknown_input_format_is_a_problem_of_that_model(tmp_path: Path):
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "models.toml").write_text(
+        '[[model]]\nname = "typo"\npath = "ckpt"\ntask = "wic"\ninput_format = "bracketed"\n\n'
+        '[[model]]\nname = "fine"\npath = "ckpt"\ntask = "copa"\ninput_format = "connective:때문에/그래서"\n\n'
+        '[[model]]\nname = "bad-copa"\npath = "ckpt"\ntask = "copa"\ninput_format = "glued"\n',
+        encoding="utf-8",
+    )
+    settings = Settings(checkpoints_dir=tmp_path / "none", models_toml=tmp_path / "models.toml", cache_dir=tmp_path / "c")
+    by_name = {e.name: e for e in discover(settings)[0]}
+    assert any("bracketed" in p and "marked" in p for p in by_name["typo"].problems)
+    assert not any("input" in p for p in by_name["fine"].problems)
+    assert any("glued" in p for p in by_name["bad-copa"].problems)

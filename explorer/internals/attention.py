@@ -217,7 +217,7 @@ def attention_maps(
     maps = AttentionMaps(
         texts=list(texts),
         pairs=None if pairs is None else list(pairs),
-        tokens=_display_tokens(tok, [[c["token"] for c in row] for row in grid]),
+        tokens=[[c["token"] for c in row] for row in grid],  # token_grid already made them readable
         pad=[[c["pad"] for c in row] for row in grid],
         special=[[c["special"] for c in row] for row in grid],
         weights=weights,
@@ -332,32 +332,6 @@ def _label(group: Group, tokens: Sequence[str]) -> str:
     names = [tokens[i] for i in group[:_LABEL_TOKENS]] + (["…"] if len(group) > _LABEL_TOKENS else [])
     where = str(group[0]) if len(group) == 1 else f"{group[0]}-{group[-1]}"
     return f"{where}:{'+'.join(names)}"
-
-
-def _byte_level(tok: Any) -> bool:
-    """True for byte-level BPE (GPT-2, RoBERTa-BPE), whose Korean tokens are bytes."""
-    backend = getattr(tok, "backend_tokenizer", None)
-    decoder = getattr(backend, "decoder", None)
-    if decoder is None:
-        return False
-    # Read the decoder object, not backend.to_str(): serialising a 250k-word vocabulary
-    # to JSON took 0.65 s per call on multilingual-e5 (20x the model's own forward pass).
-    if type(decoder).__name__ == "ByteLevel":
-        return True
-    return type(decoder).__name__ == "Sequence" and '"ByteLevel"' in repr(decoder.__getstate__())
-
-
-def _display_tokens(tok: Any, rows: list[list[str]]) -> list[list[str]]:
-    """Readable tokens: byte-level pieces decoded when they form whole characters."""
-    if not _byte_level(tok):
-        return rows
-
-    def show(token: str) -> str:
-        text = tok.convert_tokens_to_string([token])
-        # A piece of a multi-byte character decodes to U+FFFD: keep the raw piece.
-        return token if "\ufffd" in text or not text.strip() else text.strip()
-
-    return [[show(t) for t in row] for row in rows]
 
 
 def _family_notes(maps: AttentionMaps, padded_with_eos: bool) -> list[str]:

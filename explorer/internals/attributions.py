@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 
-from explorer.internals.padding import with_pad_token
+from explorer.internals.padding import readable_tokens, with_pad_token
 
 METHODS = ("ig", "saliency", "input_x_gradient", "occlusion")
 BASELINES = ("pad", "mask", "zero")
@@ -381,6 +381,7 @@ def attribute(
             raise ValueError(f"target {target} is out of range (0..{len(probs) - 1})")
         contrast = _contrast(probs, target) if enc.multiple_choice and mc_target == "difference" else None
         base_ids, baseline = _baseline_ids(loaded, enc, baseline, notes)
+        notes.extend(_scale_invariance_notes(model, method, baseline))
         score = _score_fn(loaded, enc, output, target, contrast)
         x = _embed(loaded, enc.ids, enc.multiple_choice).detach()
         x0 = torch.zeros_like(x) if base_ids is None else _embed(loaded, base_ids, enc.multiple_choice).detach()
@@ -391,6 +392,21 @@ def attribute(
         mc_target=mc_target if enc.multiple_choice else None, contrast=contrast, probs=probs,
         predicted=predicted, steps=steps if method == "ig" else None, notes=notes,
     )
+
+
+def _scale_invariance_notes(model: Any, method: str, baseline: str) -> list[str]:
+    """Funnel layer-normalises each word embedding before anything else is added.
+
+    Scaling an embedding then changes nothing, so gradient × input is 0 by
+    construction and the IG path from a zero embedding (Funnel's [PAD] row is zero
+    too) is flat until its very start: more steps cannot make it converge.
+    """
+    if getattr(model.config, "model_type", None) != "funnel":
+        return []
+    if method == "input_x_gradient" or (method == "ig" and baseline in ("zero", "pad")):
+        return ["Funnel layer-normalises word embeddings first, so scaling one changes nothing: gradient × input is 0 "
+                "and IG from a zero or [PAD] baseline cannot converge. Use the [MASK] baseline or occlusion."]
+    return []
 
 
 def _check_choice(name: str, value: str, allowed: Sequence[str]) -> None:
@@ -450,7 +466,7 @@ def _package(loaded: Any, enc: _Encoded, result: _MethodResult, **meta: Any) -> 
             if seq_id is not None:
                 segment = int(seq_id)
             start, end = enc.offsets[row][pos] if enc.offsets is not None and not special else (0, 0)
-            tokens.append(tok.convert_ids_to_tokens(token_id))
+            tokens.append(readable_tokens(tok, [tok.convert_ids_to_tokens(token_id)])[0])
             ids.append(int(token_id))
             scores.append(float(result.per_position[row, pos]))
             offsets.append(TokenOffset(start, end, segment, special, row))

@@ -281,6 +281,23 @@ def variants(sentence: str, morphemes: Iterable[MorphemeLike]) -> list[Variant]:
     return out
 
 
+def limit_per_kind(edits: Sequence[Any], per_kind: int = 8, kind: Callable[[Any], Any] = lambda v: v.edit) -> list[Any]:
+    """At most ``per_kind`` edits of each kind, in order.
+
+    A long sentence has thousands of edits (every particle, every pair of eojeol)
+    and each is rescored by every model; a few of each kind show every way a
+    judgement can flip at a fraction of the cost.
+    """
+    seen: dict[str, int] = {}
+    kept = []
+    for e in edits:
+        k = kind(e)
+        if seen.get(k, 0) < per_kind:
+            seen[k] = seen.get(k, 0) + 1
+            kept.append(e)
+    return kept
+
+
 def flip_table(
     original_probs: Mapping[str, float],
     variant_probs: Mapping[str, Sequence[float]],
@@ -365,30 +382,55 @@ def pair_variants(
 
 
 def edited_item(
-    task: str, item: Any, field: str, text: str, analyse: Callable[[str], Iterable[MorphemeLike]] | None = None
+    task: str, item: Any, field: str, variant: Variant, analyse: Callable[[str], Iterable[MorphemeLike]] | None = None
 ) -> Any:
-    """``item`` with one field (see :func:`pair_fields`) replaced by an edited text.
+    """``item`` with one field (see :func:`pair_fields`) replaced by its edited text.
 
-    A WiC target span is found again in the edited sentence: a dropped particle or
-    swapped eojeol moves it, and a model reading ``[marked]`` targets must see the
-    mark on the word, not on the characters that used to be there.
+    A WiC target keeps pointing at the same word: its span moves with the edit
+    (a dropped particle before it shifts it; an eojeol swap carries it along), so a
+    model reading ``[marked]`` targets sees the mark where the user put it.
     """
     from dataclasses import replace
-
-    from explorer.tasks.wic import locate_target
 
     if task == "wic":
         if field not in ("sentence1", "sentence2"):
             raise ValueError(f"WiC has no field {field!r}")
-        span = locate_target(text, item.target, analyse).span
-        return replace(item, **{field: text, "span" + field[-1]: span})
+        n = field[-1]
+        span = _moved_span(getattr(item, field), getattr(item, "span" + n), variant, item.target, analyse)
+        return replace(item, **{field: variant.text, "span" + n: span})
     if task == "copa":
         if field == "premise":
-            return replace(item, premise=text)
+            return replace(item, premise=variant.text)
         alternatives = list(item.alternatives)
-        alternatives[{"alternative1": 0, "alternative2": 1}[field]] = text
+        alternatives[{"alternative1": 0, "alternative2": 1}[field]] = variant.text
         return replace(item, alternatives=tuple(alternatives))
     raise ValueError(f"edited items are for 'wic' or 'copa', not {task!r}")
+
+
+def _moved_span(
+    original: str, span: tuple[int, int] | None, variant: Variant, target: str,
+    analyse: Callable[[str], Iterable[MorphemeLike]] | None,
+) -> tuple[int, int] | None:
+    """Where the target word of ``original[span]`` sits in ``variant.text``."""
+    from explorer.tasks.wic import locate_target
+
+    if span is None:
+        return locate_target(variant.text, target, analyse).span
+    a, b = span
+    start, end = variant.span
+    shift = len(variant.text) - len(original)
+    if b <= start:  # the edit is after the target
+        return span
+    if a >= end:  # the edit is before it: it moves by the change in length
+        return a + shift, b + shift
+    # The edit touches the target's eojeol (a particle on it, a swap carrying it):
+    # find the same word inside the edited region, else anywhere.
+    word = original[a:b]
+    region_end = end + shift
+    at = variant.text.find(word, start, max(start, region_end))
+    if at >= 0:
+        return at, at + len(word)
+    return locate_target(variant.text, target, analyse).span
 
 
 def pair_flip_table(

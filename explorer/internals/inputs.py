@@ -121,11 +121,16 @@ def parse(
         except InputError as exc:
             out.problems.append(f"line {number}: {exc} Expected {CLI_SHAPES[task]}.")
             continue
-        out.notes.extend(f"line {number}: {n}" for n in notes)
         index = len(out.items)
+        try:
+            rows = item_rows(task, item, index, input_format)
+        except ValueError as exc:  # the checkpoint's input_format (the registry flags it too)
+            out.problems.append(f"line {number}: {exc}")
+            continue
+        out.notes.extend(f"line {number}: {n}" for n in notes)
         out.items.append(item)
         out.lines.append(line)
-        out.rows.extend(item_rows(task, item, index, input_format))
+        out.rows.extend(rows)
     if task == "cola":
         _single_or_pairs(out)
     return out

@@ -108,6 +108,35 @@ def _check_pairs(texts: Sequence[str], pairs: Sequence[str] | None) -> None:
 # --------------------------------------------------------------------------- token grid
 
 
+def _byte_level(tok: Any) -> bool:
+    """True for byte-level BPE (GPT-2, RoBERTa-BPE), whose Korean tokens are bytes."""
+    backend = getattr(tok, "backend_tokenizer", None)
+    decoder = getattr(backend, "decoder", None)
+    if decoder is None:
+        return False
+    # Read the decoder object, not backend.to_str(): serialising a 250k-word vocabulary
+    # to JSON took 0.65 s per call on multilingual-e5 (20x the model's own forward pass).
+    if type(decoder).__name__ == "ByteLevel":
+        return True
+    return type(decoder).__name__ == "Sequence" and '"ByteLevel"' in repr(decoder.__getstate__())
+
+
+def readable_tokens(tok: Any, tokens: list[str]) -> list[str]:
+    """Tokens as people read them: byte-level BPE pieces (GPT-2, RoBERTa-BPE) decoded to Hangul
+    when they form whole characters; other tokenizers' tokens unchanged."""
+    if not _byte_level(tok):
+        return tokens
+
+    def show(token: str) -> str:
+        text = tok.convert_tokens_to_string([token])
+        # A piece of a multi-byte character decodes to U+FFFD: keep the raw piece.
+        return token if "\ufffd" in text or not text.strip() else text.strip()
+
+    return [show(t) for t in tokens]
+
+
+
+
 def token_grid(
     tokenizer: Any,
     texts: Sequence[str],
@@ -143,7 +172,7 @@ def token_grid(
     for i, ids in enumerate(enc["input_ids"]):
         mask = enc["attention_mask"][i] if "attention_mask" in enc else [1] * len(ids)
         types = enc["token_type_ids"][i] if "token_type_ids" in enc else [None] * len(ids)
-        tokens = tok.convert_ids_to_tokens(ids)
+        tokens = readable_tokens(tok, tok.convert_ids_to_tokens(ids))
         sequences = enc.sequence_ids(i) if fast else [None] * len(ids)
         spans = enc["offset_mapping"][i] if fast else [(None, None)] * len(ids)
         rows.append(
@@ -164,6 +193,17 @@ def token_grid(
             ]
         )
     return rows
+
+
+def cut_inputs(tokenizer: Any, texts: Sequence[str], pairs: Sequence[str] | None, max_length: int) -> list[tuple[int, int]]:
+    """``(row, full length)`` for each input longer than ``max_length`` tokens, which truncation cuts.
+
+    Every view then sees only the kept tokens, so the page says so once, up front.
+    """
+    _check_pairs(texts, pairs)
+    args = (list(texts), list(pairs)) if pairs is not None else (list(texts),)
+    lengths = [len(ids) for ids in tokenizer(*args, add_special_tokens=True, verbose=False)["input_ids"]]
+    return [(i, n) for i, n in enumerate(lengths) if n > max_length]
 
 
 # --------------------------------------------------------------------------- padding cost
@@ -407,6 +447,6 @@ def _invariance_row(
         "diff_other_side_no_mask": diff("other", "no_mask"),
         "diff_other_side_position_ids": diff("other", "position_ids") if decoder else None,
         "head_position": head,
-        "head_token": tok.convert_ids_to_tokens([int(ids[head])])[0],
+        "head_token": readable_tokens(tok, tok.convert_ids_to_tokens([int(ids[head])]))[0],
         "head_rule": "last non-pad token (via pad_token_id)" if decoder else "first token ([CLS] / <s>) at index 0",
     }

@@ -7,6 +7,8 @@ so they are tested without a running app. :func:`attention_view` only adds widge
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import altair as alt
 import pandas as pd
 
@@ -88,19 +90,22 @@ def pad_share_heatmap(maps: AttentionMaps) -> alt.Chart | None:
     )
 
 
-def _row_label(maps: AttentionMaps, row: int) -> str:
+def _row_label(maps: AttentionMaps, row: int, labels: Sequence[str] | None = None) -> str:
     text = maps.texts[row] if maps.pairs is None else f"{maps.texts[row]} / {maps.pairs[row]}"
     pads = sum(maps.pad[row])
-    return f"{row + 1}: {text[:40]}{'…' if len(text) > 40 else ''}" + (f" ({pads} pad)" if pads else "")
+    name = labels[row] if labels is not None and row < len(labels) else str(row + 1)
+    return f"{name}: {text[:40]}{'…' if len(text) > 40 else ''}" + (f" ({pads} pad)" if pads else "")
 
 
-def attention_view(maps: AttentionMaps, key: str) -> None:
+def attention_view(maps: AttentionMaps, key: str, labels: Sequence[str] | None = None) -> None:
     """The block: input/layer/head pickers, a "show padding" toggle, the head map and
-    the layer x head pad-share overview. Widget keys derive from ``key``."""
+    the layer x head pad-share overview. Widget keys derive from ``key``; ``labels``
+    name the rows as the rest of the page does (``1·alt 2`` for COPA)."""
     import streamlit as st
 
     cols = st.columns([3, 1, 1, 1])
-    row = cols[0].selectbox("input", range(maps.num_rows), format_func=lambda r: _row_label(maps, r), key=f"{key}_row")
+    row = cols[0].selectbox("input", range(maps.num_rows), format_func=lambda r: _row_label(maps, r, labels),
+                            key=f"{key}_row")
     layer = cols[1].selectbox("layer", range(maps.num_layers), key=f"{key}_layer")
     head = cols[2].selectbox("head", [None, *range(maps.num_heads)], key=f"{key}_head",
                              format_func=lambda h: MEAN_OF_HEADS if h is None else str(h))

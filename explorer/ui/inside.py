@@ -85,14 +85,40 @@ def choose_input(explorer: Explorer) -> Context:
     if not inputs.rows:
         st.warning(f"Type at least one input ({CLI_SHAPES[task]}).")
         st.stop()
-    st.query_params.update({"m": name, "t": task, "s": "\n".join(inputs.lines)})
+    _keep_in_url(name, task, "\n".join(inputs.lines))
     device = st.session_state.get("device")
     try:
         loaded = explorer.load(entry, device)
     except CheckpointError as exc:
         st.error(str(exc))
         st.stop()
+    _say_what_is_cut(loaded, inputs)
     return Context(explorer, entries, models, entry, loaded, text, inputs, device)
+
+
+def _keep_in_url(name: str, task: str, text: str) -> None:
+    """Model and inputs in the link, so a peer sees the same views; too long a text stays out of it."""
+    from urllib.parse import quote
+
+    from explorer.ui.acceptability import MAX_URL_CHARS
+
+    st.query_params.update({"m": name, "t": task})
+    if len(quote(text)) <= MAX_URL_CHARS:
+        st.query_params["s"] = text
+    else:
+        st.query_params.pop("s", None)
+        st.caption("ℹ️ These inputs are too long to keep in the page's link; the model choice is kept.")
+
+
+def _say_what_is_cut(loaded: LoadedModel, inputs: Inputs) -> None:
+    """Every view below sees only the tokens truncation keeps: say so once, up front."""
+    from explorer.internals.padding import cut_inputs
+
+    cut = cut_inputs(loaded.tokenizer, inputs.firsts, inputs.seconds, loaded.max_length)
+    if cut:
+        which = ", ".join(f"{inputs.rows[i].label} ({n} tokens)" for i, n in cut)
+        st.warning(f"Longer than the model's {loaded.max_length} tokens, so cut to {loaded.max_length}: input {which}. "
+                   "Every view below sees only the kept tokens.")
 
 
 def pick_item(ctx: Context, key: str, label: str = "Input") -> int:
@@ -128,8 +154,12 @@ def tokens_section(ctx: Context) -> None:
     inputs, loaded = ctx.inputs, ctx.loaded
     labels = [r.label for r in inputs.rows]
     strategy = st.segmented_control("Padding", ["longest", "max_length", "none"], default="longest", key="int_pad") or "longest"
+    shown_max = min(loaded.max_length, 64)  # a 512-wide grid would be unreadable
     grid = token_grid(loaded.tokenizer, inputs.firsts, inputs.seconds, padding=False if strategy == "none" else strategy,
-                      max_length=min(loaded.max_length, 64) if strategy == "max_length" else loaded.max_length)
+                      max_length=shown_max if strategy == "max_length" else loaded.max_length)
+    if strategy == "max_length" and shown_max < loaded.max_length:
+        st.caption(f"Padded to {shown_max} here to stay readable; the model's max_length is {loaded.max_length} "
+                   "(the cost table uses that).")
     alignments = align_rows(grid, inputs.firsts, inputs.seconds, ctx.morphemes)
     st.markdown(aligned_grid_html(grid, alignments, labels), unsafe_allow_html=True)
     st.caption("Under each token: the Kiwi morphemes and the eojeol (space-separated word) it belongs to. "
@@ -273,7 +303,10 @@ class AttributionOptions:
 def attribution_options(ctx: Context) -> AttributionOptions:
     c1, c2, c3, c4 = st.columns(4)
     method = c1.selectbox("Method", list(METHOD_NAMES), key="int_method", format_func=METHOD_NAMES.get)
-    baseline = c2.selectbox("Baseline", list(BASELINE_NAMES), key="int_baseline", format_func=BASELINE_NAMES.get)
+    baseline = c2.selectbox("Baseline", list(BASELINE_NAMES), key="int_baseline", format_func=BASELINE_NAMES.get,
+                            disabled=method in ("saliency", "input_x_gradient"),
+                            help="What a token is compared with: Integrated Gradients and occlusion use it; "
+                                 "saliency and gradient × input need none.")
     steps = c3.select_slider("Steps", [10, 25, 50, 100, 200], value=50, key="int_steps", disabled=method != "ig")
     multiple_choice = ctx.loaded.head == "multiple_choice"
     choices = ["predicted", 0, 1]
@@ -328,6 +361,8 @@ def _attribution_column(ctx: Context, entry: ModelEntry, item: int, options: Att
         st.error(f"**{entry.name}**: {exc}")
         return
     for k, result in enumerate(results):
+        if len(results) > 1:  # a COPA pair classifier: one (premise, alternative) pair at a time
+            st.markdown(f"*Alternative {k + 1}, read as its own pair*")
         _attribution_view(ctx, entry, loaded, result, key=f"{entry.name}-{k}")
 
 
@@ -359,6 +394,8 @@ def _attribution_view(ctx: Context, entry: ModelEntry, loaded: LoadedModel, resu
         score = st.column_config.NumberColumn(format="%.4f")
         show_table(words[keep].rename(columns={"unit": "eojeol"}), column_config={"score": score})
         show_table(morphs[keep].rename(columns={"unit": "morpheme"}), column_config={"score": score})
+        st.caption("A token's score goes to the eojeol and the morpheme where it starts: when one token holds "
+                   "several morphemes (나는 = 나+는), the later ones show 0 — the model cannot tell them apart.")
     d1, d2 = st.columns(2)
     d1.download_button("CSV", pd.DataFrame(to_rows(result)).to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"{entry.name}-attributions.csv", key=f"int-csv-{key}")
@@ -390,12 +427,13 @@ def _cola_counterfactuals(ctx: Context, sentence: str) -> None:
     from explorer.internals.counterfactuals import flip_table, variants
     from explorer.ui.model_picker import pick_models
 
-    edits = variants(sentence, ctx.morphemes(sentence))
-    scorers = pick_models(ctx.entries, "cola", key="int_cf_models")
+    edits = _fewer(variants(sentence, ctx.morphemes(sentence)), lambda v: v.edit)
+    scorers = pick_models(ctx.entries, "cola", key="int_cf_models", preselected=_first_models(ctx, "cola"))
     if not edits:
         st.info("Kiwi found nothing to edit in this sentence.")
         return
     if not scorers:
+        st.info("Pick at least one model to rescore the edits.")
         return
     runs = memo(("counterfactuals", sentence, tuple(e.name for e in scorers)), lambda: ctx.explorer.score_acceptability(
         scorers, [sentence, *[v.text for v in edits]], device=ctx.device))
@@ -413,14 +451,15 @@ def _pair_counterfactuals(ctx: Context, item: Any) -> None:
     from explorer.internals.counterfactuals import edited_item, pair_flip_table, pair_variants
     from explorer.ui.model_picker import pick_models
 
-    edits = pair_variants(ctx.task, item, ctx.morphemes)
-    scorers = pick_models(ctx.entries, ctx.task, key=f"int_cf_models_{ctx.task}")
+    edits = _fewer(pair_variants(ctx.task, item, ctx.morphemes), lambda e: (e[0], e[1].edit))
+    scorers = pick_models(ctx.entries, ctx.task, key=f"int_cf_models_{ctx.task}", preselected=_first_models(ctx, ctx.task))
     if not edits:
         st.info("Kiwi found nothing to edit in these sentences.")
         return
     if not scorers:
+        st.info("Pick at least one model to rescore the edits.")
         return
-    items = [item, *[edited_item(ctx.task, item, field, v.text, ctx.morphemes) for field, v in edits]]
+    items = [item, *[edited_item(ctx.task, item, field, v, ctx.morphemes) for field, v in edits]]
     runs = memo(("pair-counterfactuals", ctx.task, repr(item), tuple(e.name for e in scorers)),
                 lambda: ctx.explorer.predict(scorers, ctx.task, items, device=ctx.device))
     for r in runs:
@@ -436,6 +475,27 @@ def _pair_counterfactuals(ctx: Context, item: Any) -> None:
         frame[column] = frame[column].map(ANSWERS[ctx.task])
     frame = frame.rename(columns={"p_original": f"{rows[0]['score']} before", "p_variant": "after"}).drop(columns="score")
     _flip_frame(frame, len(edits))
+
+
+EDITS_PER_KIND = 8  # per kind (and per sentence for WiC/COPA): every model rescores every edit
+
+
+def _fewer(edits: list, kind) -> list:
+    from explorer.internals.counterfactuals import limit_per_kind
+
+    kept = limit_per_kind(edits, EDITS_PER_KIND, kind)
+    if len(kept) < len(edits):
+        st.caption(f"ℹ️ {len(edits)} possible edits; the first {EDITS_PER_KIND} of each kind are rescored ({len(kept)}).")
+    return kept
+
+
+def _first_models(ctx: Context, task: str) -> list[str]:
+    """The inspected model and up to three others: each selected model rescores every edit,
+    and more models than the cache holds would be reloaded from disk on every change."""
+    from explorer.ui.model_picker import usable_for
+
+    others = [e.name for e in usable_for(ctx.entries, task)[0] if e.name != ctx.entry.name]
+    return ([ctx.entry.name] if ctx.entry.task == task else []) + others[:3]
 
 
 def _flip_frame(frame: pd.DataFrame, n_edits: int) -> None:
@@ -463,8 +523,18 @@ def attention_section(ctx: Context) -> None:
     inputs = ctx.inputs
     try:
         maps = memo(("attention", ctx.entry.name, tuple(inputs.rows), with_mask),
-                    lambda: attention_maps(ctx.loaded, inputs.firsts, inputs.seconds, with_mask=with_mask))
+                    lambda: attention_maps(ctx.loaded, inputs.firsts, inputs.seconds, with_mask=with_mask),
+                    slot="attention")
     except ValueError as exc:
         st.info(f"No attention maps for {ctx.entry.name}: {exc}")
         return
-    attention_view(maps, key="int_att")
+    attention_view(maps, key="int_att", labels=[r.label for r in inputs.rows])
+
+
+SECTIONS = {
+    "Tokens, padding and the mask": tokens_section,
+    "Positional embeddings": positions_section,
+    "Attention maps": attention_section,
+    "Token attributions": attributions_section,
+    "Korean counterfactuals": counterfactuals_section,
+}

@@ -12,16 +12,29 @@ SEGMENT_COLOURS = ("#e8f0fe", "#fdf0e0")
 _MEMO_SIZE = 32
 
 
-def memo(key: tuple, compute):
+def memo(key: tuple, compute, slot: str | None = None):
     """Reuses a result computed for the same inputs earlier in this browser session.
 
-    ``st.tabs`` runs every tab on every rerun, so without this a click in one
-    tab would rerun Integrated Gradients and the counterfactual scoring in the
-    others. Results are per session (no cross-session sharing of user input).
+    A click in one view reruns the whole page; without this it would rerun
+    Integrated Gradients, the live checks and the counterfactual scoring too.
+    Results are per session (no cross-session sharing of user input).
+
+    Args:
+        key: Everything the result depends on.
+        compute: Makes the result.
+        slot: Keep only the latest result of this kind. For big results (attention
+            maps hold layers × heads × seq² floats per input: ~70 MB for a 12-layer
+            model on 8 long inputs) that are cheap to recompute.
     """
     import streamlit as st
 
     store = st.session_state.setdefault("_internals_memo", {})
+    if slot is not None:
+        held = store.get(("slot", slot))
+        if held is None or held[0] != key:
+            store[("slot", slot)] = None  # let the old maps go before computing new ones
+            store[("slot", slot)] = (key, compute())
+        return store[("slot", slot)][1]
     if key not in store:
         if len(store) >= _MEMO_SIZE:
             store.pop(next(iter(store)))
