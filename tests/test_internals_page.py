@@ -212,6 +212,10 @@ def test_attention_maps_with_and_without_the_mask(env):
     assert any("with the attention mask" in c.value for c in at.caption)
     at.toggle(key="int_att_mask").set_value(False).run()
     assert not at.exception and any("WITHOUT the attention mask" in c.value for c in at.caption)
+    # Maps are big (layers × heads × seq² per input): a session keeps only the latest.
+    held = [k for k in at.session_state["_internals_memo"] if k[:1] == ("slot",)]
+    assert held == [("slot", "attention")]
+    assert at.session_state["_internals_memo"][held[0]][0][-1] is False  # the run without the mask
     at.selectbox(key="int_att_layer").set_value(1).run()
     at.toggle(key="int_att_pad").set_value(True).run()
     assert not at.exception

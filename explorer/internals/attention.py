@@ -235,7 +235,8 @@ def attention_maps(
 
 def _cap_rows(texts: Sequence[str], pairs: Sequence[str] | None, notes: list[str]) -> tuple[list[str], list[str] | None]:
     if len(texts) > MAX_ROWS:
-        notes.append(f"Only the first {MAX_ROWS} of {len(texts)} inputs were run (attention maps are memory-hungry).")
+        notes.append(f"Only the first {MAX_ROWS} of {len(texts)} rows were run (attention maps are memory-hungry; "
+                     "a COPA input is one row per alternative).")
     texts = list(texts)[:MAX_ROWS]
     return texts, None if pairs is None else list(pairs)[:MAX_ROWS]
 
