@@ -253,7 +253,8 @@ def discover(settings: Settings, defaults: list[ModelEntry] | None = None) -> tu
             name, n = f"{entry.name} ({n})", n + 1
         entry.name = name
         seen.add(name)
-        problem = input_format_problem(entry.task, entry.input_format)
+        # Baselines describe their own input in input_format; only checkpoints encode with it.
+        problem = input_format_problem(entry.task, entry.input_format) if entry.kind == "transformer" else None
         if problem and problem not in entry.problems:
             entry.problems.append(problem)
         entries.append(entry)
