@@ -474,6 +474,8 @@ def _pair_counterfactuals(ctx: Context, item: Any) -> None:
     for column in ("answer_original", "answer_variant"):
         frame[column] = frame[column].map(ANSWERS[ctx.task])
     frame = frame.rename(columns={"p_original": f"{rows[0]['score']} before", "p_variant": "after"}).drop(columns="score")
+    # The numbers before the long edited sentence, so they stay in view on a laptop.
+    frame = frame[[c for c in frame.columns if c != "variant"] + ["variant"]]
     _flip_frame(frame, len(edits))
 
 
