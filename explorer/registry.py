@@ -18,6 +18,7 @@ from typing import Any
 from explorer.settings import Settings
 
 TASKS = ("cola", "wic", "copa", "boolq")
+TASK_NAMES = {"cola": "CoLA", "wic": "WiC", "copa": "COPA", "boolq": "BoolQ"}
 TASK_TITLES = {
     "cola": "CoLA · acceptability",
     "wic": "WiC · word in context",

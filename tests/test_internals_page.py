@@ -192,7 +192,7 @@ def test_default_models_show_every_view(defaults_env, model, task):
     at = AppTest.from_file(APP, default_timeout=240)
     at.switch_page("pages/internals.py")
     at.run()
-    from explorer.ui.inside import TASK_NAMES
+    from explorer.registry import TASK_NAMES
 
     assert f"{model} · {TASK_NAMES[task]}" in at.selectbox(key="int_model").options
     at.selectbox(key="int_model").set_value(model).run()

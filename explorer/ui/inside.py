@@ -17,12 +17,11 @@ import streamlit as st
 
 from explorer.internals.inputs import EXAMPLES, Inputs, item_text, parse
 from explorer.loading import CheckpointError, LoadedModel
-from explorer.registry import ModelEntry
+from explorer.registry import TASK_NAMES, ModelEntry
 from explorer.service import Explorer
 from explorer.tasks.items import CLI_SHAPES
 from explorer.ui.internals import memo
 
-TASK_NAMES = {"cola": "CoLA", "wic": "WiC", "copa": "COPA", "boolq": "BoolQ"}
 SHAPE_HELP = {
     "cola": "one sentence per line; `first | second` makes a sentence pair (to see segment ids)",
     "wic": "`target | sentence 1 | sentence 2` per line; mark the target with [brackets] if it is not found",

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import streamlit as st
 
 from explorer.agreement import Agreement
-from explorer.registry import ModelEntry
+from explorer.registry import TASK_NAMES, ModelEntry
 from explorer.service import Explorer, TaskRun
 from explorer.tasks import boolq as boolq_task
 from explorer.tasks import copa as copa_task
@@ -53,7 +53,6 @@ FIELD_LABELS = {
 }
 QUESTION_OPTIONS = ("cause", "effect")
 QUESTION_LABELS = {"cause": "원인 · cause", "effect": "결과 · effect"}
-TASK_NAMES = {"wic": "WiC", "copa": "COPA", "boolq": "BoolQ"}
 # Used when explorer.defaults.task_data is missing or offers nothing usable.
 FALLBACK_EXAMPLES: dict[str, list[dict[str, str]]] = {
     "wic": [
