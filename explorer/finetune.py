@@ -40,7 +40,7 @@ from transformers import (
 )
 
 from explorer.data.readers import Dataset, DatasetError, read_dataset
-from explorer.loading import max_input_length
+from explorer.loading import max_input_length, pad_with_eos
 from explorer.metrics import classification_metrics
 from explorer.registry import TASKS
 from explorer.tasks import boolq, copa, wic
@@ -342,10 +342,7 @@ def finetune(
     base_path, base_how = resolve_base(base)
     config = AutoConfig.from_pretrained(base_path, trust_remote_code=False)
     tokenizer = AutoTokenizer.from_pretrained(base_path, trust_remote_code=False)
-    if tokenizer.pad_token is None and tokenizer.eos_token is not None:
-        # Decoder-style bases (GPT-2 and kin) ship without a pad token; batching needs one.
-        tokenizer.pad_token = tokenizer.eos_token
-        config.pad_token_id = tokenizer.pad_token_id
+    pad_with_eos(config, tokenizer)  # decoder-style bases (GPT-2 and kin) ship without a pad token
     # Longer inputs than the position table holds would crash mid-epoch.
     length = min(max_length, max_input_length(config, tokenizer))
 

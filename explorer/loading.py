@@ -275,7 +275,7 @@ def load_model(entry: ModelEntry, device: str = "auto") -> LoadedModel:
 
     tokenizer_sources = [s for s in (entry.source if source.is_dir() or not raw_file else None, entry.base) if s]
     tokenizer = _load_tokenizer(tokenizer_sources)
-    notes.extend(_pad_with_eos(model, tokenizer))
+    notes.extend(pad_with_eos(model.config, tokenizer))
     model.to(dev).eval()
     positive, how = positive_label_from(config.to_dict(), entry.positive_label)
     return LoadedModel(
@@ -292,20 +292,21 @@ def load_model(entry: ModelEntry, device: str = "auto") -> LoadedModel:
     )
 
 
-def _pad_with_eos(model: PreTrainedModel, tokenizer: Any) -> list[str]:
+def pad_with_eos(config: PretrainedConfig, tokenizer: Any) -> list[str]:
     """Gives a GPT-2-style checkpoint without a pad token the EOS token to pad with.
 
     Batches need a pad token, and GPT-2's classifier finds each row's last real token
     through ``config.pad_token_id`` (without it, it refuses batches of more than one).
     EOS is what Hugging Face recommends; the attention mask keeps it out of the
-    computation. Done here, before the model is cached and shared.
+    computation. Done at load time (before the model is cached and shared) and
+    before fine-tuning.
     """
     notes = []
     if getattr(tokenizer, "pad_token_id", None) is None and getattr(tokenizer, "eos_token", None) is not None:
         tokenizer.pad_token = tokenizer.eos_token
         notes.append(f"no pad token: padding with EOS {tokenizer.eos_token!r}")
-    if model.config.pad_token_id is None and getattr(tokenizer, "pad_token_id", None) is not None:
-        model.config.pad_token_id = tokenizer.pad_token_id
+    if config.pad_token_id is None and getattr(tokenizer, "pad_token_id", None) is not None:
+        config.pad_token_id = tokenizer.pad_token_id
         notes.append(f"config.pad_token_id set to {tokenizer.pad_token_id} (the tokenizer's pad token)")
     return notes
 
