@@ -207,6 +207,8 @@ def test_head_heatmap_hides_padding_by_default(runs):
     assert chart.to_dict()  # a valid Vega-Lite spec
     shown = head_heatmap(maps, layer=1, head=None, row=0, show_padding=True).data
     assert len(shown) == maps.seq_len**2 and shown["key_is_pad"].any()
+    titled = head_heatmap(maps, layer=1, head=0, row=0, label="1·alt 2").to_dict()["title"]
+    assert titled == "layer 1, head 0, input 1·alt 2"  # the page's own name for the row
 
 
 def test_head_heatmap_size_is_capped(runs):

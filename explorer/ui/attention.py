@@ -34,7 +34,9 @@ def _axis(n: int, **extra) -> alt.Axis:
     return alt.Axis(labelFontSize=size, labelLimit=160, labelOverlap="greedy", **extra)
 
 
-def head_heatmap(maps: AttentionMaps, layer: int, head: int | None, row: int, show_padding: bool = False) -> alt.Chart:
+def head_heatmap(
+    maps: AttentionMaps, layer: int, head: int | None, row: int, show_padding: bool = False, label: str | None = None
+) -> alt.Chart:
     """Query tokens (y) x key tokens (x) for one layer, head (None: mean) and input.
 
     Labels are ``position:token`` so repeated tokens stay distinct and the axes keep
@@ -51,7 +53,8 @@ def head_heatmap(maps: AttentionMaps, layer: int, head: int | None, row: int, sh
         columns=["query", "key", "weight", "key_is_pad", "query_is_pad"],
     )
     return (
-        alt.Chart(data, title=hm.title)
+        # The page's own name for the row (``2·alt 1`` for COPA) when given.
+        alt.Chart(data, title=hm.title if label is None else hm.title.rsplit("input", 1)[0] + f"input {label}")
         .mark_rect()
         .encode(
             # Explicit sort lists keep input order (labels are unique thanks to the position prefix).
@@ -110,7 +113,8 @@ def attention_view(maps: AttentionMaps, key: str, labels: Sequence[str] | None =
     head = cols[2].selectbox("head", [None, *range(maps.num_heads)], key=f"{key}_head",
                              format_func=lambda h: MEAN_OF_HEADS if h is None else str(h))
     show_padding = cols[3].toggle("show padding", value=False, key=f"{key}_pad")
-    st.altair_chart(head_heatmap(maps, layer, head, row, show_padding), width="content")
+    label = labels[row] if labels is not None and row < len(labels) else None
+    st.altair_chart(head_heatmap(maps, layer, head, row, show_padding, label), width="content")
     mask_state = "with the attention mask" if maps.with_mask else "WITHOUT the attention mask (all ones)"
     st.caption(f"Run {mask_state}. Each row (query) sums to 1 over all keys, pads included.")
     overview = pad_share_heatmap(maps)
