@@ -200,16 +200,18 @@ def live_table(runs_by_task: dict[str, list]) -> pd.DataFrame:
 
     rows = []
     for task, runs in runs_by_task.items():
-        answered = [r for r in runs if r.error is None and r.predictions]
+        answered = [r for r in runs if r.error is None and r.predictions and r.predictions[0].judged]
         labels = [r.predictions[0].label for r in answered]
         for run in runs:
             row = {"task": task, "model": run.entry.name}
             if run.error:
                 row.update(answer="error", probability=None, agreement=None, note=run.error[:160])
+            elif not run.predictions[0].judged:
+                row.update(answer="cannot judge", probability=None, agreement=None, note=run.predictions[0].note)
             else:
                 pred = run.predictions[0]
                 answer = (POSITIVE_NAMES if pred.label else NEGATIVE_NAMES)[task]
                 agree = labels.count(pred.label) / len(labels)
-                row.update(answer=answer, probability=max(pred.probs), agreement=agree, note="")
+                row.update(answer=answer, probability=max(pred.probs), agreement=agree, note=pred.note)
             rows.append(row)
     return pd.DataFrame(rows, columns=["task", "model", "answer", "probability", "agreement", "note"])

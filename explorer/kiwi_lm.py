@@ -118,6 +118,7 @@ class KiwiLM:
             analysis = self.analyse(sentence)
             p = self.calibration.probability(analysis.per_char)
             dropped = max(0, len(sentence) - MAX_CHARS)
+            remark = f"truncated: Kiwi read the first {MAX_CHARS:,} of {len(sentence):,} characters" if dropped else ""
             results.append(
                 AcceptabilityResult(
                     sentence=sentence,
@@ -131,6 +132,7 @@ class KiwiLM:
                         "morphemes": [asdict(m) for m in analysis.morphemes],
                         "chars_dropped": dropped,
                     },
+                    remark=remark,
                 )
             )
         return results

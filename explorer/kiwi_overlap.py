@@ -16,12 +16,31 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from explorer.data.readers import BoolqItem
+from explorer.kiwi_lm import MAX_CHARS
 
 CONTENT_TAGS = ("NNG", "NNP", "NR", "SN", "SL", "VV", "VA", "XR", "MAG")
 LIMITS = (
     "A lexical baseline, not a transformer: it checks whether the question's content words occur in the passage, "
     "so it misses negation, paraphrase and numbers written differently."
 )
+
+
+CANNOT_JUDGE = (
+    "cannot judge: the question has no content words (nouns, verb or adjective stems, numbers, foreign words) "
+    "to look for in the passage"
+)
+
+
+def chunks(text: str, size: int) -> list[str]:
+    """``text`` in pieces of at most ``size`` characters, cut at the last space where there is one."""
+    pieces = []
+    while len(text) > size:
+        cut = text.rfind(" ", size // 2, size)
+        cut = size if cut <= 0 else cut
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -51,7 +70,9 @@ class KiwiOverlap:
         self.scale = scale
 
     def _content(self, text: str) -> list[str]:
-        return [m.form for m in self.morphemes(text) if m.tag.startswith(CONTENT_TAGS)]
+        # Kiwi analyses at most MAX_CHARS at a time; a long passage is read in pieces cut
+        # at spaces, so evidence late in the passage still counts.
+        return [m.form for piece in chunks(text, MAX_CHARS) for m in self.morphemes(piece) if m.tag.startswith(CONTENT_TAGS)]
 
     def overlap(self, passage: str, question: str) -> Overlap:
         have = set(self._content(passage))
@@ -80,6 +101,11 @@ class KiwiOverlap:
         out = []
         for item in items:
             ov = self.overlap(item.passage, item.question)
+            if not ov.found and not ov.missing:
+                # Nothing to compare: an overlap of "all of nothing" is not evidence for yes.
+                out.append(Prediction(0, [0.5, 0.5], 0, 0, {"found": [], "missing": []},
+                                      note=CANNOT_JUDGE, judged=False))
+                continue
             p = self.probability(ov.share)
             out.append(Prediction(int(p >= 0.5), [1.0 - p, p], len(ov.found) + len(ov.missing), 0,
                                   {"found": list(ov.found), "missing": list(ov.missing)}))

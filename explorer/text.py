@@ -60,13 +60,25 @@ def split_sentences(text: str, max_lines: int = MAX_LINES) -> CleanedInput:
     out = CleanedInput()
     lines = (text or "").splitlines()
     removed_total = 0
-    for line in lines:
+    blank: list[int] = []
+    last = 0  # the line number of the last sentence
+    for number, line in enumerate(lines, start=1):
         cleaned, removed = clean_sentence(line)
         removed_total += removed
         if cleaned:
             out.sentences.append(cleaned)
+            last = number
+        else:
+            blank.append(number)
+    # Blank lines after the last sentence are just the end of the text; any other
+    # skipped line is said, so a line that was only spaces or invisible characters
+    # never disappears without a word.
     if removed_total:
         out.notes.append(f"Removed {removed_total} invisible control character(s).")
+    inner = [n for n in blank if n < last]
+    if inner:
+        shown = ", ".join(str(n) for n in inner[:10]) + (" …" if len(inner) > 10 else "")
+        out.notes.append(f"Skipped {len(inner)} empty line(s) (line {shown}).")
     if len(out.sentences) > max_lines:
         out.notes.append(f"Only the first {max_lines} of {len(out.sentences)} lines are scored.")
         out.sentences = out.sentences[:max_lines]

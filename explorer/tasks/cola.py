@@ -24,6 +24,7 @@ class AcceptabilityResult:
         n_tokens: Tokens the model read, special tokens included.
         n_dropped: Tokens cut off because the input was longer than the model allows.
         details: Scorer-specific extras (e.g. per-morpheme log-probabilities).
+        remark: A scorer's own note (the Kiwi LM's characters cut), shown in ``note``.
     """
 
     sentence: str
@@ -32,9 +33,12 @@ class AcceptabilityResult:
     n_tokens: int = 0
     n_dropped: int = 0
     details: dict[str, Any] = field(default_factory=dict)
+    remark: str = ""
 
     @property
     def note(self) -> str:
+        if self.remark:
+            return self.remark
         if self.n_dropped:
             return f"truncated: {self.n_dropped} of {self.n_tokens + self.n_dropped} tokens dropped"
         return ""

@@ -30,6 +30,11 @@ class Prediction:
         n_tokens: Tokens the model read.
         n_dropped: Tokens truncation removed.
         details: Extras (Kiwi morphemes).
+        note: What the user must know about this answer (input cut, no content
+            words), shown beside it on every page and in the CLI.
+        judged: False when the model could not judge the item at all (the
+            baseline found nothing to compare): the answer is then no verdict,
+            and ``label``/``probs`` are only placeholders (0, 0.5/0.5).
     """
 
     label: int
@@ -37,6 +42,8 @@ class Prediction:
     n_tokens: int = 0
     n_dropped: int = 0
     details: dict[str, Any] | None = None
+    note: str = ""
+    judged: bool = True
 
     @property
     def p1(self) -> float:
@@ -83,7 +90,8 @@ def predict_items(
         results = model.score_acceptability([i.sentence for i in items])
         if progress:
             progress(len(items), len(items))
-        return [Prediction(r.label, [1 - r.p_acceptable, r.p_acceptable], r.n_tokens, r.n_dropped, r.details) for r in results]
+        return [Prediction(r.label, [1 - r.p_acceptable, r.p_acceptable], r.n_tokens, r.n_dropped, r.details, r.note)
+                for r in results]
     pos = model.positive_label
     if task == "cola":
         _expect(items, ColaItem)

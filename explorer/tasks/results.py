@@ -25,6 +25,7 @@ PROB_COLUMNS = {
     "boolq": ["P(yes)"],
 }
 VERDICT_COLUMN = {"wic": "verdict", "copa": "choice", "boolq": "answer"}
+NO_VERDICT = "cannot judge"
 VERDICTS = {
     "wic": {1: "same sense", 0: "different senses"},
     "copa": {0: "alternative 1", 1: "alternative 2"},
@@ -39,9 +40,12 @@ def short(text: str, n: int) -> str:
 
 
 
-def agreement(task: str, labels: Sequence[int]) -> Agreement:
-    """Majority verdict and the share of models agreeing with it (``split`` on ties)."""
-    return majority(labels, VERDICTS[task])
+def agreement(task: str, labels: Sequence[int | None]) -> Agreement:
+    """Majority verdict and the share of models agreeing with it (``split`` on ties).
+
+    Models that could not judge (None) do not vote.
+    """
+    return majority([label for label in labels if label is not None], VERDICTS[task])
 
 
 def _format_name(entry: ModelEntry, default: str) -> str:
@@ -86,8 +90,20 @@ def _row(task: str, item: Any, run: TaskRun) -> dict[str, Any]:
         row["input format"] = _format_name(run.entry, boolq_task.DEFAULT_FORMAT)
         row["tokens read"] = pred.n_tokens
         row["passage tokens cut"] = pred.n_dropped
+    if not pred.judged:
+        row[VERDICT_COLUMN[task]] = NO_VERDICT
+        for column in PROB_COLUMNS[task]:
+            row[column] = None  # a placeholder 0.5 would read as "unsure", which is a judgement
+    if pred.note:
+        notes.append(pred.note)
     row["notes"] = "; ".join(notes)
     return row
+
+
+def judged_labels(runs: Sequence[TaskRun]) -> list[int | None]:
+    """Each answering model's label on the first item, None where it could not judge (in table order)."""
+    return [r.predictions[0].label if r.predictions[0].judged else None
+            for r in runs if r.error is None and r.predictions]
 
 
 def results_frame(task: str, item: Any, runs: Sequence[TaskRun]) -> pd.DataFrame:

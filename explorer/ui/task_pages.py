@@ -31,6 +31,7 @@ from explorer.tasks.results import (
     VERDICT_COLUMN,
     agreement,
     csv_frame,
+    judged_labels,
     results_frame,
     short,
 )
@@ -276,6 +277,8 @@ def show_errors(runs: Sequence[TaskRun]) -> None:
 
 def agreement_line(agreed: Agreement) -> str:
     """The agreement summary as markdown: green when every model agrees, orange otherwise."""
+    if agreed.total == 0:
+        return "**Majority:** none · no model could judge this input (see the notes)"
     if agreed.verdict == "split":
         return (
             f"**Majority:** :orange-background[split] · no majority: {agreed.agreeing} of {agreed.total} models "
@@ -298,14 +301,16 @@ def models_table(task: str, item: Any, runs: Sequence[TaskRun]) -> Agreement | N
     frame = results_frame(task, item, runs)
     if frame.empty:
         return None
-    labels = [r.predictions[0].label for r in runs if r.error is None and r.predictions]
+    labels = judged_labels(runs)
     agreed = agreement(task, labels)
     st.markdown(agreement_line(agreed))
     shown = frame.drop(columns=["notes"]) if frame["notes"].eq("").all() else frame
     probs = PROB_COLUMNS[task]
-    top_label = Counter(labels).most_common(1)[0][0]
-    # Yellow answers disagree with the majority (on a split, every answer is yellow).
-    marks = [DISAGREES if agreed.verdict == "split" or label != top_label else "" for label in labels]
+    votes = Counter(label for label in labels if label is not None).most_common(1)
+    top_label = votes[0][0] if votes else None
+    # Yellow answers disagree with the majority (on a split, every answer is yellow); no verdict, no mark.
+    marks = ["" if label is None else DISAGREES if agreed.verdict == "split" or label != top_label else ""
+             for label in labels]
     styler = (
         shown.style.map(probability_colour, subset=probs)
         .apply(lambda _: marks, subset=[VERDICT_COLUMN[task]])
