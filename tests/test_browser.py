@@ -85,6 +85,24 @@ def browser():
         b.close()
 
 
+def _wait_grid(page, rows: int = 1, has_text: str = "", timeout: int = 120_000) -> None:
+    """Waits until a data grid holds at least ``rows`` body rows (and ``has_text``): the condition, never a sleep."""
+    page.wait_for_function(
+        """([rows, text]) => Array.from(document.querySelectorAll('[data-testid=stDataFrame] table[role=grid]'))
+               .some(t => t.querySelectorAll('tr').length > rows && t.textContent.includes(text))""",
+        arg=[rows, has_text], timeout=timeout,
+    )
+
+
+def _wait_charts(page, timeout: int = 60_000) -> None:
+    """Waits until every chart on the page has drawn (a canvas or svg inside each)."""
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
+                 .every(c => c.querySelector('canvas, svg'))""",
+        timeout=timeout,
+    )
+
+
 def _read_grid(page) -> list[dict[str, str]]:
     """Reads st.dataframe's cells from the accessible table the grid keeps in the DOM."""
     rows = page.evaluate(
@@ -103,9 +121,7 @@ def test_type_a_sentence_and_read_every_models_verdict(server, browser):
     box.fill("나는 어제 학교에 갔다.\n책가 책상 위에 있다.\n지훈은 내일 친구를 만났다.\n할머니께서 시장에서 떡을 파셨다.")
     page.keyboard.press("Control+Enter")
     page.get_by_role("button", name="Score").click()
-    summary = page.get_by_test_id("stDataFrame").first
-    summary.wait_for(timeout=120_000)
-    page.wait_for_timeout(1500)
+    _wait_grid(page, rows=4, has_text="할머니께서")
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "acceptability.png"), full_page=True)
     table = _read_grid(page)
@@ -121,9 +137,7 @@ def test_type_a_sentence_and_read_every_models_verdict(server, browser):
 def test_home_page_lists_the_defaults_and_the_dropped_checkpoint(server, browser):
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(server, wait_until="networkidle")
-    page.get_by_test_id("stDataFrame").first.wait_for(timeout=60_000)
-    page.wait_for_timeout(1000)
-    page.screenshot(path=str(OUTPUT / "home.png"), full_page=True)
+    _wait_grid(page, rows=4, has_text="my-electra-cola", timeout=60_000)
     models = {row["model"]: row for row in _read_grid(page)}
     assert models["my-electra-cola"]["status"] in {"ready", "loaded"}  # loaded if the CoLA test ran first
     assert models["demo-electra-cola (demo)"]["task"].startswith("CoLA")
@@ -138,7 +152,8 @@ def test_evaluate_a_file_from_the_data_folder(server, browser):
     page.get_by_text("NIKL_CoLA_dev.tsv").first.wait_for(timeout=30_000)
     page.get_by_role("button", name="Evaluate", exact=True).click()
     page.get_by_text("Confusion matrices").wait_for(timeout=120_000)
-    page.wait_for_timeout(1500)
+    _wait_grid(page, rows=4, has_text="my-electra-cola")
+    _wait_charts(page)
     page.screenshot(path=str(OUTPUT / "evaluate.png"), full_page=True)
     metrics = {row["model"]: row for row in _read_grid(page)}
     for model in ("Kiwi LM (zero-shot)", "demo-electra-cola", "demo-bert-cola", "my-electra-cola"):
@@ -150,9 +165,9 @@ def test_evaluate_a_file_from_the_data_folder(server, browser):
 def test_comparison_page_shows_evaluated_models_beside_published_rows(server, browser):
     page = browser.new_page(viewport={"width": 1440, "height": 1600})
     page.goto(f"{server}/compare", wait_until="networkidle")
-    page.get_by_test_id("stDataFrame").first.wait_for(timeout=60_000)
     page.get_by_text("Parameter anatomy").wait_for(timeout=60_000)
-    page.wait_for_timeout(2500)
+    _wait_grid(page, rows=3, has_text="Team_BC")
+    _wait_charts(page)
     page.screenshot(path=str(OUTPUT / "compare.png"), full_page=True)
     rows = {row["model"]: row for row in _read_grid(page)}
     assert rows["Team_BC (rank 1, round 1)"]["CoLA MCC"] == "59.21"
@@ -165,9 +180,8 @@ def test_inside_a_model_shows_padding_and_the_live_mask_check(server, browser):
     page = browser.new_page(viewport={"width": 1440, "height": 1800})
     page.goto(f"{server}/internals", wait_until="networkidle")
     page.get_by_text("Does the mask matter?").wait_for(timeout=60_000)
-    page.wait_for_timeout(2000)
+    page.get_by_text("[PAD]").first.wait_for(timeout=60_000)  # the token grid has rendered its padding
     page.screenshot(path=str(OUTPUT / "internals.png"), full_page=True)
-    assert page.get_by_text("[PAD]").count() > 0
     page.close()
 
 
@@ -176,11 +190,12 @@ def test_inside_a_copa_model_attention_and_attributions_by_link(server, browser)
     page = browser.new_page(viewport={"width": 1440, "height": 2400})
     page.goto(f"{server}/internals?m=demo-electra-copa", wait_until="networkidle")
     page.get_by_text("Does the mask matter?").wait_for(timeout=90_000)
-    assert page.get_by_text("1·alt 2").count() > 0  # the grid labels each alternative's row
-    assert page.get_by_text("/JKS").count() > 0  # Kiwi morphemes under the tokens
+    # Wait for what is asserted: the grid labels each alternative's row, Kiwi morphemes under the tokens.
+    page.get_by_text("1·alt 2").first.wait_for(timeout=60_000)
+    page.get_by_text("/JKS").first.wait_for(timeout=60_000)
     page.get_by_role("tab", name="Attention maps").click()
     page.get_by_text("mean of heads, input 1").wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)
+    _wait_charts(page)
     box = page.locator("[data-testid='stVegaLiteChart']").filter(has_text="key (attended to)").first.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 200  # cells sized for reading, not squeezed
     page.screenshot(path=str(OUTPUT / "internals-attention.png"), full_page=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import random
 import statistics
-import time
 from collections import Counter
 
 import pytest
@@ -315,12 +314,10 @@ def test_error_functions_return_none_when_not_applicable():
     assert ko.particle_allomorph(plain, rng).render() == "민수이 학교에 간다."
 
 
-def test_speed():
-    start = time.perf_counter()
-    ex = generate_cola(20000, seed=0)
-    elapsed = time.perf_counter() - start
-    print(f"\ngenerate_cola(20000): {elapsed:.2f} s")
-    assert len(ex) == 20000 and elapsed < 2.0
+def test_many_sentences_generate_without_repeats_dominating():
+    ex = generate_cola(20000, seed=0)  # speed lives in benchmarks/generators.py
+    assert len(ex) == 20000
+    assert len({e.sentence for e in ex}) == 20000  # every sentence distinct
 
 
 def test_demo_sentences():

@@ -20,7 +20,6 @@ Run with ``-s`` to see the accuracies.
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from typing import Callable
 
@@ -64,13 +63,9 @@ def test_edge_sizes(task: str) -> None:
 
 
 @pytest.mark.parametrize("task", sorted(GENERATORS))
-def test_fast(task: str) -> None:
-    start = time.perf_counter()
-    items = GENERATORS[task](10_000, seed=0)
-    elapsed = time.perf_counter() - start
-    print(f"\n{task}: 10,000 items in {elapsed:.2f} s")
+def test_ten_thousand_items(task: str) -> None:
+    items = GENERATORS[task](10_000, seed=0)  # speed lives in benchmarks/generators.py
     assert len(items) == 10_000
-    assert elapsed < 2.0
 
 
 def _strings(item: object) -> list[str]:
