@@ -9,12 +9,15 @@ cheap enough to run on every page load; weights are loaded later, on demand.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from explorer.safeio import CONFIG_LIMIT, MB, TOML_LIMIT, read_limited_text, size_text
 from explorer.settings import Settings
 
 TASKS = ("cola", "wic", "copa", "boolq")
@@ -26,6 +29,15 @@ TASK_TITLES = {
     "boolq": "BoolQ · yes/no",
 }
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
+# Files AutoTokenizer may read from a checkpoint folder.
+TOKENIZER_FILES = (
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.txt",
+    "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model", "tokenizer.model",
+)
+# A tokenizer.json is legitimately large: multilingual-e5's is about 17 MB and
+# 256k-entry vocabularies reach about 35 MB. 64 MB admits those with room while
+# still refusing a file that would fill memory.
+TOKENIZER_LIMIT = 64 * MB
 
 # Label names that say which class is the positive answer (acceptable, same
 # sense, yes), lower-cased; NIKL numbers the positive class 1 in every task.
@@ -75,12 +87,44 @@ class ModelEntry:
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
-    """Reads a JSON object, returning None when missing or unreadable."""
+    """Reads a JSON object of at most ``CONFIG_LIMIT``, returning None when missing, refused or unreadable.
+
+    Bounded because a config.json may be a FIFO or a link to /dev/zero, which
+    would block or fill memory on every page that lists models.
+    """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_limited_text(path, CONFIG_LIMIT, "config"))
+    except (OSError, ValueError):  # FileRefused and UnicodeDecodeError are ValueErrors
         return None
     return data if isinstance(data, dict) else None
+
+
+def folder_file_problems(folder: Path) -> list[str]:
+    """Why the config or tokenizer files transformers would read from ``folder`` are unsafe to read.
+
+    Only looks (``stat``), never reads: a FIFO, device or broken link, or a file
+    over its size limit, would hang or exhaust memory inside AutoConfig/AutoTokenizer,
+    which read to the end. Missing files are not a problem here.
+    """
+    checks = [("config.json", CONFIG_LIMIT), *((name, TOKENIZER_LIMIT) for name in TOKENIZER_FILES)]
+    problems = []
+    for name, limit in checks:
+        path = folder / name
+        if not os.path.lexists(path):
+            continue
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            problems.append(f"{folder.name}/{name} cannot be read ({exc.strerror or exc}); the model was not loaded.")
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(f"{folder.name}/{name} is not a regular file (a FIFO, device or folder); the model was not loaded.")
+        elif info.st_size > limit:
+            problems.append(
+                f"{folder.name}/{name} is {size_text(info.st_size)}; it may be at most {size_text(limit)}, "
+                "so the model was not loaded."
+            )
+    return problems
 
 
 def _task_in(text: str) -> str | None:
@@ -141,9 +185,10 @@ def positive_label_from(config: dict[str, Any] | None, fallback: int | None) -> 
 
 
 def folder_entry(folder: Path, origin: str) -> ModelEntry:
-    config = read_json(folder / "config.json")
     entry = ModelEntry(name=folder.name, source=str(folder), origin=origin)
-    if config is None:
+    entry.problems.extend(folder_file_problems(folder))
+    config = None if entry.problems else read_json(folder / "config.json")
+    if config is None and not entry.problems:
         entry.problems.append(
             f"{folder} has no readable config.json. A checkpoint folder needs config.json and weights "
             "(save it with model.save_pretrained), or add a models.toml entry with `base = ...` for a raw state dict."
@@ -192,16 +237,19 @@ def read_models_toml(path: Path) -> tuple[list[ModelEntry], list[str]]:
     Returns:
         The entries and a list of problems (bad TOML, missing keys) to show.
     """
-    if not path.is_file():
+    if not path.exists():
         return [], []
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(read_limited_text(path, TOML_LIMIT, "models.toml"))
+    except (OSError, ValueError) as exc:  # FileRefused, UnicodeDecodeError and TOMLDecodeError are ValueErrors
         return [], [f"{path.name} could not be read: {exc}"]
     entries, problems = [], []
     for i, item in enumerate(data.get("model", []), start=1):
         if not isinstance(item, dict) or not (item.get("path") or item.get("hub")):
             problems.append(f"{path.name}: [[model]] #{i} needs `path` or `hub`.")
+            continue
+        if item.get("base") is not None and not isinstance(item.get("base"), str):
+            problems.append(f"{path.name}: [[model]] #{i} has a `base` that is not a string.")
             continue
         source = str(item.get("path") or item.get("hub"))
         if item.get("path") and not Path(source).is_absolute():
@@ -224,7 +272,9 @@ def read_models_toml(path: Path) -> tuple[list[ModelEntry], list[str]]:
                 problems.append(f"{path.name}: model {name!r} has task {task!r}; expected one of {', '.join(TASKS)}.")
                 continue
             entry.task, entry.task_how = task, "models.toml"
-        config = read_json(Path(source) / "config.json") if Path(source).is_dir() else None
+        for folder in dict.fromkeys(Path(p) for p in (source, entry.base) if p and Path(p).is_dir()):
+            entry.problems.extend(folder_file_problems(folder))
+        config = read_json(Path(source) / "config.json") if Path(source).is_dir() and not entry.problems else None
         if not task:
             entry.task, entry.task_how = infer_task(config, Path(source).name)
         if not entry.input_format and config and isinstance(config.get("explorer_input_format"), str):

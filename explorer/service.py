@@ -8,7 +8,6 @@ message and the other models keep working.
 from __future__ import annotations
 
 import json
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -18,7 +17,7 @@ import pandas as pd
 from explorer.agreement import majority
 from explorer.cache import ModelCache
 from explorer.defaults.prepare import calibration_path, default_entries
-from explorer.loading import CheckpointError, LoadedModel, load_model
+from explorer.loading import CheckpointError, LoadedModel, load_model, safetensors_parameters
 from explorer.registry import ModelEntry, discover, find, folder_entry
 from explorer.settings import Settings
 from explorer.tasks.cola import AcceptabilityResult, AcceptabilityScorer, TransformerAcceptability
@@ -225,20 +224,11 @@ def agreement_table(sentences: Sequence[str], runs: Sequence[ModelRun]) -> pd.Da
 def count_parameters(folder: Path) -> int | None:
     """Counts parameters from safetensors headers without loading weights.
 
-    Returns None when the folder has no safetensors file.
+    Returns None when the folder has no safetensors file or one is broken
+    (truncated, oversized header): the size column is left blank and loading
+    the model says what is wrong.
     """
-    files = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
-    if not files:
+    try:
+        return safetensors_parameters(folder)
+    except CheckpointError:
         return None
-    total = 0
-    for file in files:
-        with file.open("rb") as fh:
-            (size,) = struct.unpack("<Q", fh.read(8))
-            header = json.loads(fh.read(size))
-        for name, info in header.items():
-            if name != "__metadata__":
-                n = 1
-                for dim in info["shape"]:
-                    n *= dim
-                total += n
-    return total
