@@ -25,8 +25,9 @@ install-dev: $(VENV)/.installed-dev
 prepare: install
 	$(BIN)/python -m explorer prepare
 
+# 127.0.0.1 only; `make run LAN=1` (or EXPLORER_LAN=1) serves the LAN behind an access code (explorer/access.py).
 run: prepare
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT) -- $(ARGS)
+	$(BIN)/python -m explorer.access --port $(PORT) $(if $(filter 1 yes true on,$(LAN)),--lan) -- $(ARGS)
 
 test: install-dev
 	$(BIN)/python -m explorer prepare

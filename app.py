@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from explorer.ui.access import require_access
 from explorer.ui.state import device_picker, ensure_defaults, get_explorer, leave_legacy_multipage_mode
 
 leave_legacy_multipage_mode()
 st.set_page_config(page_title="ko-model-explorer", page_icon="🔎", layout="wide")
+require_access()  # before st.navigation: no page runs for a session without the code (when one is needed)
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -19,10 +19,11 @@ MB = 1024 * KB
 
 # Limits sized to what real files need, with room to spare: the largest config
 # in the hub's Korean models is a few KB; a models.toml is hand-written; the
-# largest published NIKL/KoBEST file (KoBEST BoolQ train) is about 2 MB.
+# largest published NIKL/KoBEST file (NIKL WiC train) is about 2.3 MB. DATA_LIMIT
+# also caps uploads: server.maxUploadSize in .streamlit/config.toml is the same 20 MB.
 CONFIG_LIMIT = 4 * MB
 TOML_LIMIT = 1 * MB
-DATA_LIMIT = 64 * MB
+DATA_LIMIT = 20 * MB
 
 
 class FileRefused(ValueError):

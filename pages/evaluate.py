@@ -3,7 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from explorer.data.readers import DatasetError
 from explorer.evaluate import (
     MAIN_METRIC,
     ResultStore,
@@ -14,7 +13,14 @@ from explorer.evaluate import (
     train_targets,
 )
 from explorer.registry import TASK_TITLES, TASKS
-from explorer.ui.evaluate import choose_dataset, confusion_chart, filter_predictions, result_downloads, run_evaluations
+from explorer.ui.evaluate import (
+    choose_dataset,
+    confusion_chart,
+    filter_predictions,
+    parsed_upload,
+    result_downloads,
+    run_evaluations,
+)
 from explorer.ui.model_picker import pick_models
 from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 
@@ -35,12 +41,12 @@ if dataset is not None:
     for warning in dataset.warnings:
         st.warning(warning)
     if task == "wic":
-        train = st.file_uploader("Optional: the WiC train file, to slice by target seen/unseen", type=["tsv"], key="eval_train")
-        if train is not None:
-            try:
-                targets = train_targets(train.getvalue(), name=train.name)
-            except DatasetError as exc:
-                st.error(f"The train file cannot be read: {exc}")
+        train = parsed_upload("Optional: the WiC train file, to slice by target seen/unseen", ["tsv"], "eval_train",
+                              kind="wic-train", parse=lambda data, name: train_targets(data, name=name))
+        if train is not None and train.error:
+            st.error(f"The train file cannot be read: {train.error}")
+        elif train is not None:
+            targets = train.value
 
 entries, _ = explorer.registry()
 models = pick_models(entries, task, key=f"eval_models_{task}")

@@ -2,20 +2,136 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import DeletedFile
 
 from explorer.data.readers import Dataset, DatasetError, read_dataset
 from explorer.evaluate import EvalResult, find_data_files
+from explorer.safeio import DATA_LIMIT, size_text
+
+# Uploads parsed and kept for every session at once, bounded by their bytes (a
+# parsed file takes about 1.5-3x its size more, and up to 6x while it is read).
+UPLOAD_CACHE_BYTES = 3 * DATA_LIMIT
+UPLOAD_CACHE_ENTRIES = 16
+
+
+@dataclass(frozen=True)
+class ParsedUpload:
+    """An uploaded file and what parsing it gave: a value, or the message of why it could not be read."""
+
+    name: str
+    content: bytes
+    value: Any = None
+    error: str | None = None
+
+
+class UploadCache:
+    """Least-recently-used uploads keyed by (content hash, how parsed, file name), shared by all sessions.
+
+    Two peers uploading the same file share one parse; a session keeps only the
+    key, so a file that has left the cache is asked for again, never kept twice.
+    The name is part of the key because messages and saved results name the file.
+    """
+
+    def __init__(self, max_bytes: int = UPLOAD_CACHE_BYTES, max_entries: int = UPLOAD_CACHE_ENTRIES) -> None:
+        self.max_bytes, self.max_entries = max_bytes, max_entries
+        self._items: OrderedDict[tuple[str, ...], ParsedUpload] = OrderedDict()
+        self._lock = threading.Lock()  # sessions run in threads
+
+    def get(self, key: tuple[str, ...]) -> ParsedUpload | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: tuple[str, ...], parsed: ParsedUpload) -> None:
+        with self._lock:
+            self._items[key] = parsed
+            self._items.move_to_end(key)
+            while len(self._items) > 1 and (
+                len(self._items) > self.max_entries or sum(len(p.content) for p in self._items.values()) > self.max_bytes
+            ):
+                self._items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def upload_cache() -> UploadCache:
+    return UploadCache()
+
+
+def parsed_upload(label: str, types: list[str], key: str, kind: str, parse: Callable[[bytes, str], Any]) -> ParsedUpload | None:
+    """A file uploader whose file is parsed once per server and not kept in the session.
+
+    Args:
+        kind: What ``parse`` makes of the bytes (part of the cache key: one file read for two tasks differs).
+        parse: (content, name) → value; a ``DatasetError`` or ``ValueError`` becomes the upload's error.
+
+    Returns:
+        The parsed upload (its ``error`` set when it cannot be read), or None when there is none to use.
+    """
+    upload = st.file_uploader(label, type=types, key=key)
+    held_key = f"{key}-held"
+    if upload is None:
+        # The widget answers None both with no file and with a file whose bytes
+        # were released (below); its state tells them apart.
+        upload = st.session_state.get(key)
+    if upload is None:
+        st.session_state.pop(held_key, None)
+        return None
+    if isinstance(upload, DeletedFile):  # its bytes were released on the run that read them
+        held = st.session_state.get(held_key)
+        parsed = upload_cache().get(held[1:]) if held and held[0] == upload.file_id else None
+        if parsed is None:
+            st.warning("This upload was dropped from the server's memory to make room for others. "
+                       "Remove it (×) and upload the file again.")
+        return parsed
+    if upload.size > DATA_LIMIT:
+        st.error(f"{upload.name} is {size_text(upload.size)}; an upload may be at most {size_text(DATA_LIMIT)}.")
+        return None
+    content = upload.getvalue()
+    cache_key = (hashlib.sha256(content).hexdigest(), kind, upload.name)
+    parsed = upload_cache().get(cache_key)
+    if parsed is None:
+        try:
+            parsed = ParsedUpload(upload.name, content, value=parse(content, upload.name))
+        except ValueError as exc:  # DatasetError is one
+            parsed = ParsedUpload(upload.name, content, error=str(exc))
+        upload_cache().put(cache_key, parsed)
+    st.session_state[held_key] = (upload.file_id, *cache_key)
+    _release(upload.file_id)
+    return parsed
+
+
+def _release(file_id: str) -> None:
+    """Drops the session's copy of an upload from Streamlit's file store (st.chat_input does the same).
+
+    The widget then hands back a ``DeletedFile`` on later runs, which
+    ``parsed_upload`` resolves through the shared cache.
+    """
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and isinstance(ctx.uploaded_file_mgr, MemoryUploadedFileManager):
+        ctx.uploaded_file_mgr.remove_file(session_id=ctx.session_id, file_id=file_id)
 
 
 def choose_dataset(task: str, data_dir: Path, key: str) -> tuple[Dataset | None, bytes | None]:
     """Upload a file or pick one under the data folder; errors are shown, not raised.
 
     Returns:
-        The dataset (or None) and the uploaded bytes (for the result's hash).
+        The dataset (or None) and the uploaded bytes (for the result's hash;
+        shared through ``upload_cache``, so the caller must not keep them).
     """
     source = st.segmented_control("Data", ["Upload a file", "From the data folder"], default="Upload a file", key=f"{key}-src")
     try:
@@ -26,11 +142,14 @@ def choose_dataset(task: str, data_dir: Path, key: str) -> tuple[Dataset | None,
                 return None, None
             path = st.selectbox("File", files, format_func=lambda p: str(p.relative_to(data_dir)), key=f"{key}-path")
             return read_dataset(path, task=task), None
-        upload = st.file_uploader("NIKL 2021 or KoBEST file (TSV, UTF-8 or CP949)", type=["tsv", "csv", "txt"], key=f"{key}-up")
+        upload = parsed_upload("NIKL 2021 or KoBEST file (TSV, UTF-8 or CP949)", ["tsv", "csv", "txt"], f"{key}-up",
+                               kind=task, parse=lambda content, name: read_dataset(content, name=name, task=task))
         if upload is None:
             return None, None
-        content = upload.getvalue()
-        return read_dataset(content, name=upload.name, task=task), content
+        if upload.error:
+            st.error(f"This file cannot be read: {upload.error}")
+            return None, None
+        return upload.value, upload.content
     except DatasetError as exc:
         st.error(f"This file cannot be read: {exc}")
         return None, None

@@ -32,13 +32,19 @@ def leave_legacy_multipage_mode() -> None:
     lets ``app.py`` route the request as intended. Called at the top of
     ``app.py`` and of every page. Only a fresh session reruns, so nothing a
     user typed is lost (the flag is process-wide and stays off afterwards).
+    A page that goes on running alone has skipped app.py's access gate, so it
+    passes the gate here (for app.py itself that is the same check, done once
+    more at no cost).
     """
     from streamlit.runtime.pages_manager import PagesManager
+
+    from explorer.ui.access import require_access
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         if not st.session_state:
             st.rerun()
+        require_access()
 
 
 def ensure_defaults(explorer: Explorer) -> None:
