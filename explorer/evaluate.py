@@ -29,7 +29,7 @@ from explorer.tasks.predict import Prediction, predict_items
 Progress = Callable[[int, int], None]
 MAIN_METRIC = {"cola": "mcc", "wic": "accuracy", "copa": "accuracy", "boolq": "accuracy"}
 # A result holds a short row per item, so it is never far larger than its data file
-# (NIKL CoLA train, the largest, makes a result of about 3 MB).
+# (the largest published file, NIKL WiC train, makes a result of 2.7 MB).
 RESULT_LIMIT = DATA_LIMIT
 # A temp file this old belongs to a save that was killed, not to one in progress.
 STALE_TMP_SECONDS = 3600
