@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from explorer.cli import main
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -91,10 +95,6 @@ def test_attribute_prints_tokens_scores_and_delta(make_checkpoint):
 
 
 # --------------------------------------------------------------------------- bad inputs: a message, never a traceback
-
-import pytest  # noqa: E402
-
-from explorer.cli import main  # noqa: E402
 
 COLA_TEST = "index\tsentence\tacceptability_label\n1\t책이 있다.\t\n2\t책가 있다.\t\n"
 
