@@ -1,13 +1,132 @@
-"""Command line: ``python -m explorer {prepare,models,predict}``."""
+"""Command line: ``python -m explorer {prepare,models,predict,evaluate,attribute,finetune}``.
+
+Every bad input gets a one-line ``error:`` and a non-zero exit, never a
+traceback: numeric options are checked by argparse (exit 2), output paths
+before any work is done, and input texts before a model is loaded.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from explorer.settings import load_settings
+
+# --------------------------------------------------------------------------- option types
+
+
+def _quoted(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, not {_quoted(text)}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
+        return value
+
+    return parse
+
+
+def positive_number(high: float) -> Callable[[str], float]:
+    """An argparse type: a number above 0 and at most ``high``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number above 0, not {_quoted(text)}") from None
+        if not math.isfinite(value) or not 0 < value <= high:
+            raise argparse.ArgumentTypeError(f"must be above 0 and at most {high:g}, not {text}")
+        return value
+
+    return parse
+
+
+# --------------------------------------------------------------------------- shared checks
+
+
+def output_problem(path: str, flag: str, folder: bool = False) -> str | None:
+    """Why ``path`` cannot be written, or None; checked before any work so nothing is lost.
+
+    Nothing is created: a missing parent folder is reported, not made.
+    """
+    target = Path(path)
+    parent = target.parent
+    if folder:
+        if target.exists() and not target.is_dir():
+            return f"{flag} {path} exists and is not a folder."
+    elif target.is_dir():
+        return f"{flag} {path} is a folder; give a file name."
+    elif target.exists() and not target.is_file():
+        return f"{flag} {path} is not a regular file (a FIFO or device?); give a file name."
+    if not parent.is_dir():
+        return f"{flag} {path}: the folder {parent} does not exist; create it first."
+    if not os.access(parent, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return f"{flag} {path}: no permission to write there."
+    return None
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _parse_inputs(task: str, texts: Sequence[str], analyse) -> tuple[list[Any], list[int], list[list[str]]]:
+    """Items from CLI arguments, the 1-based positions of empty ones, and notes per item.
+
+    Raises:
+        InputError: an argument cannot form an item; the message names its position.
+    """
+    from explorer.tasks.items import InputError, parse_cli_input
+    from explorer.text import clean_sentence
+
+    items, positions, empty = [], [], []
+    for position, text in enumerate(texts, start=1):
+        if not clean_sentence(text)[0]:
+            empty.append(position)
+            continue
+        try:
+            items.append(parse_cli_input(task, text, analyse))
+        except InputError as exc:
+            raise InputError(f"input {position}: {exc}") from None
+        positions.append(position)
+    notes = [_item_notes(task, item, analyse) for item in items]
+    if empty and items:  # when every input is empty, the caller's "no input" error says it all
+        which = ", ".join(map(str, empty))
+        print(f"warning: skipped empty input(s) at position(s) {which} of {len(texts)}.", file=sys.stderr)
+    return items, positions, notes
+
+
+def _item_notes(task: str, item: Any, analyse) -> list[str]:
+    """What the user should know about an item the model still answers (a WiC target not found)."""
+    if task != "wic":
+        return []
+    from explorer.tasks.wic import locate_target
+
+    notes = []
+    for n, (sentence, span) in enumerate(((item.sentence1, item.span1), (item.sentence2, item.span2)), start=1):
+        if span is None:
+            how = locate_target(sentence, item.target, analyse).how
+            notes.append(f"sentence {n}: {how}.")
+    return notes
+
+
+def _warn_notes(positions: Sequence[int], notes: Sequence[list[str]]) -> None:
+    for position, item_notes in zip(positions, notes):
+        for note in item_notes:
+            print(f"warning: input {position}: {note}", file=sys.stderr)
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
@@ -59,22 +178,23 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_INPUT = "no input given (all empty after removing spaces and control characters)."
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     from explorer.loading import CheckpointError
     from explorer.service import Explorer
-    from explorer.tasks.items import InputError, parse_cli_input
+    from explorer.tasks.items import InputError
     from explorer.tasks.predict import NEGATIVE_NAMES, POSITIVE_NAMES
 
     explorer = Explorer(load_settings(args.extra))
     try:
         analyse = explorer.kiwi().morphemes if args.task == "wic" else None
-        items = [parse_cli_input(args.task, text, analyse) for text in args.inputs if text.strip()]
+        items, positions, notes = _parse_inputs(args.task, args.inputs, analyse)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
     if not items:
-        print("error: no input given (all empty after removing spaces and control characters).", file=sys.stderr)
-        return 2
+        return _fail(NO_INPUT, 2)
     try:
         entry = explorer.entry(args.model)
     except CheckpointError as exc:
@@ -87,11 +207,16 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from explorer.evaluate import item_text
 
     rows = []
-    for item, pred in zip(items, run.predictions):
-        row = {"input": item_text(item), "label": pred.label, "probs": pred.probs, "n_tokens": pred.n_tokens, "n_dropped": pred.n_dropped}
+    for item, pred, item_notes in zip(items, run.predictions, notes):
+        # A prediction may carry its own note (e.g. input cut before the model read it).
+        if getattr(pred, "note", None) and pred.note not in item_notes:
+            item_notes.append(pred.note)
+        row = {"input": item_text(item), "label": pred.label, "probs": pred.probs, "n_tokens": pred.n_tokens,
+               "n_dropped": pred.n_dropped, "notes": item_notes}
         if args.task == "cola":
             row = {"sentence": item.sentence, "p_acceptable": pred.p1, **row}
         rows.append(row)
+    _warn_notes(positions, notes)
     if args.json:
         print(json.dumps({"model": entry.name, "task": args.task, "results": rows}, ensure_ascii=False, indent=2))
         return 0
@@ -108,8 +233,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from tqdm import tqdm
 
     from explorer.data.readers import DatasetError, read_dataset
@@ -117,12 +240,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from explorer.loading import CheckpointError
     from explorer.service import Explorer
 
+    outputs = [(path, flag) for path, flag in ((args.out, "--out"), (args.predictions, "--predictions")) if path]
+    for path, flag in outputs:
+        if problem := output_problem(path, flag):
+            return _fail(problem, 2)
     settings = load_settings(args.extra)
     try:
         dataset = read_dataset(args.data, task=args.task)
     except (DatasetError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
     for warning in dataset.warnings:
         print("warning:", warning, file=sys.stderr)
     explorer = Explorer(settings)
@@ -130,21 +256,27 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         entry = explorer.entry(args.model)
         model = explorer.task_model(entry, args.task, args.device)
     except CheckpointError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), 1)
     bar = tqdm(total=len(dataset.items), desc=f"Evaluating {entry.name}", unit="item", disable=None)
 
     def progress(done: int, total: int) -> None:
         bar.n = done
         bar.refresh()
 
-    result = evaluate(model, entry, dataset, batch_size=args.batch_size, progress=progress)
-    bar.close()
-    ResultStore(settings.results).save(result)
-    if args.out:
-        write_metrics(result, Path(args.out))
-    if args.predictions:
-        write_predictions(result, Path(args.predictions))
+    try:
+        result = evaluate(model, entry, dataset, batch_size=args.batch_size, progress=progress)
+    except (RuntimeError, ValueError) as exc:  # IncompleteResult is a ValueError
+        return _fail(f"{entry.name} failed on {Path(args.data).name}: {exc}", 1)
+    finally:
+        bar.close()
+    try:
+        ResultStore(settings.results).save(result)
+        if args.out:
+            write_metrics(result, Path(args.out))
+        if args.predictions:
+            write_predictions(result, Path(args.predictions))
+    except (OSError, ValueError) as exc:
+        return _fail(f"the result could not be written: {exc}", 1)
     if result.metrics:
         m = result.metrics
         print(f"{entry.name} on {Path(args.data).name} ({dataset.task}, n={m['n']}): "
@@ -158,6 +290,8 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
     from explorer.data.readers import DatasetError
     from explorer.finetune import finetune
 
+    if problem := output_problem(args.out, "--out", folder=True):
+        return _fail(problem, 2)
     try:
         report = finetune(
             task=args.task, base=args.base, train=args.train, dev=args.dev, out=args.out, epochs=args.epochs,
@@ -173,38 +307,46 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
 
 def _cmd_attribute(args: argparse.Namespace) -> int:
     from explorer.internals.attributions import attribute, to_rows
+    from explorer.internals.inputs import item_rows
     from explorer.loading import CheckpointError
     from explorer.service import Explorer
-    from explorer.internals.inputs import item_rows
-    from explorer.tasks.items import InputError, parse_cli_input
+    from explorer.tasks.items import InputError
 
     explorer = Explorer(load_settings(args.extra))
     try:
+        analyse = explorer.kiwi().morphemes if args.task == "wic" else None
+        items, positions, notes = _parse_inputs(args.task, args.inputs, analyse)
+    except InputError as exc:
+        return _fail(str(exc), 2)
+    if not items:
+        return _fail(NO_INPUT, 2)
+    try:
         entry = explorer.entry(args.model)
         model = explorer.task_model(entry, args.task, args.device)
-        analyse = explorer.kiwi().morphemes if args.task == "wic" else None
-        items = [parse_cli_input(args.task, text, analyse) for text in args.inputs if text.strip()]
-    except (CheckpointError, InputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1 if isinstance(exc, CheckpointError) else 2
+    except CheckpointError as exc:
+        return _fail(str(exc), 1)
     if not hasattr(model, "model"):
-        print(f"error: {entry.name} is not a transformer; it has no token attributions.", file=sys.stderr)
-        return 1
+        return _fail(f"{entry.name} is not a transformer; it has no token attributions.", 1)
+    _warn_notes(positions, notes)
     payload = []
-    for index, item in enumerate(items):
+    for index, (item, position, item_notes) in enumerate(zip(items, positions, notes)):
         rows = item_rows(args.task, item, index, entry.input_format)
         # A multiple-choice head reads all alternatives at once; a pair classifier one row at a time.
         groups = [rows] if model.head == "multiple_choice" else [[r] for r in rows]
         for group in groups:
             first = group[0].first
-            if len(group) > 1:
-                result = attribute(model, first, method=args.method, steps=args.steps, endings=[r.second for r in group])
-                shown = f"{first} | " + " / ".join(r.second for r in group)
-            else:
-                result = attribute(model, first, group[0].second, method=args.method, steps=args.steps)
-                shown = first if group[0].second is None else f"{first} | {group[0].second}"
+            try:
+                if len(group) > 1:
+                    result = attribute(model, first, method=args.method, steps=args.steps, endings=[r.second for r in group])
+                    shown = f"{first} | " + " / ".join(r.second for r in group)
+                else:
+                    result = attribute(model, first, group[0].second, method=args.method, steps=args.steps)
+                    shown = first if group[0].second is None else f"{first} | {group[0].second}"
+            except (RuntimeError, ValueError) as exc:
+                return _fail(f"input {position}: {entry.name} failed: {exc}", 1)
             payload.append({"input": shown, "target": result.target, "probs": result.probs, "delta": result.delta,
-                            "delta_ratio": result.delta_ratio, "warning": result.warning, "tokens": to_rows(result)})
+                            "delta_ratio": result.delta_ratio, "warning": result.warning, "notes": item_notes,
+                            "tokens": to_rows(result)})
     if args.json:
         print(json.dumps({"model": entry.name, "task": args.task, "method": args.method, "results": payload},
                          ensure_ascii=False, indent=2, default=float))
@@ -219,12 +361,18 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
     return 0
 
 
+# Upper bounds that catch typos (an extra zero), well above any useful value.
+MAX_BATCH = 4096
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from explorer.internals.attributions import MAX_STEPS
+
     parser = argparse.ArgumentParser(prog="python -m explorer", description="ko-model-explorer command line")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--checkpoints", help="checkpoints folder (default: ./checkpoints or $EXPLORER_CHECKPOINTS)")
     common.add_argument("--models", help="registry file (default: ./models.toml or $EXPLORER_MODELS)")
-    common.add_argument("--max-models", type=int, help="models kept loaded at once")
+    common.add_argument("--max-models", type=whole_number(1, 64), help="models kept loaded at once")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("prepare", parents=[common], help="build the offline default models (idempotent)")
@@ -252,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="a NIKL 2021 or KoBEST TSV file")
     p.add_argument("--out", help="write metrics.json here")
     p.add_argument("--predictions", help="write one row per item (TSV) here")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=whole_number(1, MAX_BATCH), default=32, help=f"inputs per forward pass (1–{MAX_BATCH})")
     p.add_argument("--device", default=None)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -260,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     p.add_argument("--task", default="cola", choices=["cola", "wic", "copa", "boolq"])
     p.add_argument("--method", default="ig", choices=["ig", "saliency", "input_x_gradient", "occlusion"])
-    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--steps", type=whole_number(1, MAX_STEPS), default=50, help=f"IG integration steps (1–{MAX_STEPS})")
     p.add_argument("--device", default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
@@ -272,13 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", required=True)
     p.add_argument("--dev", required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--epochs", type=float, default=3)
-    p.add_argument("--lr", type=float, default=3e-5)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--epochs", type=positive_number(100), default=3, help="training epochs (fractions allowed, up to 100)")
+    p.add_argument("--lr", type=positive_number(1), default=3e-5, help="peak learning rate (above 0, at most 1)")
+    p.add_argument("--batch-size", type=whole_number(1, MAX_BATCH), default=16)
+    p.add_argument("--max-length", type=whole_number(8, 8192), default=128, help="longest input in tokens (8–8192)")
+    p.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=42)
     p.add_argument("--input-format", default=None, help="task input format (see the task pages)")
-    p.add_argument("--max-train", type=int, default=None, help="use only the first N training items (quick runs)")
+    p.add_argument("--max-train", type=whole_number(1, 10**9), default=None, help="use only the first N training items (quick runs)")
     p.set_defaults(func=_cmd_finetune)
     return parser
 

@@ -12,6 +12,8 @@ import csv
 import hashlib
 import io
 import json
+import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -21,10 +23,20 @@ from typing import Any, Callable, Sequence
 from explorer.data.readers import BoolqItem, ColaItem, CopaItem, Dataset, WicItem
 from explorer.metrics import classification_metrics
 from explorer.registry import ModelEntry
+from explorer.safeio import DATA_LIMIT, read_limited
 from explorer.tasks.predict import Prediction, predict_items
 
 Progress = Callable[[int, int], None]
 MAIN_METRIC = {"cola": "mcc", "wic": "accuracy", "copa": "accuracy", "boolq": "accuracy"}
+# A result holds a short row per item, so it is never far larger than its data file
+# (the largest published file, NIKL WiC train, makes a result of 2.7 MB).
+RESULT_LIMIT = DATA_LIMIT
+# A temp file this old belongs to a save that was killed, not to one in progress.
+STALE_TMP_SECONDS = 3600
+
+
+class IncompleteResult(ValueError):
+    """A result that does not cover every item of its file; it is never saved."""
 
 
 @dataclass
@@ -72,9 +84,8 @@ def item_text(item: Any) -> str:
 
 def data_identity(dataset: Dataset, content: bytes | None = None) -> dict[str, Any]:
     """Name, format and size of a data file, with a hash so re-uploads match."""
-    digest = hashlib.sha256(content).hexdigest()[:12] if content is not None else None
-    if digest is None and Path(dataset.path).is_file():
-        digest = hashlib.sha256(Path(dataset.path).read_bytes()).hexdigest()[:12]
+    # The reader hashed the bytes it read; reading the path again could see another file.
+    digest = hashlib.sha256(content).hexdigest()[:12] if content is not None else dataset.sha256
     return {"name": Path(dataset.path).name, "path": dataset.path, "format": dataset.format, "n": len(dataset.items), "sha256": digest}
 
 
@@ -95,9 +106,19 @@ def evaluate(
         batch_size: Inputs per forward pass.
         progress: Called with (done, total).
         content: The file's bytes when it was uploaded (for its hash).
+
+    Raises:
+        ValueError: a batch size below 1.
+        IncompleteResult: the model answered fewer (or more) items than the file holds.
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"The batch size must be a whole number of at least 1, not {batch_size!r}.")
     started = time.monotonic()
     preds = predict_items(model, dataset.task, dataset.items, entry.input_format, batch_size=batch_size, progress=progress)
+    if len(preds) != len(dataset.items):
+        raise IncompleteResult(
+            f"{entry.name} answered {len(preds)} of the {len(dataset.items)} items; the evaluation was not kept."
+        )
     rows = [_prediction_row(item, pred) for item, pred in zip(dataset.items, preds)]
     metrics = None
     if dataset.labelled:
@@ -144,7 +165,11 @@ def write_predictions(result: EvalResult, path: Path) -> None:
 
 
 class ResultStore:
-    """Evaluation results saved as JSON files, one per (model, task, data file).
+    """Evaluation results saved as JSON files, one per (model source, task, data file).
+
+    Results are keyed by the model's source (its folder or hub id), so two
+    checkpoints that share a name keep separate results. Files saved when the key
+    was the name are still read, and replaced when the same model is saved again.
 
     Args:
         folder: Where results live (``<cache>/results`` by default).
@@ -154,28 +179,104 @@ class ResultStore:
         self.folder = folder
 
     def _path(self, result: EvalResult) -> Path:
-        key = f"{result.model}|{result.task}|{result.data.get('name')}|{result.data.get('sha256')}"
+        return self._named(result, _source_key(result.model_source))
+
+    def _legacy_path(self, result: EvalResult) -> Path:
+        """Where results were saved when they were keyed by model name."""
+        return self._named(result, result.model)
+
+    def _named(self, result: EvalResult, model_key: str) -> Path:
+        key = f"{model_key}|{result.task}|{result.data.get('name')}|{result.data.get('sha256')}"
         slug = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in result.model)[:60]
         return self.folder / f"{result.task}__{slug}__{hashlib.sha1(key.encode()).hexdigest()[:10]}.json"
 
     def save(self, result: EvalResult) -> Path:
-        """Writes (or replaces) the result for this model, task and file."""
+        """Writes (or replaces) the result for this model source, task and file.
+
+        Raises:
+            IncompleteResult: the result covers fewer or more items than its file;
+                the saved result, if any, is kept.
+            OSError: the folder cannot be written.
+        """
+        expected = result.data.get("n")
+        if len(result.predictions) != expected:
+            raise IncompleteResult(
+                f"Not saved: the result for {result.model} has {len(result.predictions)} predictions but "
+                f"{result.data.get('name')} has {expected} items; the earlier result is kept."
+            )
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_tmp()
         path = self._path(result)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(result.to_json(), ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        self._write_atomically(path, json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8"))
+        self._drop_legacy(result, path)
         return path
 
-    def load_all(self) -> list[EvalResult]:
-        """Every saved result, newest first; unreadable files are skipped."""
-        results = []
-        for path in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []:
+    def _write_atomically(self, path: Path, payload: bytes) -> None:
+        # A unique temp name per save: two saves of one result must not share (and
+        # rename away) each other's temp file. fsync first so a crash right after
+        # the rename cannot leave an empty result in place of the old one.
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f"{path.stem}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _drop_legacy(self, result: EvalResult, path: Path) -> None:
+        """Removes the name-keyed file of this same model, which the new file replaces."""
+        legacy = self._legacy_path(result)
+        if legacy == path:
+            return
+        old = _read_result(legacy)
+        if old is not None and _source_key(old.model_source) == _source_key(result.model_source):
+            legacy.unlink(missing_ok=True)
+
+    def _remove_stale_tmp(self) -> None:
+        """Deletes temp files left by saves that were killed before their rename."""
+        now = time.time()
+        for tmp in self.folder.glob("*.tmp"):
             try:
-                results.append(EvalResult(**json.loads(path.read_text(encoding="utf-8"))))
-            except (OSError, ValueError, TypeError):
-                continue
+                info = tmp.lstat()
+                if tmp.is_file() and not tmp.is_symlink() and now - info.st_mtime > STALE_TMP_SECONDS:
+                    tmp.unlink()
+            except OSError:
+                continue  # another process removed or renamed it first
+
+    def load_all(self) -> list[EvalResult]:
+        """Every saved result, newest first.
+
+        Unreadable files are skipped: oversized ones, FIFOs and other non-regular
+        files, malformed JSON, and results that do not cover their whole file.
+        """
+        if not self.folder.is_dir():
+            return []
+        self._remove_stale_tmp()
+        results = [r for path in sorted(self.folder.glob("*.json")) if (r := _read_result(path)) is not None]
         return sorted(results, key=lambda r: r.created, reverse=True)
+
+
+def _source_key(source: str) -> str:
+    """A model source as a key: a folder by its absolute path, a hub id as written."""
+    try:
+        path = Path(source)
+        return str(path.resolve()) if path.exists() else source
+    except (OSError, ValueError):
+        return source
+
+
+def _read_result(path: Path) -> EvalResult | None:
+    """One saved result, or None when it is missing, unsafe to read, malformed or incomplete."""
+    try:
+        raw = json.loads(read_limited(path, RESULT_LIMIT, "saved result"))
+        result = EvalResult(**raw)
+        complete = isinstance(result.predictions, list) and len(result.predictions) == result.data.get("n")
+    except (OSError, ValueError, TypeError, AttributeError):  # FileRefused is a ValueError
+        return None
+    return result if complete else None
 
 
 def length_bucket(n_chars: int) -> str:

@@ -18,6 +18,7 @@ from explorer.internals.attributions import (
     eojeol_spans,
     morpheme_spans,
     to_html,
+    to_html_page,
     to_rows,
 )
 from explorer.loading import LoadedModel, load_model
@@ -243,6 +244,24 @@ def test_rows_and_html(bert):
     assert "rgba(22,163,74" in page and "rgba(220,38,38" in page
     only_second = to_html(a, SECOND, segment=1)
     assert "철" not in only_second and "었다</span>" in only_second and "영" in only_second
+
+
+def test_html_export_escapes_the_model_name_and_the_text(bert):
+    """A checkpoint folder may be named anything; the downloaded page must not run it as markup."""
+    a = attribute(bert, "a<b & c", method="saliency")
+    page = to_html_page(a, "<script>alert(1)</script>")
+    assert "<script>" not in page
+    assert "<title>&lt;script&gt;alert(1)&lt;/script&gt; · attributions</title>" in page
+    assert "<h1" in page and "&lt;script&gt;alert(1)&lt;/script&gt;</h1>" in page
+    assert ">&lt;</span>" in page and "&amp;" in page and "a<b" not in page
+
+
+def test_steps_and_batch_size_out_of_range_are_refused(bert):
+    for steps in (0, -3, 10_001, 2.5, True):
+        with pytest.raises(ValueError, match="steps must be a whole number from 1 to 1000"):
+            attribute(bert, SENTENCE, steps=steps)
+    with pytest.raises(ValueError, match="internal_batch_size"):
+        attribute(bert, SENTENCE, internal_batch_size=0)
 
 
 # --------------------------------------------------------------------------- (7) thread safety

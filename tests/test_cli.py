@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from explorer.cli import main
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -88,3 +92,137 @@ def test_attribute_prints_tokens_scores_and_delta(make_checkpoint):
     assert out.returncode == 0, out.stderr
     inputs = [r["input"] for r in json.loads(out.stdout)["results"]]
     assert len(inputs) == 2 and inputs[0].endswith("길이 젖었다.") and inputs[1].endswith("해가 떴다.")
+
+
+# --------------------------------------------------------------------------- bad inputs: a message, never a traceback
+
+COLA_TEST = "index\tsentence\tacceptability_label\n1\t책이 있다.\t\n2\t책가 있다.\t\n"
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """In-process CLI runs with no default models and results under tmp_path."""
+    for key, value in {"EXPLORER_DEFAULTS": "0", "EXPLORER_RESULTS": str(tmp_path / "results"), "HF_HUB_OFFLINE": "1",
+                       "EXPLORER_CHECKPOINTS": str(tmp_path / "no-checkpoints"),
+                       "EXPLORER_MODELS": str(tmp_path / "models.toml")}.items():
+        monkeypatch.setenv(key, value)
+    return tmp_path
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["evaluate", "--model", "m", "--task", "cola", "--data", "d.tsv", "--batch-size", "-1"], "--batch-size"),
+    (["evaluate", "--model", "m", "--task", "cola", "--data", "d.tsv", "--batch-size", "0"], "--batch-size"),
+    (["evaluate", "--model", "m", "--task", "cola", "--data", "d.tsv", "--batch-size", "many"], "--batch-size"),
+    (["attribute", "--model", "m", "--steps", "0", "문장."], "--steps"),
+    (["attribute", "--model", "m", "--steps", "100000", "문장."], "--steps"),
+    (["finetune", "--task", "cola", "--base", "b", "--train", "t", "--dev", "d", "--out", "o", "--epochs", "0"], "--epochs"),
+    (["finetune", "--task", "cola", "--base", "b", "--train", "t", "--dev", "d", "--out", "o", "--lr", "nan"], "--lr"),
+    (["finetune", "--task", "cola", "--base", "b", "--train", "t", "--dev", "d", "--out", "o", "--lr", "-1e-5"], "--lr"),
+    (["finetune", "--task", "cola", "--base", "b", "--train", "t", "--dev", "d", "--out", "o", "--max-length", "4"], "--max-length"),
+    (["finetune", "--task", "cola", "--base", "b", "--train", "t", "--dev", "d", "--out", "o", "--max-train", "0"], "--max-train"),
+    (["finetune", "--task", "cola", "--base", "b", "--train", "t", "--dev", "d", "--out", "o", "--seed", "-1"], "--seed"),
+    (["models", "--max-models", "0"], "--max-models"),
+])
+def test_numeric_options_out_of_range_exit_2_with_the_flag_named(argv, flag, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"argument {flag}:" in err and "Traceback" not in err
+
+
+def test_a_negative_batch_size_leaves_the_saved_result_alone(tmp_path, make_checkpoint):
+    """The issue's run: `--batch-size -1` on an unlabelled file used to save 0 predictions over the result."""
+    folder = make_checkpoint("bert", name="cli-keep-cola")
+    data = tmp_path / "NIKL_CoLA_test.tsv"
+    data.write_text(COLA_TEST, encoding="utf-8")
+    env = {"EXPLORER_DEFAULTS": "0", "EXPLORER_RESULTS": str(tmp_path / "results")}
+    args = ["evaluate", "--model", str(folder), "--task", "cola", "--data", str(data)]
+    assert _cli(*args, env_extra=env).returncode == 0
+    [saved] = list((tmp_path / "results").glob("*.json"))
+    before = saved.read_bytes()
+    bad = _cli(*args, "--batch-size", "-1", env_extra=env)
+    assert bad.returncode == 2 and "--batch-size" in bad.stderr and "Traceback" not in bad.stderr
+    assert saved.read_bytes() == before and len(json.loads(before)["predictions"]) == 2
+
+
+@pytest.mark.parametrize("flag", ["--out", "--predictions"])
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(flag, offline, capsys):
+    data = offline / "test.tsv"
+    data.write_text(COLA_TEST, encoding="utf-8")
+    target = offline / "missing" / "file"
+    code = main(["evaluate", "--model", "not-loaded", "--task", "cola", "--data", str(data), flag, str(target)])
+    err = capsys.readouterr().err
+    assert code == 2 and "does not exist; create it first" in err and flag in err
+    assert not (offline / "missing").exists() and not (offline / "results").exists()
+
+
+def test_an_output_that_is_a_folder_is_refused(offline, capsys):
+    data = offline / "test.tsv"
+    data.write_text(COLA_TEST, encoding="utf-8")
+    code = main(["evaluate", "--model", "m", "--task", "cola", "--data", str(data), "--out", str(offline)])
+    assert code == 2 and "is a folder; give a file name" in capsys.readouterr().err
+
+
+def test_finetune_out_in_a_missing_folder_is_refused(offline, capsys):
+    code = main(["finetune", "--task", "cola", "--base", "b", "--train", "t", "--dev", "d",
+                 "--out", str(offline / "missing" / "run")])
+    assert code == 2 and "does not exist" in capsys.readouterr().err and not (offline / "missing").exists()
+
+
+def _odd_data(tmp_path):
+    import os
+
+    (tmp_path / "empty.tsv").write_bytes(b"")
+    (tmp_path / "binary.tsv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "one-line.tsv").write_bytes(b"y" * 2_000_000)
+    os.mkfifo(tmp_path / "fifo.tsv")
+    return {
+        "/dev/zero": "not a regular file (a character device)",
+        str(tmp_path / "fifo.tsv"): "not a regular file (a FIFO)",
+        str(tmp_path): "not a regular file (a folder)",
+        str(tmp_path / "nothing-here.tsv"): "No such file",
+        str(tmp_path / "binary.tsv"): "NUL byte",
+        str(tmp_path / "empty.tsv"): "the file is empty",
+        str(tmp_path / "one-line.tsv"): "unrecognised header",
+    }
+
+
+def test_unreadable_data_files_get_one_short_message(offline, capsys):
+    for path, expected in _odd_data(offline).items():
+        code = main(["evaluate", "--model", "m", "--task", "cola", "--data", path])
+        err = capsys.readouterr().err
+        assert code == 2 and expected in err, (path, err[:300])
+        assert "Traceback" not in err and len(err) < 1500, (path, len(err))
+
+
+def test_attribute_with_no_input_says_so(offline, capsys):
+    for inputs in ([""], ["   ", "\u200b"]):
+        code = main(["attribute", "--model", "never-loaded", *inputs])
+        assert code == 2 and "no input" in capsys.readouterr().err
+
+
+def test_empty_arguments_among_inputs_are_named(make_checkpoint, offline, capsys):
+    folder = make_checkpoint("bert", name="cli-gaps-cola")
+    code = main(["predict", "--model", str(folder), "--json", "책이 있다.", "", "책가 있다.", "  "])
+    out, err = capsys.readouterr()
+    assert code == 0 and "skipped empty input(s) at position(s) 2, 4 of 4" in err
+    assert [r["sentence"] for r in json.loads(out)["results"]] == ["책이 있다.", "책가 있다."]
+
+
+def test_a_bad_input_is_named_by_its_position(make_checkpoint, offline, capsys):
+    folder = make_checkpoint("bert", name="cli-pos-copa", finetuning_task="copa")
+    code = main(["predict", "--model", str(folder), "--task", "copa", "비가 왔다.|결과|길이 젖었다.|해가 떴다.", "a|b"])
+    assert code == 2 and "input 2: copa input needs 4 fields" in capsys.readouterr().err
+
+
+def test_wic_target_not_found_is_reported(make_checkpoint, offline, capsys):
+    folder = make_checkpoint("electra", name="cli-note-wic", finetuning_task="wic")
+    code = main(["predict", "--model", str(folder), "--task", "wic", "--json", "묻|길을 물었다.|하늘이 파랗다."])
+    out, err = capsys.readouterr()
+    assert code == 0 and "warning: input 1: sentence 2: “묻” not found" in err
+    [row] = json.loads(out)["results"]
+    assert row["notes"] == ["sentence 2: “묻” not found: mark it in the sentence with [brackets]."]
+    code = main(["attribute", "--model", str(folder), "--task", "wic", "--method", "saliency", "--json",
+                 "묻|길을 물었다.|하늘이 파랗다."])
+    out, err = capsys.readouterr()
+    assert code == 0 and "“묻” not found" in err and "“묻” not found" in json.loads(out)["results"][0]["notes"][0]

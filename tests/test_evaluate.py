@@ -101,3 +101,99 @@ def test_demo_model_on_the_real_nikl_cola_dev_file_matches_sklearn(prepared):
     entry = explorer.entry("demo-electra-cola")
     result = evaluate(explorer.task_model(entry, "cola", "cpu"), entry, dataset, batch_size=64)
     _check_against_sklearn(result.metrics, result.predictions)
+
+
+# --------------------------------------------------------------------------- a bad run never replaces a good result
+
+
+def _result(model="m-cola", source="/ckpts/a/m-cola", n=3, predictions=None, created="2025-01-01T00:00:00+00:00"):
+    from explorer.evaluate import EvalResult
+
+    rows = predictions if predictions is not None else [
+        {"id": str(i), "gold": 1, "pred": 1, "prob": 0.9, "text": "문장."} for i in range(n)
+    ]
+    data = {"name": "cola.tsv", "path": "cola.tsv", "format": "nikl2021_cola", "n": n, "sha256": "abc"}
+    return EvalResult(model, source, "cola", data, None, rows, 0.1, created)
+
+
+def test_a_result_short_of_its_file_is_refused_and_the_saved_one_kept(tmp_path):
+    from explorer.evaluate import IncompleteResult
+
+    store = ResultStore(tmp_path / "results")
+    store.save(_result())
+    with pytest.raises(IncompleteResult, match="0 predictions but cola.tsv has 3 items"):
+        store.save(_result(predictions=[]))
+    [kept] = store.load_all()
+    assert len(kept.predictions) == 3
+
+
+def test_evaluate_refuses_a_batch_size_below_one(tmp_path, make_checkpoint):
+    data = read_dataset(_write_cola(tmp_path / "cola.tsv", 4))
+    loaded = load_model(folder_entry(make_checkpoint("bert", name="bs-cola"), "checkpoints"), "cpu")
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="batch size"):
+            evaluate(loaded, loaded.entry, data, batch_size=bad)
+
+
+def test_checkpoints_named_alike_keep_separate_results(tmp_path):
+    store = ResultStore(tmp_path / "results")
+    store.save(_result(source=str(tmp_path / "alice" / "kobert-cola"), model="kobert-cola"))
+    store.save(_result(source=str(tmp_path / "bob" / "kobert-cola"), model="kobert-cola"))
+    assert sorted(r.model_source for r in store.load_all()) == [str(tmp_path / d / "kobert-cola") for d in ("alice", "bob")]
+
+
+def test_a_result_saved_under_the_old_name_key_is_read_and_then_replaced(tmp_path):
+    store = ResultStore(tmp_path / "results")
+    old = _result(created="2024-01-01T00:00:00+00:00")
+    legacy = store._legacy_path(old)
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text(json.dumps(old.to_json()), encoding="utf-8")
+    assert [r.created for r in store.load_all()] == [old.created]
+    store.save(_result(created="2025-06-01T00:00:00+00:00"))
+    assert [r.created for r in store.load_all()] == ["2025-06-01T00:00:00+00:00"]
+    assert not legacy.exists()
+
+
+def test_concurrent_saves_of_one_result_never_collide(tmp_path):
+    """Before unique temp names, 600 saves from 8 threads raised FileNotFoundError about 10 times."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = ResultStore(tmp_path / "results")
+    result = _result()
+    with ThreadPoolExecutor(8) as pool:
+        failures = [f.exception() for f in [pool.submit(store.save, result) for _ in range(600)] if f.exception()]
+    assert failures == []
+    assert [p.suffix for p in (tmp_path / "results").iterdir()] == [".json"]
+    assert len(store.load_all()) == 1
+
+
+def test_stale_temp_files_are_removed_and_fresh_ones_kept(tmp_path):
+    import os
+    import time
+
+    folder = tmp_path / "results"
+    folder.mkdir()
+    stale, fresh = folder / "cola__x.abc.tmp", folder / "cola__y.def.tmp"
+    for tmp in (stale, fresh):
+        tmp.write_text("{", encoding="utf-8")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    ResultStore(folder).load_all()
+    assert not stale.exists() and fresh.exists()
+
+
+def test_load_all_skips_fifos_devices_oversized_and_incomplete_files(tmp_path, monkeypatch):
+    import os
+
+    import explorer.evaluate as ev
+
+    store = ResultStore(tmp_path / "results")
+    store.save(_result())
+    folder = tmp_path / "results"
+    os.mkfifo(folder / "fifo.json")
+    (folder / "zero.json").symlink_to("/dev/zero")
+    (folder / "empty-run.json").write_text(json.dumps(_result(n=5, predictions=[]).to_json()), encoding="utf-8")
+    big = _result(source="/other/big-cola", n=300)
+    (folder / "big.json").write_text(json.dumps(big.to_json()), encoding="utf-8")
+    monkeypatch.setattr(ev, "RESULT_LIMIT", (folder / "big.json").stat().st_size - 1)
+    assert [r.model_source for r in store.load_all()] == ["/ckpts/a/m-cola"]

@@ -30,12 +30,15 @@ files and lets every error name the line a user sees in an editor.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from explorer.safeio import DATA_LIMIT, FileRefused, read_limited, size_text
 
 __all__ = [
     "FORMATS",
@@ -53,6 +56,9 @@ __all__ = [
 # Individual warnings listed per kind before the rest are summarised: a file
 # with thousands of quirks should not bury the page in text.
 MAX_WARNINGS_PER_KIND = 10
+# Longest piece of file content a message quotes: a one-line 50 MB file must not
+# come back as a 50 MB error.
+MAX_QUOTED = 80
 
 
 class DatasetError(ValueError):
@@ -183,6 +189,7 @@ class Dataset:
         n_rows: Number of data rows read (blank lines excluded).
         warnings: Quirks worth showing the user; the data was still read.
         encoding: The text encoding that decoded the file.
+        sha256: The first 12 hex digits of the SHA-256 of the bytes read.
     """
 
     task: str
@@ -193,6 +200,7 @@ class Dataset:
     n_rows: int
     warnings: list[str] = field(default_factory=list)
     encoding: str = "utf-8"
+    sha256: str | None = None
 
 
 # --------------------------------------------------------------------------- formats
@@ -393,10 +401,15 @@ def _records(lines: list[str], delim: str, quote_all: bool) -> Iterator[tuple[in
 # --------------------------------------------------------------------------- value parsing
 
 
+def _cut(text: str, limit: int = MAX_QUOTED) -> str:
+    """File content as a message may quote it: at most ``limit`` characters, then "…"."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _show(value: str) -> str:
     if not value.strip():
         return "an empty value"
-    return '"' + (value if len(value) <= 40 else value[:37] + "...") + '"'
+    return '"' + _cut(value, 40) + '"'
 
 
 class _Row:
@@ -412,7 +425,7 @@ class _Row:
         return self.fields[idx] if idx is not None else ""
 
     def fail(self, key: str, expected: str) -> DatasetError:
-        column = self.ctx.header_text.get(key, key)
+        column = _cut(self.ctx.header_text.get(key, key))
         return DatasetError(
             f'{self.ctx.name}: row {self.line}, column "{column}": expected {expected}, got {_show(self.raw(key))}',
             self.ctx.name,
@@ -515,7 +528,7 @@ def _checked_span(
     if sentence[start:end] != target:
         ctx.warnings.add(
             "span text differs from Target",
-            f'row {row.line}: {which}[{start}:{end}] is "{sentence[start:end]}", not the Target "{target}".',
+            f'row {row.line}: {which}[{start}:{end}] is "{_cut(sentence[start:end])}", not the Target "{_cut(target)}".',
         )
     return span
 
@@ -550,7 +563,7 @@ def _unbracket(row: _Row, ctx: _Context, which: str, marked: str, target: str) -
     if not spans:
         ctx.warnings.add(
             "no [bracketed] target (span left empty)",
-            f'row {row.line}: {which} has no [bracketed] target "{target}"; span left empty.',
+            f'row {row.line}: {which} has no [bracketed] target "{_cut(target)}"; span left empty.',
         )
         return plain, None
     exact = [s for s in spans if plain[s[0] : s[1]] == target]
@@ -559,7 +572,7 @@ def _unbracket(row: _Row, ctx: _Context, which: str, marked: str, target: str) -
         ctx.warnings.add(
             "several [bracketed] marks (first matching one used)",
             f"row {row.line}: {which} has {len(spans)} [bracketed] marks; "
-            f'using "{plain[span[0]:span[1]]}" at {span[0]}:{span[1]}.',
+            f'using "{_cut(plain[span[0]:span[1]])}" at {span[0]}:{span[1]}.',
         )
     return plain, span
 
@@ -613,8 +626,8 @@ def _unique_id(row: _Row, ctx: _Context, seen: Counter[str], key: str = "id") ->
     item_id = row.text(key)
     seen[item_id] += 1
     if seen[item_id] > 1:
-        column = ctx.header_text.get(key, key)
-        ctx.warnings.add("repeated ID", f'row {row.line}: {column} "{item_id}" appears more than once.')
+        column = _cut(ctx.header_text.get(key, key))
+        ctx.warnings.add("repeated ID", f'row {row.line}: {column} "{_cut(item_id)}" appears more than once.')
     return item_id
 
 
@@ -638,7 +651,7 @@ def _detect(header: list[str], name: str, task: str | None, line: int = 1) -> Fo
             scored.append((len(names & {*fmt.required, *fmt.optional}), fmt))
     if not scored:
         wanted = "\n".join(f"  - {h}" for h in supported_headers(task))
-        shown = ", ".join(h.strip() for h in header)
+        shown = _cut(", ".join(h.strip() for h in header))
         raise DatasetError(
             f"{name}: line {line}: unrecognised header ({shown}). Supported headers"
             f"{f' for {task}' if task else ''}:\n{wanted}",
@@ -658,20 +671,35 @@ def _detect(header: list[str], name: str, task: str | None, line: int = 1) -> Fo
 
 
 def _load(path_or_bytes: Any, name: str | None) -> tuple[bytes, str, str]:
-    """Returns ``(data, display_name, path)`` for a path, bytes, or a file-like upload."""
+    """Returns ``(data, display_name, path)`` for a path, bytes, or a file-like upload.
+
+    Every source is held to ``DATA_LIMIT``: a path is read with ``read_limited``
+    (which refuses FIFOs, devices and folders), an upload is measured.
+    """
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         display = name or "uploaded file"
-        return bytes(path_or_bytes), display, display
+        return _within_limit(bytes(path_or_bytes), display), display, display
     if hasattr(path_or_bytes, "read"):  # an upload object (e.g. Streamlit's UploadedFile)
         display = name or str(getattr(path_or_bytes, "name", "") or "uploaded file")
-        data = path_or_bytes.read()
-        return (data.encode("utf-8") if isinstance(data, str) else bytes(data)), display, display
+        data = path_or_bytes.read(DATA_LIMIT + 1)
+        return _within_limit(data.encode("utf-8") if isinstance(data, str) else bytes(data), display), display, display
     path = Path(os.fspath(path_or_bytes))
-    display = name or path.name
+    display = name or path.name or str(path)
     try:
-        return path.read_bytes(), display, str(path)
+        return read_limited(path, DATA_LIMIT, "data file"), display, str(path)
+    except FileRefused as exc:  # its message names the file already
+        raise DatasetError(str(exc), display) from None
     except OSError as exc:
         raise DatasetError(f"{display}: cannot read {path}: {exc.strerror or exc}.", display) from None
+
+
+def _within_limit(data: bytes, display: str) -> bytes:
+    if len(data) > DATA_LIMIT:
+        raise DatasetError(
+            f"{display}: the file is over {size_text(DATA_LIMIT)}; a data file may be at most that, so it was not read.",
+            display,
+        )
+    return data
 
 
 def read_dataset(path_or_bytes: Any, name: str | None = None, task: str | None = None) -> Dataset:
@@ -713,7 +741,8 @@ def read_dataset(path_or_bytes: Any, name: str | None = None, task: str | None =
     repeated = sorted({h for h, c in Counter(normalised).items() if c > 1 and h})
     if repeated:
         raise DatasetError(
-            f"{display}: line {header_line}: the header repeats column(s) {', '.join(repeated)}.", display, header_line
+            f"{display}: line {header_line}: the header repeats column(s) {_cut(', '.join(repeated))}.", display,
+            header_line,
         )
     index = {h: i for i, h in enumerate(normalised)}
     header_text = dict(zip(normalised, header))
@@ -721,7 +750,7 @@ def read_dataset(path_or_bytes: Any, name: str | None = None, task: str | None =
     known = {*fmt.required, *fmt.optional}
     ignored = [h for h, n in zip(header, normalised) if n not in known and n]
     if ignored:
-        warnings.add("ignored columns", f"Ignored column(s) not used for {fmt.task}: {', '.join(ignored)}.")
+        warnings.add("ignored columns", f"Ignored column(s) not used for {fmt.task}: {_cut(', '.join(ignored))}.")
     ctx = _Context(display, fmt, index, header_text, warnings)
 
     rows = list(records)
@@ -738,7 +767,7 @@ def read_dataset(path_or_bytes: Any, name: str | None = None, task: str | None =
                 fields = fields[:width]  # stray trailing delimiters, e.g. from a spreadsheet
             else:
                 raise DatasetError(
-                    f"{display}: row {line}: expected {width} fields ({', '.join(header)}), "
+                    f"{display}: row {line}: expected {width} fields ({_cut(', '.join(header))}), "
                     f"found {len(fields)}. Check for a missing or extra "
                     f"{'tab' if delim == chr(9) else 'comma'} or an unclosed quote.",
                     display,
@@ -751,7 +780,8 @@ def read_dataset(path_or_bytes: Any, name: str | None = None, task: str | None =
     labelled = _labelled(items, ctx)
     if encoding != "utf-8":
         warnings.add("encoding", f"Read as {encoding.upper()} text (not UTF-8).")
-    return Dataset(fmt.task, fmt.key, items, labelled, path, len(items), warnings.render(), encoding)
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    return Dataset(fmt.task, fmt.key, items, labelled, path, len(items), warnings.render(), encoding, digest)
 
 
 def _shortest_row_width(rows: list[tuple[int, list[str]]], normalised: list[str], fmt: Format) -> int:
@@ -784,7 +814,7 @@ def _labelled(items: list[Any], ctx: _Context) -> bool:
     if len(missing) == len(items):
         return False
     first = missing[0]
-    column = ctx.header_text.get(ctx.fmt.label, ctx.fmt.label)
+    column = _cut(ctx.header_text.get(ctx.fmt.label, ctx.fmt.label))
     raise DatasetError(
         f'{ctx.name}: row {first.row}, column "{column}": expected a label, got an empty value '
         f"({len(items) - len(missing)} of {len(items)} rows are labelled; a file must be fully labelled "

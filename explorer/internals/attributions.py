@@ -38,6 +38,9 @@ METHODS = ("ig", "saliency", "input_x_gradient", "occlusion")
 BASELINES = ("pad", "mask", "zero")
 OUTPUTS = ("logit", "prob")
 MC_TARGETS = ("chosen", "difference")
+# IG converges well before this on every checkpoint we tried; more only costs time
+# (each step is a forward and backward pass), so a larger value is a typo.
+MAX_STEPS = 1000
 # Above this share of |f(x) - f(baseline)| the IG path integral is too coarse.
 DELTA_WARN_RATIO = 0.05
 _OCCLUSION_BATCH = 32
@@ -369,8 +372,10 @@ def attribute(
     _check_choice("baseline", baseline, BASELINES)
     _check_choice("output", output, OUTPUTS)
     _check_choice("mc_target", mc_target, MC_TARGETS)
-    if steps < 1:
-        raise ValueError("steps must be at least 1")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be a whole number from 1 to {MAX_STEPS}, not {steps!r}")
+    if isinstance(internal_batch_size, bool) or not isinstance(internal_batch_size, int) or internal_batch_size < 1:
+        raise ValueError(f"internal_batch_size must be a whole number of at least 1, not {internal_batch_size!r}")
     model = loaded.model
     with _attribution_session(model):
         enc, notes = _encode(loaded, first, None if endings is not None else second, endings)
@@ -640,6 +645,19 @@ def _render_text(attribution: Attribution, text: str, segment: int, choice: int,
         cursor = end
     parts.append(html.escape(text[cursor:]))
     return "".join(parts)
+
+
+def to_html_page(attribution: Attribution, model_name: str) -> str:
+    """A standalone HTML file of the coloured input, titled with the model's name.
+
+    The name comes from a checkpoint folder or ``models.toml`` that anyone may
+    have written, so it is escaped like every other text in the page.
+    """
+    name = html.escape(model_name)
+    return (
+        f'<!doctype html><html lang="ko"><meta charset="utf-8"><title>{name} · attributions</title>'
+        f'<h1 style="font-family:sans-serif;font-size:1.2em">{name}</h1>{to_html(attribution)}</html>'
+    )
 
 
 def to_html(attribution: Attribution, text: str | None = None, segment: int = 0, choice: int = 0) -> str:

@@ -366,7 +366,9 @@ def _attribution_column(ctx: Context, entry: ModelEntry, item: int, options: Att
 
 
 def _attribution_view(ctx: Context, entry: ModelEntry, loaded: LoadedModel, result, key: str) -> None:
-    from explorer.internals.attributions import aggregate_parts, eojeol_spans, morpheme_spans, to_html, to_rows
+    from explorer.internals.attributions import (
+        aggregate_parts, eojeol_spans, morpheme_spans, to_html, to_html_page, to_rows,
+    )
     from explorer.ui.internals import attribution_bars
 
     what = class_name(loaded, result.target)
@@ -398,8 +400,7 @@ def _attribution_view(ctx: Context, entry: ModelEntry, loaded: LoadedModel, resu
     d1, d2 = st.columns(2)
     d1.download_button("CSV", pd.DataFrame(to_rows(result)).to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"{entry.name}-attributions.csv", key=f"int-csv-{key}")
-    page = f'<!doctype html><meta charset="utf-8"><title>{entry.name}</title>{to_html(result)}'
-    d2.download_button("HTML", page.encode("utf-8"), file_name=f"{entry.name}-attributions.html",
+    d2.download_button("HTML", to_html_page(result, entry.name).encode("utf-8"), file_name=f"{entry.name}-attributions.html",
                        key=f"int-html-{key}")
 
 
