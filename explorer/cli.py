@@ -209,9 +209,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     rows = []
     for item, pred, item_notes in zip(items, run.predictions, notes):
         # A prediction may carry its own note (e.g. input cut before the model read it).
-        if getattr(pred, "note", None) and pred.note not in item_notes:
+        if pred.note and pred.note not in item_notes:
             item_notes.append(pred.note)
-        row = {"input": item_text(item), "label": pred.label, "probs": pred.probs, "n_tokens": pred.n_tokens,
+        row = {"input": item_text(item), "judged": pred.judged, "label": pred.label if pred.judged else None,
+               "probs": pred.probs if pred.judged else None, "n_tokens": pred.n_tokens,
                "n_dropped": pred.n_dropped, "notes": item_notes}
         if args.task == "cola":
             row = {"sentence": item.sentence, "p_acceptable": pred.p1, **row}
@@ -221,6 +222,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print(json.dumps({"model": entry.name, "task": args.task, "results": rows}, ensure_ascii=False, indent=2))
         return 0
     for row, pred in zip(rows, run.predictions):
+        if not pred.judged:  # no verdict, and no placeholder probability that would read as one
+            print(f"-\tcannot judge\t{row['input']}")
+            continue
         if args.task == "copa":
             answer = f"alternative {pred.label + 1}"
             prob = pred.probs[pred.label]
@@ -281,6 +285,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         m = result.metrics
         print(f"{entry.name} on {Path(args.data).name} ({dataset.task}, n={m['n']}): "
               f"accuracy {m['accuracy']:.4f}  MCC {m['mcc']:.4f}  F1-macro {m['f1_macro']:.4f}")
+        if m.get("not_judged"):
+            print(f"warning: {entry.name} could not judge {m['not_judged']} item(s); they count as its placeholder answer "
+                  "(label 0) — see the note column of --predictions.", file=sys.stderr)
     else:
         print(f"{entry.name}: {len(result.predictions)} predictions (unlabelled file, no metrics)")
     return 0

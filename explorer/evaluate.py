@@ -123,6 +123,9 @@ def evaluate(
     metrics = None
     if dataset.labelled:
         metrics = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows])
+        # Items the model could not judge (the overlap baseline on a question without
+        # content words) keep their placeholder label; the count says how many there were.
+        metrics["not_judged"] = sum(1 for p in preds if not p.judged)
     return EvalResult(
         model=entry.name,
         model_source=entry.source,
@@ -135,7 +138,10 @@ def evaluate(
 
 
 def _prediction_row(item: Any, pred: Prediction) -> dict[str, Any]:
-    return {"id": item.id, "gold": item.label, "pred": pred.label, "prob": round(pred.p1, 6), "text": item_text(item)}
+    row = {"id": item.id, "gold": item.label, "pred": pred.label, "prob": round(pred.p1, 6), "text": item_text(item)}
+    if not pred.judged:
+        row["note"] = pred.note
+    return row
 
 
 def metrics_payload(result: EvalResult) -> dict[str, Any]:
@@ -147,12 +153,13 @@ def metrics_payload(result: EvalResult) -> dict[str, Any]:
 
 
 def predictions_tsv(result: EvalResult) -> str:
-    """One row per item with the gold label, the prediction and P(label 1)."""
+    """One row per item with the gold label, the prediction, P(label 1) and a note where the model could not judge."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-    writer.writerow(["id", "gold", "pred", "prob", "text"])
+    writer.writerow(["id", "gold", "pred", "prob", "text", "note"])
     for r in result.predictions:
-        writer.writerow([r["id"], "" if r["gold"] is None else r["gold"], r["pred"], f"{r['prob']:.6f}", r["text"]])
+        writer.writerow([r["id"], "" if r["gold"] is None else r["gold"], r["pred"], f"{r['prob']:.6f}", r["text"],
+                         r.get("note", "")])
     return out.getvalue()
 
 
@@ -345,8 +352,11 @@ def metrics_frame(results: Sequence[EvalResult]):
     for r in results:
         m = r.metrics or {}
         rows.append({"model": r.model, "n": m.get("n", len(r.predictions)), "accuracy": m.get("accuracy"),
-                     "MCC": m.get("mcc"), "F1 macro": m.get("f1_macro"), "seconds": r.seconds, "data": r.data.get("name")})
-    return pd.DataFrame(rows)
+                     "MCC": m.get("mcc"), "F1 macro": m.get("f1_macro"), "seconds": r.seconds, "data": r.data.get("name"),
+                     "not judged": m.get("not_judged", 0)})
+    frame = pd.DataFrame(rows)
+    # Shown only when some model could not judge some items (counted under its placeholder "no").
+    return frame if frame.empty or frame["not judged"].any() else frame.drop(columns=["not judged"])
 
 
 def predictions_frame(dataset: Dataset, results: Sequence[EvalResult]):

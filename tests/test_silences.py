@@ -73,3 +73,17 @@ def test_a_model_that_cannot_judge_shows_no_verdict_and_does_not_vote():
     assert agreement("boolq", judged_labels(runs[:1])).verdict == "no answers"
     live = live_table({"boolq": runs})
     assert live["answer"].tolist() == ["cannot judge", "yes"] and live["agreement"].tolist()[1] == 1.0
+
+
+def test_evaluate_counts_and_names_items_the_baseline_could_not_judge(explorer, tmp_path):
+    from explorer.data.readers import Dataset
+    from explorer.evaluate import evaluate, metrics_frame, predictions_tsv
+
+    items = [BoolqItem("1", PASSAGE, QUESTION, 1), BoolqItem("2", PASSAGE, "😀", 0)]
+    entry = explorer.entry("Kiwi overlap (baseline)")
+    dataset = Dataset("boolq", "test", items, True, str(tmp_path / "b.tsv"), len(items), sha256="0")
+    result = evaluate(explorer.task_model(entry, "boolq"), entry, dataset)
+    assert result.metrics["not_judged"] == 1 and result.metrics["n"] == 2
+    assert metrics_frame([result])["not judged"].tolist() == [1]
+    lines = predictions_tsv(result).splitlines()
+    assert lines[0].endswith("\tnote") and lines[2].endswith(CANNOT_JUDGE) and lines[1].endswith("\t")
