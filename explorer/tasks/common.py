@@ -8,14 +8,69 @@ mask, and report how many tokens truncation dropped.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
 from explorer.loading import LoadedModel
 
 Progress = Callable[[int, int], None]
+
+# --------------------------------------------------------------------------- one tokenizer, many threads
+#
+# A fast tokenizer keeps padding and truncation in its Rust backend, and every
+# call first rewrites them (``set_truncation_and_padding``) and then encodes.
+# Streamlit sessions share one loaded model, so two calls at once mix their
+# settings: ragged batches ("Unable to create tensor"), or token counts from
+# the other call's truncation. Each tokenizer therefore gets a lock held for
+# the encoding only; forward passes still run side by side.
+
+_TOKENIZER_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+_GUARDED_CLASSES: dict[type, type] = {}
+
+
+def tokenizer_lock(tokenizer: Any) -> threading.RLock:
+    """The lock every encoding call on this tokenizer object holds (one per object, copies get their own)."""
+    with _LOCKS_GUARD:
+        lock = _TOKENIZER_LOCKS.get(tokenizer)
+        if lock is None:
+            lock = _TOKENIZER_LOCKS[tokenizer] = threading.RLock()
+        return lock
+
+
+def _guarded_class(cls: type) -> type:
+    """``cls`` whose ``_encode_plus`` (where every call, ``tokenize`` included, sets and encodes) holds the lock."""
+    with _LOCKS_GUARD:
+        guarded = _GUARDED_CLASSES.get(cls)
+        if guarded is None:
+            def _encode_plus(self, *args, **kwargs):
+                with tokenizer_lock(self):
+                    return super(guarded, self)._encode_plus(*args, **kwargs)
+
+            # Same name, so messages and reprs that show the class do not change.
+            guarded = type(cls.__name__, (cls,), {"_encode_plus": _encode_plus, "__module__": cls.__module__,
+                                                  "_explorer_thread_safe": True})
+            _GUARDED_CLASSES[cls] = guarded
+        return guarded
+
+
+def thread_safe_tokenizer(tokenizer: Any) -> Any:
+    """Makes every encoding call on ``tokenizer`` hold its own lock; returns it (idempotent).
+
+    Done once where a model enters the shared cache, so every caller is covered
+    (task scoring, attributions, the internals views) without each one having to
+    remember a lock. Deep copies (``with_pad_token``) keep the guard and get a
+    lock of their own. Tokenizers without ``_encode_plus`` (slow Python ones
+    keep no shared backend state) are returned unchanged.
+    """
+    if getattr(tokenizer, "_explorer_thread_safe", False) or not hasattr(tokenizer, "_encode_plus"):
+        return tokenizer
+    tokenizer.__class__ = _guarded_class(type(tokenizer))
+    return tokenizer
 
 
 @dataclass
@@ -117,3 +172,4 @@ def choose(
         if progress:
             progress(min(start + batch_size, len(firsts)), len(firsts))
     return out
+
