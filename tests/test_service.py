@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from explorer.cache import weight_bytes
+from explorer.data.readers import BoolqItem
 from explorer.registry import ModelEntry, folder_entry
 from explorer.service import Explorer, ModelRun, agreement_table, resolve_device
 from explorer.settings import DEFAULT_CACHE_SHARE, Settings, load_settings
@@ -65,6 +66,18 @@ def test_loaded_tokenizers_are_guarded_for_concurrent_sessions(tmp_path, make_ch
     explorer = _explorer(tmp_path, device="cpu")
     loaded = explorer.load(folder_entry(make_checkpoint("bert", name="tok-cola", finetuning_task="cola"), "test"))
     assert getattr(loaded.tokenizer, "_explorer_thread_safe", False)
+
+
+def test_a_boolq_question_longer_than_the_model_is_refused_by_name(tmp_path, make_checkpoint):
+    """Only the passage may be cut; a question that fills the model alone gets a message, not a tokenizer traceback."""
+    explorer = _explorer(tmp_path, device="cpu")
+    entry = folder_entry(make_checkpoint("bert", name="long-boolq", finetuning_task="boolq"), "test")
+    question = " ".join(["비가 와서 길이 미끄럽다"] * 30) + "?"
+    items = [BoolqItem("1", "짧은 글이다.", "짧은 질문인가?", None), BoolqItem("2", "짧은 글이다.", question, None)]
+    (run,) = explorer.predict([entry], "boolq", items)
+    assert run.error and "input 2" in run.error and "question" in run.error and "Shorten it" in run.error
+    (ok,) = explorer.predict([entry], "boolq", items[:1])
+    assert ok.error is None and len(ok.predictions) == 1
 
 
 # --------------------------------------------------------------------------- settings

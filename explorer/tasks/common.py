@@ -88,9 +88,26 @@ class Scored:
     n_dropped: int
 
 
-def _lengths(tokenizer, firsts: Sequence[str], seconds: Sequence[str] | None) -> list[int]:
-    enc = tokenizer(list(firsts), list(seconds) if seconds is not None else None, add_special_tokens=True)
+def _lengths(tokenizer, firsts: Sequence[str], seconds: Sequence[str] | None, special: bool = True) -> list[int]:
+    enc = tokenizer(list(firsts), list(seconds) if seconds is not None else None, add_special_tokens=special)
     return [len(ids) for ids in enc["input_ids"]]
+
+
+def _check_kept_side(loaded: LoadedModel, firsts: Sequence[str], seconds: Sequence[str], truncation: str) -> None:
+    """Refuses a pair whose uncut side alone fills the model (the tokenizer's own error names no input).
+
+    With ``only_first`` the second text is never cut (BoolQ: the question), so
+    it and the special tokens must leave room for at least one token of the first.
+    """
+    kept = seconds if truncation == "only_first" else firsts
+    room = loaded.max_length - loaded.tokenizer.num_special_tokens_to_add(pair=True)
+    for i, n in enumerate(_lengths(loaded.tokenizer, kept, None, special=False)):
+        if n >= room:
+            side = "second" if truncation == "only_first" else "first"
+            raise ValueError(
+                f"input {i + 1}: its {side} text (for BoolQ, the question) alone is {n} tokens, and only the other "
+                f"text may be cut; the model reads {loaded.max_length} tokens in all. Shorten it."
+            )
 
 
 @torch.inference_mode()
@@ -116,6 +133,8 @@ def classify(
     if loaded.head != "sequence":
         raise ValueError(f"{loaded.entry.name} has a {loaded.head} head; this needs sequence classification.")
     tok = loaded.tokenizer
+    if seconds is not None and truncation in ("only_first", "only_second"):
+        _check_kept_side(loaded, firsts, seconds, truncation)
     full = _lengths(tok, firsts, seconds)
     order = sorted(range(len(firsts)), key=full.__getitem__)
     out: list[Scored | None] = [None] * len(firsts)
