@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import random
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -45,7 +46,7 @@ def _scored(rows) -> list[tuple]:
     return [(tuple(s.probs), s.n_tokens, s.n_dropped) for s in rows]
 
 
-def _jobs(seq, mc) -> dict[str, callable]:
+def _jobs(seq, mc) -> dict[str, Callable[[], object]]:
     singles = SHORT + LONG
     firsts, seconds = [LONG[0], SHORT[0], LONG[1]], [SHORT[1], LONG[1], SHORT[2]]
     return {
