@@ -64,8 +64,7 @@ def thread_safe_tokenizer(tokenizer: Any) -> Any:
     Done once where a model enters the shared cache, so every caller is covered
     (task scoring, attributions, the internals views) without each one having to
     remember a lock. Deep copies (``with_pad_token``) keep the guard and get a
-    lock of their own. Tokenizers without ``_encode_plus`` (slow Python ones
-    keep no shared backend state) are returned unchanged.
+    lock of their own. Objects without ``_encode_plus`` are returned unchanged.
     """
     if getattr(tokenizer, "_explorer_thread_safe", False) or not hasattr(tokenizer, "_encode_plus"):
         return tokenizer
