@@ -33,5 +33,10 @@ test: install-dev
 	$(BIN)/python -m explorer prepare
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# Ten browser sessions against one real server at once (CI runs it after `make test`).
+.PHONY: test-load
+test-load: install-dev
+	EXPLORER_LOAD_TEST=1 $(BIN)/python -m pytest -q tests/test_load.py $(PYTEST_ARGS)
+
 bench: install
 	PYTHONPATH=. $(BIN)/python benchmarks/run_all.py

@@ -17,10 +17,12 @@ import pandas as pd
 from explorer.agreement import majority
 from explorer.cache import ModelCache
 from explorer.defaults.prepare import calibration_path, default_entries
+from explorer.device import pick_device
 from explorer.loading import CheckpointError, LoadedModel, load_model, safetensors_parameters
 from explorer.registry import ModelEntry, discover, find, folder_entry
 from explorer.settings import Settings
 from explorer.tasks.cola import AcceptabilityResult, AcceptabilityScorer, TransformerAcceptability
+from explorer.tasks.common import thread_safe_tokenizer
 
 
 @dataclass
@@ -41,6 +43,16 @@ class TaskRun:
     error: str | None = None
 
 
+def resolve_device(choice: str) -> str:
+    """The device a choice runs on, spelt one way (``auto`` → ``cpu``; ``cuda`` → ``cuda:0``)."""
+    import torch
+
+    dev = pick_device(choice)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device())
+    return str(dev)
+
+
 def _with_task(entry: ModelEntry, task: str) -> ModelEntry:
     from dataclasses import replace
 
@@ -56,7 +68,7 @@ class Explorer:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.cache: ModelCache[object] = ModelCache(settings.max_models)
+        self.cache: ModelCache[object] = ModelCache(settings.cache_bytes, settings.max_models)
 
     def registry(self) -> tuple[list[ModelEntry], list[str]]:
         """Re-reads the registry; cheap, so new checkpoint folders appear on rerun."""
@@ -82,9 +94,19 @@ class Explorer:
         raise CheckpointError(f"No model named {name_or_path!r}; `python -m explorer models` lists them.")
 
     def load(self, entry: ModelEntry, device: str | None = None) -> LoadedModel:
-        """Loads (or reuses) a transformer checkpoint."""
-        dev = device or self.settings.device
-        return self.cache.get(f"{entry.source}@{dev}", lambda: load_model(entry, dev))  # type: ignore[return-value]
+        """Loads (or reuses) a transformer checkpoint, shared by every session.
+
+        Keyed by the device the choice resolves to, so ``auto`` and ``cpu`` on a
+        CPU-only machine share one copy of the weights.
+        """
+        dev = resolve_device(device or self.settings.device)
+
+        def build() -> LoadedModel:
+            loaded = load_model(entry, dev)
+            thread_safe_tokenizer(loaded.tokenizer)  # sessions will encode with it at the same moment
+            return loaded
+
+        return self.cache.get(f"{entry.source}@{dev}", build)  # type: ignore[return-value]
 
     def load_encoder(self, entry: ModelEntry):
         """Any local transformer as a torch module (task models loaded as usual, base encoders with AutoModel)."""

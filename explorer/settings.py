@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Share of this machine's RAM the model cache may fill when no --cache-mb is given:
+# the rest is left for Python, Streamlit sessions, uploads and a model being loaded.
+DEFAULT_CACHE_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,8 @@ class Settings:
         checkpoints_dir: Folder scanned for checkpoint folders dropped in by users.
         models_toml: The user-edited registry file.
         cache_dir: Where offline default models are built (never inside git).
-        max_models: How many loaded models the in-memory cache keeps.
+        max_models: How many loaded models the in-memory cache keeps at most.
+        cache_mb: Megabytes of weights the model cache may hold; None: 40% of RAM.
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:1``, ``mps``.
         include_defaults: Whether the offline default models are registered.
         data_dir: Folder whose task files the Evaluate page offers.
@@ -38,10 +42,33 @@ class Settings:
     include_defaults: bool = True
     data_dir: Path = REPO_ROOT / "data"
     results_dir: Path | None = None
+    cache_mb: int | None = None
 
     @property
     def results(self) -> Path:
         return self.results_dir or self.cache_dir / "results"
+
+    @property
+    def cache_bytes(self) -> int:
+        """The model cache's byte budget."""
+        if self.cache_mb is not None:
+            return self.cache_mb * 2**20
+        import psutil
+
+        return int(psutil.virtual_memory().total * DEFAULT_CACHE_SHARE)
+
+
+def _cache_mb(value: str | None, source: str) -> int | None:
+    """Parses ``--cache-mb`` / ``EXPLORER_CACHE_MB``; a bad value is refused, never replaced silently."""
+    if value is None or not value.strip():
+        return None
+    try:
+        mb = int(value.strip())
+    except ValueError:
+        mb = 0
+    if mb < 1:
+        raise ValueError(f"{source} must be a whole number of megabytes, at least 1 (got {value!r}).")
+    return mb
 
 
 def _default_cache_dir(env: Mapping[str, str]) -> Path:
@@ -56,9 +83,12 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
 
     Args:
         argv: Arguments after ``--`` (``--checkpoints DIR``, ``--models FILE``,
-            ``--device cpu``, ``--max-models N``, ``--data DIR``). Unknown flags are ignored so
+            ``--device cpu``, ``--max-models N``, ``--cache-mb N``, ``--data DIR``). Unknown flags are ignored so
             Streamlit's own arguments never break the app.
         env: Environment; defaults to ``os.environ``.
+
+    Raises:
+        ValueError: ``--cache-mb`` or ``EXPLORER_CACHE_MB`` is not a positive whole number.
     """
     env = os.environ if env is None else env
     parser = argparse.ArgumentParser(add_help=False)
@@ -66,6 +96,7 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
     parser.add_argument("--models")
     parser.add_argument("--device")
     parser.add_argument("--max-models", type=int)
+    parser.add_argument("--cache-mb")
     parser.add_argument("--data")
     args, _ = parser.parse_known_args(list(argv or []))
 
@@ -73,6 +104,10 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
     models = args.models or env.get("EXPLORER_MODELS") or str(REPO_ROOT / "models.toml")
     device = args.device or env.get("EXPLORER_DEVICE") or "auto"
     max_models = args.max_models or int(env.get("EXPLORER_MAX_MODELS") or 6)
+    if args.cache_mb is not None:
+        cache_mb = _cache_mb(args.cache_mb, "--cache-mb")
+    else:
+        cache_mb = _cache_mb(env.get("EXPLORER_CACHE_MB"), "EXPLORER_CACHE_MB")
     include_defaults = env.get("EXPLORER_DEFAULTS", "1").strip().lower() not in {"0", "false", "no", "off"}
     data = args.data or env.get("EXPLORER_DATA") or str(REPO_ROOT / "data")
     results = env.get("EXPLORER_RESULTS")
@@ -85,4 +120,5 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
         include_defaults=include_defaults,
         data_dir=Path(data).expanduser(),
         results_dir=Path(results).expanduser() if results else None,
+        cache_mb=cache_mb,
     )

@@ -1,5 +1,12 @@
-from explorer.registry import ModelEntry
-from explorer.service import ModelRun, agreement_table
+import psutil
+import pytest
+import torch
+
+from explorer.cache import weight_bytes
+from explorer.data.readers import BoolqItem
+from explorer.registry import ModelEntry, folder_entry
+from explorer.service import Explorer, ModelRun, agreement_table, resolve_device
+from explorer.settings import DEFAULT_CACHE_SHARE, Settings, load_settings
 from explorer.tasks.cola import AcceptabilityResult
 
 
@@ -19,3 +26,74 @@ def test_agreement_majority_split_and_failed_models_left_out():
 def test_a_tie_is_a_split_not_a_verdict():
     table = agreement_table(["s0"], [_run("a", [0.9]), _run("b", [0.1])])
     assert table.loc[0, "verdict"] == "split" and table.loc[0, "agreement"] == 0.5
+
+
+# --------------------------------------------------------------------------- the shared model cache
+
+
+def _explorer(tmp_path, **settings) -> Explorer:
+    return Explorer(Settings(checkpoints_dir=tmp_path, models_toml=tmp_path / "models.toml", cache_dir=tmp_path / "cache",
+                             include_defaults=False, **settings))
+
+
+def test_auto_and_the_device_it_resolves_to_share_one_copy(tmp_path, make_checkpoint):
+    explorer = _explorer(tmp_path, device="auto")
+    entry = folder_entry(make_checkpoint("bert", name="dev-cola", finetuning_task="cola"), "test")
+    loaded = explorer.load(entry)  # the settings' "auto"
+    assert explorer.load(entry, resolve_device("auto")) is loaded
+    if not torch.cuda.is_available():
+        # "cuda" on a machine without one runs on the CPU, like "auto" and "cpu": still one copy.
+        assert explorer.load(entry, "cpu") is loaded and explorer.load(entry, "cuda") is loaded
+    assert len(explorer.cache.keys()) == 1 and explorer.cache.bytes_used() == weight_bytes(loaded)
+
+
+def test_loading_past_the_byte_budget_drops_the_least_recently_used(tmp_path, make_checkpoint):
+    entries = [folder_entry(make_checkpoint("bert", name=f"lru-{i}-cola", finetuning_task="cola", seed=i), "test")
+               for i in range(3)]
+    explorer = _explorer(tmp_path, device="cpu", max_models=9)
+    one = weight_bytes(explorer.load(entries[0]))
+    explorer.cache.clear()
+    explorer.cache.max_bytes = int(2.5 * one)  # room for two
+    first = explorer.load(entries[0])
+    explorer.load(entries[1])
+    assert explorer.load(entries[0]) is first  # used again: entries[1] is now the oldest
+    explorer.load(entries[2])
+    assert [k.split("@")[0] for k in explorer.cache.keys()] == [entries[0].source, entries[2].source]
+    assert explorer.cache.bytes_used() == 2 * one
+
+
+def test_loaded_tokenizers_are_guarded_for_concurrent_sessions(tmp_path, make_checkpoint):
+    explorer = _explorer(tmp_path, device="cpu")
+    loaded = explorer.load(folder_entry(make_checkpoint("bert", name="tok-cola", finetuning_task="cola"), "test"))
+    assert getattr(loaded.tokenizer, "_explorer_thread_safe", False)
+
+
+def test_a_boolq_question_longer_than_the_model_is_refused_by_name(tmp_path, make_checkpoint):
+    """Only the passage may be cut; a question that fills the model alone gets a message, not a tokenizer traceback."""
+    explorer = _explorer(tmp_path, device="cpu")
+    entry = folder_entry(make_checkpoint("bert", name="long-boolq", finetuning_task="boolq"), "test")
+    question = " ".join(["비가 와서 길이 미끄럽다"] * 30) + "?"
+    items = [BoolqItem("1", "짧은 글이다.", "짧은 질문인가?", None), BoolqItem("2", "짧은 글이다.", question, None)]
+    (run,) = explorer.predict([entry], "boolq", items)
+    assert run.error and "input 2" in run.error and "question" in run.error and "Shorten it" in run.error
+    (ok,) = explorer.predict([entry], "boolq", items[:1])
+    assert ok.error is None and len(ok.predictions) == 1
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_cache_budget_from_flag_or_environment():
+    assert load_settings(["--cache-mb", "300"], {"EXPLORER_CACHE_MB": "100"}).cache_bytes == 300 * 2**20
+    assert load_settings([], {"EXPLORER_CACHE_MB": "100"}).cache_bytes == 100 * 2**20
+    default = load_settings([], {})
+    assert default.cache_mb is None
+    assert default.cache_bytes == int(psutil.virtual_memory().total * DEFAULT_CACHE_SHARE)
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots", "1.5"])
+def test_a_bad_cache_budget_is_refused_with_a_message(value):
+    with pytest.raises(ValueError, match="EXPLORER_CACHE_MB must be a whole number of megabytes"):
+        load_settings([], {"EXPLORER_CACHE_MB": value})
+    with pytest.raises(ValueError, match="--cache-mb must be"):
+        load_settings(["--cache-mb", value], {})

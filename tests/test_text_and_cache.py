@@ -28,7 +28,7 @@ def test_too_many_lines_are_capped_with_a_note():
 
 
 def test_cache_evicts_least_recently_used():
-    cache: ModelCache[str] = ModelCache(2)
+    cache: ModelCache[str] = ModelCache(max_items=2, size=len)
     cache.get("a", lambda: "A")
     cache.get("b", lambda: "B")
     cache.get("a", lambda: "A2")  # touch a
@@ -36,8 +36,56 @@ def test_cache_evicts_least_recently_used():
     assert cache.keys() == ["a", "c"]
 
 
+def test_cache_is_bounded_by_bytes_least_recently_used_first():
+    cache: ModelCache[str] = ModelCache(max_bytes=10, max_items=9, size=len)
+    cache.get("a", lambda: "x" * 4)
+    cache.get("b", lambda: "x" * 4)
+    cache.get("a", lambda: "unused")  # touch a: b is now the least recently used
+    assert cache.bytes_used() == 8
+    cache.get("c", lambda: "x" * 3)  # 11 > 10: b goes, not a
+    assert cache.keys() == ["a", "c"] and cache.bytes_used() == 7
+
+
+def test_a_model_larger_than_the_budget_is_kept_alone():
+    """Still usable, but everything else goes for it; values sized None (Kiwi) stay outside the bound."""
+    cache: ModelCache[str] = ModelCache(max_bytes=10, max_items=9, size=lambda v: None if v == "kiwi" else len(v))
+    cache.get("kiwi", lambda: "kiwi")
+    cache.get("a", lambda: "x" * 4)
+    cache.get("b", lambda: "x" * 5)
+    cache.get("big", lambda: "x" * 25)
+    assert cache.keys() == ["kiwi", "big"] and cache.bytes_used() == 25
+
+
+def test_the_item_bound_counts_models_only():
+    cache: ModelCache[str] = ModelCache(max_bytes=None, max_items=2, size=lambda v: None if v == "kiwi" else len(v))
+    for key in ("kiwi", "a", "b", "c"):
+        cache.get(key, lambda key=key: key)
+    assert cache.keys() == ["kiwi", "b", "c"]
+
+
+def test_weight_bytes_counts_parameters_and_buffers_once():
+    import torch
+
+    from explorer.cache import weight_bytes
+
+    class Tied(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = torch.nn.Embedding(10, 4)
+            self.out = torch.nn.Linear(4, 10, bias=False)
+            self.out.weight = self.emb.weight  # tied: one tensor
+            self.register_buffer("ids", torch.arange(6))  # int64
+
+    class Loaded:
+        model = Tied().half()
+
+    assert weight_bytes(Tied()) == 40 * 4 + 6 * 8
+    assert weight_bytes(Loaded()) == 40 * 2 + 6 * 8  # a LoadedModel is sized by its .model
+    assert weight_bytes("a Kiwi scorer") is None
+
+
 def test_concurrent_requests_load_once():
-    cache: ModelCache[int] = ModelCache(2)
+    cache: ModelCache[int] = ModelCache(max_items=2, size=lambda v: 1)
     calls = []
 
     def slow_load() -> int:
@@ -55,7 +103,7 @@ def test_concurrent_requests_load_once():
 
 
 def test_failed_load_is_not_cached():
-    cache: ModelCache[int] = ModelCache(2)
+    cache: ModelCache[int] = ModelCache(max_items=2)
 
     def boom() -> int:
         raise RuntimeError("broken")

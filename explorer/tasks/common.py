@@ -8,14 +8,68 @@ mask, and report how many tokens truncation dropped.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
 from explorer.loading import LoadedModel
 
 Progress = Callable[[int, int], None]
+
+# --------------------------------------------------------------------------- one tokenizer, many threads
+#
+# A fast tokenizer keeps padding and truncation in its Rust backend, and every
+# call first rewrites them (``set_truncation_and_padding``) and then encodes.
+# Streamlit sessions share one loaded model, so two calls at once mix their
+# settings: ragged batches ("Unable to create tensor"), or token counts from
+# the other call's truncation. Each tokenizer therefore gets a lock held for
+# the encoding only; forward passes still run side by side.
+
+_TOKENIZER_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+_GUARDED_CLASSES: dict[type, type] = {}
+
+
+def tokenizer_lock(tokenizer: Any) -> threading.RLock:
+    """The lock every encoding call on this tokenizer object holds (one per object, copies get their own)."""
+    with _LOCKS_GUARD:
+        lock = _TOKENIZER_LOCKS.get(tokenizer)
+        if lock is None:
+            lock = _TOKENIZER_LOCKS[tokenizer] = threading.RLock()
+        return lock
+
+
+def _guarded_class(cls: type) -> type:
+    """``cls`` whose ``_encode_plus`` (where every call, ``tokenize`` included, sets and encodes) holds the lock."""
+    with _LOCKS_GUARD:
+        guarded = _GUARDED_CLASSES.get(cls)
+        if guarded is None:
+            def _encode_plus(self, *args, **kwargs):
+                with tokenizer_lock(self):
+                    return super(guarded, self)._encode_plus(*args, **kwargs)
+
+            # Same name, so messages and reprs that show the class do not change.
+            guarded = type(cls.__name__, (cls,), {"_encode_plus": _encode_plus, "__module__": cls.__module__,
+                                                  "_explorer_thread_safe": True})
+            _GUARDED_CLASSES[cls] = guarded
+        return guarded
+
+
+def thread_safe_tokenizer(tokenizer: Any) -> Any:
+    """Makes every encoding call on ``tokenizer`` hold its own lock; returns it (idempotent).
+
+    Done once where a model enters the shared cache, so every caller is covered
+    (task scoring, attributions, the internals views) without each one having to
+    remember a lock. Deep copies (``with_pad_token``) keep the guard and get a
+    lock of their own. Objects without ``_encode_plus`` are returned unchanged.
+    """
+    if getattr(tokenizer, "_explorer_thread_safe", False) or not hasattr(tokenizer, "_encode_plus"):
+        return tokenizer
+    tokenizer.__class__ = _guarded_class(type(tokenizer))
+    return tokenizer
 
 
 @dataclass
@@ -33,9 +87,26 @@ class Scored:
     n_dropped: int
 
 
-def _lengths(tokenizer, firsts: Sequence[str], seconds: Sequence[str] | None) -> list[int]:
-    enc = tokenizer(list(firsts), list(seconds) if seconds is not None else None, add_special_tokens=True)
+def _lengths(tokenizer, firsts: Sequence[str], seconds: Sequence[str] | None, special: bool = True) -> list[int]:
+    enc = tokenizer(list(firsts), list(seconds) if seconds is not None else None, add_special_tokens=special)
     return [len(ids) for ids in enc["input_ids"]]
+
+
+def _check_kept_side(loaded: LoadedModel, firsts: Sequence[str], seconds: Sequence[str], truncation: str) -> None:
+    """Refuses a pair whose uncut side alone fills the model (the tokenizer's own error names no input).
+
+    With ``only_first`` the second text is never cut (BoolQ: the question), so
+    it and the special tokens must leave room for at least one token of the first.
+    """
+    kept = seconds if truncation == "only_first" else firsts
+    room = loaded.max_length - loaded.tokenizer.num_special_tokens_to_add(pair=True)
+    for i, n in enumerate(_lengths(loaded.tokenizer, kept, None, special=False)):
+        if n >= room:
+            side = "second" if truncation == "only_first" else "first"
+            raise ValueError(
+                f"input {i + 1}: its {side} text (for BoolQ, the question) alone is {n} tokens, and only the other "
+                f"text may be cut; the model reads {loaded.max_length} tokens in all. Shorten it."
+            )
 
 
 @torch.inference_mode()
@@ -61,6 +132,8 @@ def classify(
     if loaded.head != "sequence":
         raise ValueError(f"{loaded.entry.name} has a {loaded.head} head; this needs sequence classification.")
     tok = loaded.tokenizer
+    if seconds is not None and truncation in ("only_first", "only_second"):
+        _check_kept_side(loaded, firsts, seconds, truncation)
     full = _lengths(tok, firsts, seconds)
     order = sorted(range(len(firsts)), key=full.__getitem__)
     out: list[Scored | None] = [None] * len(firsts)
@@ -117,3 +190,4 @@ def choose(
         if progress:
             progress(min(start + batch_size, len(firsts)), len(firsts))
     return out
+
