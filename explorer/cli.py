@@ -60,13 +60,19 @@ def positive_number(high: float) -> Callable[[str], float]:
 def output_problem(path: str, flag: str, folder: bool = False) -> str | None:
     """Why ``path`` cannot be written, or None; checked before any work so nothing is lost.
 
-    Nothing is created: a missing parent folder is reported, not made.
+    A file's missing parent folder is reported, not made. An output *folder* (finetune's
+    ``--out checkpoints/e5-cola``) is created with its parents, as the README shows, so
+    only its nearest existing ancestor must be a folder we may write in.
     """
     target = Path(path)
     parent = target.parent
     if folder:
         if target.exists() and not target.is_dir():
             return f"{flag} {path} exists and is not a folder."
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            return f"{flag} {path}: {parent} is not a folder."
     elif target.is_dir():
         return f"{flag} {path} is a folder; give a file name."
     elif target.exists() and not target.is_file():

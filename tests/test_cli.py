@@ -163,10 +163,11 @@ def test_an_output_that_is_a_folder_is_refused(offline, capsys):
     assert code == 2 and "is a folder; give a file name" in capsys.readouterr().err
 
 
-def test_finetune_out_in_a_missing_folder_is_refused(offline, capsys):
+def test_finetune_out_under_a_file_is_refused_before_any_work(offline, capsys):
+    (offline / "a-file").write_text("x")
     code = main(["finetune", "--task", "cola", "--base", "b", "--train", "t", "--dev", "d",
-                 "--out", str(offline / "missing" / "run")])
-    assert code == 2 and "does not exist" in capsys.readouterr().err and not (offline / "missing").exists()
+                 "--out", str(offline / "a-file" / "run")])
+    assert code == 2 and "is not a folder" in capsys.readouterr().err
 
 
 def _odd_data(tmp_path):
