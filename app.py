@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer.ui.access import require_access
-from explorer.ui.state import device_picker, ensure_defaults, get_explorer, leave_legacy_multipage_mode
+from explorer.ui.state import device_picker, ensure_defaults, explorer_or_stop, leave_legacy_multipage_mode
 
 leave_legacy_multipage_mode()
 st.set_page_config(page_title="ko-model-explorer", page_icon="🔎", layout="wide")
@@ -20,7 +20,7 @@ PAGES = [
     st.Page("pages/compare.py", title="Comparison", icon=":material/leaderboard:", url_path="compare"),
 ]
 
-explorer = get_explorer()
+explorer = explorer_or_stop()
 navigation = st.navigation(PAGES)
 st.sidebar.caption("Korean checkpoints, side by side")
 device_picker()

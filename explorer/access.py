@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.safeio import KB, FileRefused, read_limited
+from explorer.settings import load_settings
 
 LAN_ENV = "EXPLORER_LAN"
 CODE_ENV = "EXPLORER_ACCESS_CODE"
@@ -198,7 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     env = dict(os.environ)
     try:
         code = read_access_code(env)
-    except AccessSetupError as exc:
+        load_settings(app_args, env)  # a bad flag or EXPLORER_* variable stops here, with its name
+    except (AccessSetupError, ValueError) as exc:
         sys.exit(f"Not started: {exc}")
     if lan:
         env[LAN_ENV] = "1"

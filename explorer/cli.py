@@ -386,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--checkpoints", help="checkpoints folder (default: ./checkpoints or $EXPLORER_CHECKPOINTS)")
     common.add_argument("--models", help="registry file (default: ./models.toml or $EXPLORER_MODELS)")
     common.add_argument("--max-models", type=whole_number(1, 64), help="models kept loaded at once")
+    common.add_argument("--cache-mb", type=whole_number(1, 10**7), help="megabytes of weights kept loaded (default: 40%% of RAM)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("prepare", parents=[common], help="build the offline default models (idempotent)")
@@ -449,7 +450,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     args.extra = [
         f"--{flag.replace('_', '-')}={value}"
-        for flag in ("checkpoints", "models", "max_models")
+        for flag in ("checkpoints", "models", "max_models", "cache_mb")
         if (value := getattr(args, flag, None)) is not None
     ]
+    try:
+        load_settings(args.extra)  # a bad EXPLORER_* variable is said once, before any work
+    except ValueError as exc:
+        return _fail(str(exc), 2)
     return args.func(args)

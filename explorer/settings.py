@@ -58,17 +58,17 @@ class Settings:
         return int(psutil.virtual_memory().total * DEFAULT_CACHE_SHARE)
 
 
-def _cache_mb(value: str | None, source: str) -> int | None:
-    """Parses ``--cache-mb`` / ``EXPLORER_CACHE_MB``; a bad value is refused, never replaced silently."""
-    if value is None or not value.strip():
+def _positive(value: str | None, source: str, unit: str) -> int | None:
+    """Parses a count such as ``--cache-mb`` / ``EXPLORER_MAX_MODELS``; a bad value is refused, never replaced silently."""
+    if value is None or not str(value).strip():
         return None
     try:
-        mb = int(value.strip())
+        number = int(str(value).strip())
     except ValueError:
-        mb = 0
-    if mb < 1:
-        raise ValueError(f"{source} must be a whole number of megabytes, at least 1 (got {value!r}).")
-    return mb
+        number = 0
+    if number < 1:
+        raise ValueError(f"{source} must be a whole number of {unit}, at least 1 (got {value!r}).")
+    return number
 
 
 def _default_cache_dir(env: Mapping[str, str]) -> Path:
@@ -88,14 +88,15 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
         env: Environment; defaults to ``os.environ``.
 
     Raises:
-        ValueError: ``--cache-mb`` or ``EXPLORER_CACHE_MB`` is not a positive whole number.
+        ValueError: ``--cache-mb``/``EXPLORER_CACHE_MB`` or ``--max-models``/``EXPLORER_MAX_MODELS``
+            is not a positive whole number.
     """
     env = os.environ if env is None else env
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--checkpoints")
     parser.add_argument("--models")
     parser.add_argument("--device")
-    parser.add_argument("--max-models", type=int)
+    parser.add_argument("--max-models")
     parser.add_argument("--cache-mb")
     parser.add_argument("--data")
     args, _ = parser.parse_known_args(list(argv or []))
@@ -103,11 +104,14 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
     checkpoints = args.checkpoints or env.get("EXPLORER_CHECKPOINTS") or str(REPO_ROOT / "checkpoints")
     models = args.models or env.get("EXPLORER_MODELS") or str(REPO_ROOT / "models.toml")
     device = args.device or env.get("EXPLORER_DEVICE") or "auto"
-    max_models = args.max_models or int(env.get("EXPLORER_MAX_MODELS") or 6)
-    if args.cache_mb is not None:
-        cache_mb = _cache_mb(args.cache_mb, "--cache-mb")
+    if args.max_models is not None:
+        max_models = _positive(args.max_models, "--max-models", "models")
     else:
-        cache_mb = _cache_mb(env.get("EXPLORER_CACHE_MB"), "EXPLORER_CACHE_MB")
+        max_models = _positive(env.get("EXPLORER_MAX_MODELS"), "EXPLORER_MAX_MODELS", "models") or 6
+    if args.cache_mb is not None:
+        cache_mb = _positive(args.cache_mb, "--cache-mb", "megabytes")
+    else:
+        cache_mb = _positive(env.get("EXPLORER_CACHE_MB"), "EXPLORER_CACHE_MB", "megabytes")
     include_defaults = env.get("EXPLORER_DEFAULTS", "1").strip().lower() not in {"0", "false", "no", "off"}
     data = args.data or env.get("EXPLORER_DATA") or str(REPO_ROOT / "data")
     results = env.get("EXPLORER_RESULTS")
@@ -115,7 +119,7 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
         checkpoints_dir=Path(checkpoints).expanduser(),
         models_toml=Path(models).expanduser(),
         cache_dir=_default_cache_dir(env),
-        max_models=max(1, max_models),
+        max_models=max_models,
         device=device,
         include_defaults=include_defaults,
         data_dir=Path(data).expanduser(),

@@ -39,7 +39,8 @@ st.dataframe(
 choice = st.session_state.get("device", explorer.settings.device)
 st.caption(
     f"Device: {pick_device(choice)} (setting: {choice}) · loaded now: {', '.join(loaded_names(explorer, entries)) or 'none'}"
-    f" · at most {explorer.settings.max_models} models stay loaded"
+    f" · at most {explorer.settings.max_models} models and {explorer.settings.cache_bytes / 2**30:.1f} GB of weights"
+    " stay loaded (the least recently used go first)"
 )
 
 with st.expander("How to add your checkpoints", expanded=not any(e.origin != "default" for e in entries)):

@@ -22,6 +22,15 @@ def get_explorer() -> Explorer:
     return Explorer(load_settings(sys.argv[1:]))
 
 
+def explorer_or_stop() -> Explorer:
+    """``get_explorer()``, or a message and a stopped page when the settings cannot be used."""
+    try:
+        return get_explorer()
+    except ValueError as exc:  # a bad EXPLORER_* variable or flag; the message names it
+        st.error(f"The app cannot start with these settings: {exc}")
+        st.stop()
+
+
 def leave_legacy_multipage_mode() -> None:
     """Makes Streamlit run ``app.py`` even when the first visit is a page URL.
 
