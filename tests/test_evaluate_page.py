@@ -67,3 +67,15 @@ def test_malformed_file_names_row_and_column(env):
     at.selectbox(key="eval-path").set_value(env / "data" / "broken.tsv").run()
     assert not at.exception
     assert any("row 2" in e.value and "acceptability_label" in e.value for e in at.error)
+
+
+def test_a_result_that_cannot_be_saved_is_still_shown_with_a_message(env, monkeypatch):
+    (env / "not-a-folder").write_text("a file where the results folder should be")
+    monkeypatch.setenv("EXPLORER_RESULTS", str(env / "not-a-folder"))
+    st.cache_resource.clear()
+    at = _page()
+    at.selectbox(key="eval-path").set_value(env / "data" / "nikl" / "NIKL_CoLA_dev.tsv").run()
+    at.button(key="eval_run").click().run()
+    assert not at.exception
+    assert sum("could not be saved for later" in e.value for e in at.error) == 2
+    assert set(at.dataframe[0].value["model"]) == {"ev-electra-cola", "ev-bert-cola"}

@@ -227,7 +227,10 @@ def run_evaluations(explorer, models, task: str, dataset: Dataset, content: byte
         except (RuntimeError, ValueError) as exc:
             errors.append(f"**{entry.name}** failed: {exc}")
             continue
-        store.save(result)
+        try:
+            store.save(result)
+        except OSError as exc:  # a full disk or a read-only cache: the result is still shown, once
+            errors.append(f"**{entry.name}**: evaluated, but the result could not be saved for later ({exc}).")
         results.append(result)
     bar.empty()
     return results, errors
