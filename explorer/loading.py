@@ -597,6 +597,47 @@ def _from_pretrained(
     return model
 
 
+def load_encoder(entry: ModelEntry) -> PreTrainedModel:
+    """A base encoder (no task head) on CPU in fp32, for parameter anatomy and position tables.
+
+    Held to the same rules as task models: bounded config reads, the config's size
+    checked against the weights and the free memory before anything is allocated,
+    and every encoder weight must come from the checkpoint (a missing one would be
+    shown as random numbers). Unexpected weights are fine here: a pre-training
+    checkpoint carries heads (ELECTRA's discriminator, BERT's MLM) an encoder drops.
+
+    Raises:
+        CheckpointError: with a message for the user.
+    """
+    from transformers import AutoModel
+
+    source = Path(entry.source)
+    if source.is_dir() and (problems := folder_file_problems(source)):
+        raise CheckpointError(problems[0])
+    config = _load_config(entry.source)
+    if source.is_dir():
+        weights = _weights_file(source)
+        if weights is not None and weights.suffix == ".safetensors":
+            _check_config_matches(config, _parameters_in(read_safetensors_header(weights)), entry.name)
+        elif (source / _SAFETENSORS_INDEX).exists():
+            _check_config_matches(config, _sharded_parameters(source), entry.name)
+    _check_memory(config, torch.float32, entry.name)
+    try:
+        model, info = AutoModel.from_pretrained(
+            entry.source, config=config, trust_remote_code=False, output_loading_info=True, ignore_mismatched_sizes=True
+        )
+    except Exception as exc:  # many failure modes; the page shows the message
+        raise CheckpointError(f"Could not load {entry.name}: {exc}") from exc
+    _check_keys(
+        entry.name,
+        list(info.get("missing_keys", ())),
+        [],
+        [(k, tuple(got), tuple(want)) for k, got, want in info.get("mismatched_keys", ())],
+        hint="Is config.json the one saved with these weights?",
+    )
+    return model.eval()
+
+
 def pad_with_eos(config: PretrainedConfig, tokenizer: Any) -> list[str]:
     """Gives a GPT-2-style checkpoint without a pad token the EOS token to pad with.
 

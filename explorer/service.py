@@ -18,7 +18,7 @@ from explorer.agreement import majority
 from explorer.cache import ModelCache
 from explorer.defaults.prepare import calibration_path, default_entries
 from explorer.device import pick_device
-from explorer.loading import CheckpointError, LoadedModel, load_model, safetensors_parameters
+from explorer.loading import CheckpointError, LoadedModel, load_encoder, load_model, safetensors_parameters
 from explorer.registry import ModelEntry, discover, find, folder_entry
 from explorer.settings import Settings
 from explorer.tasks.cola import AcceptabilityResult, AcceptabilityScorer, TransformerAcceptability
@@ -112,16 +112,7 @@ class Explorer:
         """Any local transformer as a torch module (task models loaded as usual, base encoders with AutoModel)."""
         if entry.task:
             return self.load(entry, "cpu").model
-
-        def build():
-            from transformers import AutoModel
-
-            try:
-                return AutoModel.from_pretrained(entry.source, trust_remote_code=False).eval()
-            except Exception as exc:  # many failure modes; the page shows the message
-                raise CheckpointError(f"Could not load {entry.name}: {exc}") from exc
-
-        return self.cache.get(f"{entry.source}@encoder", build)
+        return self.cache.get(f"{entry.source}@encoder", lambda: load_encoder(entry))
 
     def kiwi(self):
         """The shared Kiwi LM scorer with the prepared calibration."""

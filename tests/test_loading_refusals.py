@@ -307,3 +307,31 @@ def test_models_toml_entry_whose_base_has_a_fifo_config_has_a_problem(make_check
     (tmp_path / "models.toml").write_text('[[model]]\nname = "raw"\npath = "w.pt"\nbase = "base"\ntask = "cola"\n')
     entries, _ = _finishes(read_models_toml, tmp_path / "models.toml")
     assert "base/config.json is not a regular file" in entries[0].problems[0]
+
+
+def _base_encoder(make_checkpoint, tmp_path, name: str) -> Path:
+    """A base BERT folder (no head), as a pre-trained encoder is saved."""
+    from transformers import BertModel
+
+    source = make_checkpoint("bert", name=f"{name}-src")
+    folder = tmp_path / name
+    BertModel.from_pretrained(source).save_pretrained(folder)
+    return folder
+
+
+def test_a_base_encoder_loads_whole_for_anatomy(make_checkpoint, tmp_path):
+    folder = _base_encoder(make_checkpoint, tmp_path, "base-enc")
+    model = loading.load_encoder(ModelEntry("base-enc", str(folder)))
+    saved = load_file(str(folder / "model.safetensors"))
+    assert torch.equal(model.state_dict()["encoder.layer.1.output.dense.weight"], saved["encoder.layer.1.output.dense.weight"])
+
+
+def test_a_base_encoder_missing_a_tensor_or_far_larger_than_its_weights_is_refused(make_checkpoint, tmp_path):
+    folder = _base_encoder(make_checkpoint, tmp_path, "holey-enc")
+    _edit_weights(folder, lambda k: k != "encoder.layer.1.output.dense.weight")
+    with pytest.raises(CheckpointError, match=r"encoder\.layer\.1\.output\.dense\.weight"):
+        loading.load_encoder(ModelEntry("holey-enc", str(folder)))
+    big = _base_encoder(make_checkpoint, tmp_path, "huge-enc")
+    _edit_config(big, num_hidden_layers=10_000)
+    with pytest.raises(CheckpointError, match="does not match the weights"):
+        loading.load_encoder(ModelEntry("huge-enc", str(big)))
