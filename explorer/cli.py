@@ -379,7 +379,7 @@ MAX_BATCH = 4096
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from explorer.internals.attributions import MAX_STEPS
+    from explorer.internals import MAX_STEPS, METHODS
 
     parser = argparse.ArgumentParser(prog="python -m explorer", description="ko-model-explorer command line")
     common = argparse.ArgumentParser(add_help=False)
@@ -421,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("attribute", parents=[common], help="token attributions (Captum) for inputs, like predict")
     p.add_argument("--model", required=True)
     p.add_argument("--task", default="cola", choices=["cola", "wic", "copa", "boolq"])
-    p.add_argument("--method", default="ig", choices=["ig", "saliency", "input_x_gradient", "occlusion"])
+    p.add_argument("--method", default="ig", choices=METHODS)
     p.add_argument("--steps", type=whole_number(1, MAX_STEPS), default=50, help=f"IG integration steps (1–{MAX_STEPS})")
     p.add_argument("--device", default=None)
     p.add_argument("--json", action="store_true")

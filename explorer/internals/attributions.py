@@ -32,15 +32,12 @@ from typing import Any
 
 import torch
 
+from explorer.internals import MAX_STEPS, METHODS
 from explorer.internals.padding import readable_tokens, with_pad_token
 
-METHODS = ("ig", "saliency", "input_x_gradient", "occlusion")
 BASELINES = ("pad", "mask", "zero")
 OUTPUTS = ("logit", "prob")
 MC_TARGETS = ("chosen", "difference")
-# IG converges well before this on every checkpoint we tried; more only costs time
-# (each step is a forward and backward pass), so a larger value is a typo.
-MAX_STEPS = 1000
 # Above this share of |f(x) - f(baseline)| the IG path integral is too coarse.
 DELTA_WARN_RATIO = 0.05
 _OCCLUSION_BATCH = 32
