@@ -187,13 +187,15 @@ def _cmd_models(args: argparse.Namespace) -> int:
 NO_INPUT = "no input given (all empty after removing spaces and control characters)."
 
 
-def _cmd_predict(args: argparse.Namespace) -> int:
-    from explorer.loading import CheckpointError
-    from explorer.service import Explorer
-    from explorer.tasks.items import InputError
-    from explorer.tasks.predict import NEGATIVE_NAMES, POSITIVE_NAMES
+def _items_and_entry(explorer, args: argparse.Namespace):
+    """The items typed for ``args.task`` and the model's entry, or the exit code after saying why.
 
-    explorer = Explorer(load_settings(args.extra))
+    Returns:
+        ``(items, positions, notes, entry)`` (see ``_parse_inputs``), or an int exit code.
+    """
+    from explorer.loading import CheckpointError
+    from explorer.tasks.items import InputError
+
     try:
         analyse = explorer.kiwi().morphemes if args.task == "wic" else None
         items, positions, notes = _parse_inputs(args.task, args.inputs, analyse)
@@ -204,8 +206,19 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     try:
         entry = explorer.entry(args.model)
     except CheckpointError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), 1)
+    return items, positions, notes, entry
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from explorer.service import Explorer
+    from explorer.tasks.predict import NEGATIVE_NAMES, POSITIVE_NAMES
+
+    explorer = Explorer(load_settings(args.extra))
+    parsed = _items_and_entry(explorer, args)
+    if isinstance(parsed, int):
+        return parsed
+    items, positions, notes, entry = parsed
     run = explorer.predict([entry], args.task, items, device=args.device)[0]
     if run.error:
         print(f"error: {run.error}", file=sys.stderr)
@@ -323,18 +336,13 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
     from explorer.internals.inputs import item_rows
     from explorer.loading import CheckpointError
     from explorer.service import Explorer
-    from explorer.tasks.items import InputError
 
     explorer = Explorer(load_settings(args.extra))
+    parsed = _items_and_entry(explorer, args)
+    if isinstance(parsed, int):
+        return parsed
+    items, positions, notes, entry = parsed
     try:
-        analyse = explorer.kiwi().morphemes if args.task == "wic" else None
-        items, positions, notes = _parse_inputs(args.task, args.inputs, analyse)
-    except InputError as exc:
-        return _fail(str(exc), 2)
-    if not items:
-        return _fail(NO_INPUT, 2)
-    try:
-        entry = explorer.entry(args.model)
         model = explorer.task_model(entry, args.task, args.device)
     except CheckpointError as exc:
         return _fail(str(exc), 1)

@@ -7,19 +7,14 @@ path as a user's first session. Saves a screenshot under test-output/.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from explorer.defaults.prepare import is_prepared, prepare
 from explorer.settings import load_settings
+import servers
 from test_evaluate import _write_cola
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,12 +22,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = REPO / "test-output"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -46,31 +35,10 @@ def server(tmp_path_factory, make_checkpoint):
     data = ckpts.parent / "data"
     data.mkdir()
     _write_cola(data / "NIKL_CoLA_dev.tsv", 60)
-    port = _free_port()
-    env = {**os.environ, "EXPLORER_MODELS": str(ckpts.parent / "models.toml"), "HF_HUB_OFFLINE": "1",
+    env = {"EXPLORER_MODELS": str(ckpts.parent / "models.toml"), "HF_HUB_OFFLINE": "1",
            "EXPLORER_DATA": str(data), "EXPLORER_RESULTS": str(ckpts.parent / "results")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--", "--checkpoints", str(ckpts)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with servers.running(env, ckpts.parent / "server.log", ["--checkpoints", str(ckpts)]) as (_, url):
+        yield url
 
 
 @pytest.fixture(scope="module")

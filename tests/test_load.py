@@ -16,11 +16,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -32,6 +27,7 @@ from explorer.data.readers import ColaItem
 from explorer.registry import TASK_NAMES
 from explorer.service import Explorer
 from explorer.settings import Settings
+import servers
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -88,12 +84,6 @@ def _sessions() -> list[Session]:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory, make_checkpoint) -> Path:
     root = tmp_path_factory.mktemp("load") / "checkpoints"
@@ -112,37 +102,11 @@ def _settings(root: Path) -> Settings:
 def server(checkpoints):
     """`streamlit run app.py` on a free port, on the tiny checkpoints only (no defaults to prepare)."""
     home = checkpoints.parent
-    env = {**os.environ, "EXPLORER_CHECKPOINTS": str(checkpoints), "EXPLORER_MODELS": str(home / "models.toml"),
+    env = {"EXPLORER_CHECKPOINTS": str(checkpoints), "EXPLORER_MODELS": str(home / "models.toml"),
            "EXPLORER_DEFAULTS": "0", "EXPLORER_DEVICE": "cpu", "EXPLORER_CACHE": str(home / "cache"),
            "EXPLORER_RESULTS": str(home / "results"), "EXPLORER_DATA": str(home / "data"), "HF_HUB_OFFLINE": "1"}
-    port = _free_port()
-    log = (home / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while not _healthy(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not start:\n" + (home / "server.log").read_text(errors="replace")[-3000:])
-        time.sleep(0.5)
-    yield url, proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok"
-    except OSError:
-        return False
+    with servers.running(env, home / "server.log", server_args=["--server.headless", "true"]) as (proc, url):
+        yield url, proc
 
 
 # --------------------------------------------------------------------------- the browser side

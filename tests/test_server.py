@@ -7,12 +7,9 @@ for ``make run``. The browser parts drive Debian's chromium and are skipped wher
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
-import sys
-import time
 import tomllib
 import urllib.request
 from pathlib import Path
@@ -24,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.safeio import DATA_LIMIT, MB
 from explorer.ui.evaluate import ParsedUpload, UploadCache, upload_cache
+import servers
 from test_evaluate import _write_cola
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,37 +31,10 @@ needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian'
 CODE = "peer-session-2024"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start(script: str, env: dict[str, str], log: Path, args: list[str] = ()) -> tuple[subprocess.Popen, int]:
-    """``streamlit run script`` with the project's config (cwd = repository root); waits until it answers."""
-    port = _free_port()
-    out = log.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), "--", *args],
-        cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return proc, port
-        except OSError:
-            time.sleep(0.3)  # poll interval while waiting for the health check to answer
-    proc.kill()
-    pytest.fail("streamlit did not start: " + log.read_text(errors="replace")[-2000:])
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    """``streamlit run script`` with the project's config; returns the process and its port once it answers."""
+    proc, url = servers.start(env, log, args, script=script, wait_s=90)
+    return proc, int(url.rsplit(":", 1)[1])
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +49,7 @@ def server(tmp_path_factory, make_checkpoint):
     env.pop("EXPLORER_LAN", None)
     proc, port = _start(APP, env, root / "server.log", ["--checkpoints", str(ckpts)])
     yield {"proc": proc, "port": port, "url": f"http://127.0.0.1:{port}", "root": root}
-    _stop(proc)
+    servers.stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +164,7 @@ def test_an_error_in_a_page_shows_no_traceback_to_the_browser(browser, tmp_path)
             assert leak not in text
         page.close()
     finally:
-        _stop(proc)
+        servers.stop(proc)
     terminal = log.read_text(errors="replace")
     assert "secret detail /home/someone/private.txt" in terminal and "load_secret_thing" in terminal
 

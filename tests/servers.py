@@ -1,0 +1,77 @@
+"""Starting the real app for the browser, server and load tests: one way, shared.
+
+``streamlit run`` from the repository root, so .streamlit/config.toml applies as it
+does for ``make run``; waits on the health check (a condition, not a sleep) and
+fails the test with the server's log when it does not come up.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok"
+    except OSError:
+        return False
+
+
+def start(env: dict[str, str], log: Path, app_args: Sequence[str] = (), script: str = APP,
+          server_args: Sequence[str] = (), wait_s: float = 180) -> tuple[subprocess.Popen, str]:
+    """Starts ``streamlit run script`` on a free port with ``env`` over this process's environment.
+
+    Returns:
+        The process and its base URL, once ``/_stcore/health`` answers.
+    """
+    port = free_port()
+    with log.open("wb") as out:  # the child keeps its own handle
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), *server_args, "--", *app_args],
+            cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + wait_s
+    while not healthy(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("streamlit did not start:\n" + log.read_text(errors="replace")[-3000:])
+        time.sleep(0.3)  # poll interval while the server starts
+    return proc, url
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@contextmanager
+def running(env: dict[str, str], log: Path, app_args: Sequence[str] = (), **kwargs) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``start`` … ``stop`` as a context, for fixtures."""
+    proc, url = start(env, log, app_args, **kwargs)
+    try:
+        yield proc, url
+    finally:
+        stop(proc)
