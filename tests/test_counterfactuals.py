@@ -54,7 +54,7 @@ def test_case_swaps_tense_and_swap(lm: KiwiLM) -> None:
     vs = _variants(lm, "나는 사과를 먹었다.")
     swaps = _texts(vs, "case particle swap")
     assert "나는 사과가 먹었다." in swaps and "나는 사과는 먹었다." in swaps
-    assert "내가 사과를 먹었다." in swaps  # suppletive 나 + 가 → 내가, from korean.attach
+    assert "내가 사과를 먹었다." in swaps  # suppletive 나 + 가 → 내가, from morphology.attach
     assert not any(bad in t for t in swaps for bad in ("사과이", "사과을", "사과은"))
     tenses = _texts(vs, "tense changed")
     assert set(tenses) == {"나는 사과를 먹는다.", "나는 사과를 먹을 것이다."}

@@ -1,6 +1,7 @@
-"""Tests for the Korean template generator (explorer.defaults.korean).
+"""Tests for the Korean morphology rules (explorer.morphology) and the template
+generator built on them (explorer.defaults.korean).
 
-Besides unit tests of the morphology primitives, this checks the generated
+Besides unit tests of the morphology rules, this checks the generated
 data with Kiwi's language model: acceptable sentences should score higher than
 their particle-error variants, and it prints (without asserting tightly) how
 often Kiwi prefers the acceptable member of each minimal pair, per error type.
@@ -13,19 +14,19 @@ from __future__ import annotations
 import difflib
 import random
 import statistics
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
 
+from explorer import morphology as mo
 from explorer.defaults import korean as ko
-from explorer.defaults.korean import (
-    ERROR_TYPES,
-    Example,
+from explorer.defaults.korean import ERROR_TYPES, Example, demo_sentences, generate_cola
+from explorer.morphology import (
     attach,
     conjugate,
-    demo_sentences,
     final_consonant,
-    generate_cola,
     has_final_consonant,
     has_rieul_final,
     ill_formed_endings,
@@ -76,7 +77,7 @@ def test_has_final_and_rieul():
         ("서울", "에", "서울에"), ("할머니", "께서", "할머니께서"),  # invariant particles
         ("2", "(으)로", "2로"), ("3", "(으)로", "3으로"), ("7", "(으)로", "7로"), ("KBS", "이/가", "KBS가"),
         ("학교 앞", "에서", "학교 앞에서"), ("축구 경기", "을/를", "축구 경기를"),
-        ("책", ko.I_GA, "책이"),
+        ("책", mo.I_GA, "책이"),
     ],
 )  # fmt: skip
 def test_attach(noun, particle, expected):
@@ -102,9 +103,9 @@ def test_wrong_allomorph_needs_an_alternating_particle():
 
 
 def test_particle_names():
-    assert [p.name for p in ko.PARTICLES.values()] == list(ko.PARTICLES)
-    assert ko.Particle("이", "가").name == "이/가" and ko.EURO_RO.name == "(으)로"
-    assert set(ko.PARTICLES) == {"이/가", "은/는", "을/를", "와/과", "아/야", "(으)로", "이나/나", "이랑/랑"}
+    assert [p.name for p in mo.PARTICLES.values()] == list(mo.PARTICLES)
+    assert mo.Particle("이", "가").name == "이/가" and mo.EURO_RO.name == "(으)로"
+    assert set(mo.PARTICLES) == {"이/가", "은/는", "을/를", "와/과", "아/야", "(으)로", "이나/나", "이랑/랑"}
 
 
 @pytest.mark.parametrize(
@@ -198,7 +199,7 @@ def test_ill_formed_endings(lemma, tense, kw, expected):
 def test_every_lexicon_predicate_conjugates_and_errors_differ():
     lemmas = {lemma for scene in ko.SCENES for lemma in scene.lemmas}
     for lemma in sorted(lemmas):
-        adj = lemma in ko.ADJECTIVES
+        adj = lemma in mo.ADJECTIVES
         for tense in ("past", "present", "future"):
             for hon in (False, True):
                 kw = dict(adjective=adj, honorific=hon, honorific_lemma=ko.HONORIFIC_SUPPLETION.get(lemma))
@@ -329,6 +330,17 @@ def test_demo_sentences():
         assert needle in notes
     for sentence, note in demos:
         assert sentence.endswith(".") and note
+
+
+def test_counterfactuals_use_the_rules_without_the_demo_data():
+    # Editing a user's sentence needs the morphology rules, not the demo lexicon
+    # and generators: importing counterfactuals must not load explorer.defaults.
+    code = (
+        "import sys, explorer.internals.counterfactuals; "
+        "print(sorted(m for m in sys.modules if m.startswith('explorer.defaults')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 # ----------------------------------------------------------------------------- Kiwi check

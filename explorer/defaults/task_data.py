@@ -9,9 +9,9 @@ rest of the app cannot tell generated items from read ones.
 Design goals, in order:
 
 1. **Natural, correct Korean.** Every sentence is hand-written or assembled
-   with the morphology primitives of :mod:`explorer.defaults.korean`
-   (particle allomorphs via :func:`~explorer.defaults.korean.attach`, past
-   stems via :func:`~explorer.defaults.korean.past_stem`), so a swapped value
+   with the morphology rules of :mod:`explorer.morphology`
+   (particle allomorphs via :func:`~explorer.morphology.attach`, past
+   stems via :func:`~explorer.morphology.past_stem`), so a swapped value
    never leaves a wrong particle behind (which would also give the label away).
 2. **Learnable by a tiny model in seconds.** Each task has a lexical route to
    the answer that a 3-layer encoder can find: WiC senses are signalled by
@@ -51,7 +51,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, TypeVar
 
 from explorer.data.readers import BoolqItem, CopaItem, WicItem
-from explorer.defaults.korean import NAMES, PEOPLE, attach, decompose, compose, past_stem
+from explorer.defaults.korean import NAMES, PEOPLE
+from explorer.morphology import attach, compose, decompose, past_stem
 
 __all__ = [
     "BOOLQ_PASSAGE_CHARS",
@@ -81,7 +82,7 @@ _SLOT = re.compile(r"\{(\w+)(?::([^{}]+))?\}")
 def fill(template: str, values: dict[str, str]) -> str:
     """Fills ``{slot}`` and ``{slot:particle}`` markers of a template.
 
-    Particles go through :func:`explorer.defaults.korean.attach`, so
+    Particles go through :func:`explorer.morphology.attach`, so
     ``{A:은/는}`` gives 민수는 / 서연은 and ``{A:(으)로}`` gives 교사로 / 약사로
     / 경찰관으로 whatever value is filled in. ``{A:이다}`` appends the copula
     in the written register (교사이다, 요리사이다), which is correct after any

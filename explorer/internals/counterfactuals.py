@@ -7,8 +7,8 @@ the final predicate, two adjacent eojeol swapped — so every selected model can
 rescore them and :func:`flip_table` can show which edits flip its judgement.
 
 The morphology itself (allomorphs, conjugation) comes from
-:mod:`explorer.defaults.korean`, the same primitives that generate the demo
-CoLA errors; this module only locates *where* in real input they apply. Kiwi
+:mod:`explorer.morphology`, the same rules that generate the demo CoLA
+errors; this module only locates *where* in real input they apply. Kiwi
 sometimes merges or re-reads words (내가 → 나 + 가, 갔다 → 가 + 었 + 다 on
 overlapping offsets), so every edit first checks that the surface text agrees
 with the analysis and is skipped otherwise: no variant beats a garbage one.
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from explorer.defaults.korean import ADJECTIVES, attach, future, past, present, resolve_particle, wrong_allomorph
+from explorer.morphology import ADJECTIVES, attach, future, past, present, resolve_particle, wrong_allomorph
 
 __all__ = [
     "EDIT_KINDS",
@@ -220,7 +220,7 @@ def _tense_variants(sentence: str, morphemes: Sequence[MorphemeLike]) -> list[Va
     start, end = stem.start, ending.end
     if not 0 <= start < end <= len(sentence):
         return []
-    # Kiwi tags 있다 as a verb; korean.py's lexicon knows it behaves as an adjective (있다, not 있는다).
+    # Kiwi tags 있다 as a verb; morphology.ADJECTIVES knows it conjugates as an adjective (있다, not 있는다).
     hint = _base_tag(stem.tag) in {"VA", "XSA"} or stem.form + "다" in ADJECTIVES
     current = _current_tense(stem.form, sentence[start:end], hint)
     if current is None:
