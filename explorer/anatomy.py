@@ -22,7 +22,9 @@ from typing import Any
 import pandas as pd
 import torch
 
-__all__ = ["BUCKETS", "WEIGHT_SUFFIXES", "anatomy", "anatomy_frame", "bucket_of", "bytes_on_disk"]
+from explorer.registry import WEIGHT_SUFFIXES
+
+__all__ = ["BUCKETS", "anatomy", "anatomy_frame", "bucket_of", "bytes_on_disk"]
 
 BUCKETS = (
     "token embeddings",
@@ -45,7 +47,6 @@ _HEAD = {
 }
 # GPT-2's final ``ln_f`` belongs to the stack of blocks, as BERT's per-layer norms do.
 _ENCODER = {"encoder", "layer", "layers", "h", "blocks", "block", "decoder", "ln_f", "final_layer_norm"}
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".h5", ".msgpack", ".ckpt")
 # Trainer state saved next to weights in checkpoint folders; not the model.
 _NOT_WEIGHTS = {"training_args.bin", "optimizer.pt", "scheduler.pt", "scaler.pt"}
 

@@ -45,7 +45,14 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from explorer.device import pick_device, pick_dtype
-from explorer.registry import TOKENIZER_FILES, ModelEntry, folder_file_problems, positive_label_from
+from explorer.registry import (
+    LOADABLE_WEIGHT_SUFFIXES,
+    OTHER_WEIGHT_SUFFIXES,
+    TOKENIZER_FILES,
+    ModelEntry,
+    folder_file_problems,
+    positive_label_from,
+)
 from explorer.safeio import CONFIG_LIMIT, is_regular_file, read_limited_text, size_text
 
 # Per-file "Loading weights" bars from transformers flood logs and the app's
@@ -429,13 +436,16 @@ def _weights_file(folder: Path) -> Path | None:
             return folder / name
     if (folder / _SAFETENSORS_INDEX).exists() or (folder / _BIN_INDEX).exists():
         return None
-    for suffix in (".safetensors", ".bin", ".pt", ".pth"):
+    for suffix in LOADABLE_WEIGHT_SUFFIXES:
         found = [f for f in sorted(folder.glob(f"*{suffix}")) if is_regular_file(f)]
         if found:
             return found[0]
+    # TensorFlow/Flax weights are recognised only to say why the folder does not load.
+    others = sorted(f.name for f in folder.iterdir() if f.name.endswith(OTHER_WEIGHT_SUFFIXES))
+    unloadable = f" ({others[0]} holds TensorFlow or Flax weights, which cannot be loaded here)" if others else ""
     raise CheckpointError(
-        f"{folder.name} holds no weights: expected model.safetensors, {_SAFETENSORS_INDEX} with its shards, "
-        "pytorch_model.bin, or a .safetensors/.bin/.pt/.pth file."
+        f"{folder.name} holds no weights this app can load{unloadable}: expected model.safetensors, "
+        f"{_SAFETENSORS_INDEX} with its shards, pytorch_model.bin, or a {'/'.join(LOADABLE_WEIGHT_SUFFIXES)} file."
     )
 
 

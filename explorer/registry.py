@@ -28,7 +28,15 @@ TASK_TITLES = {
     "copa": "COPA · cause/effect",
     "boolq": "BoolQ · yes/no",
 }
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
+# Weight files, by suffix: the one list the registry, the loader and anatomy share.
+# Loadable: .safetensors directly; .bin/.pt/.pth (transformers or torch.save) and
+# .ckpt (Lightning) through torch.load(weights_only=True), unwrapping a
+# "state_dict"/"model" entry. TensorFlow (.h5) and Flax (.msgpack) weights are
+# only recognised: they count as weights on disk, and a message can name them,
+# but nothing here loads them.
+LOADABLE_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
+OTHER_WEIGHT_SUFFIXES = (".h5", ".msgpack")
+WEIGHT_SUFFIXES = LOADABLE_WEIGHT_SUFFIXES + OTHER_WEIGHT_SUFFIXES
 # Files AutoTokenizer may read from a checkpoint folder.
 TOKENIZER_FILES = (
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.txt",
@@ -220,7 +228,7 @@ def scan_checkpoints(directory: Path) -> list[ModelEntry]:
                 entries.append(entry)
             else:
                 entries.append(folder_entry(path, "checkpoints"))
-        elif path.suffix in WEIGHT_SUFFIXES:
+        elif path.suffix in LOADABLE_WEIGHT_SUFFIXES:
             entry = ModelEntry(name=path.stem, source=str(path), origin="checkpoints")
             entry.task, entry.task_how = infer_task(None, path.stem)
             entry.problems.append(
