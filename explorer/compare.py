@@ -41,7 +41,7 @@ def family_of(name: str, model_type: str | None = None) -> str:
 
 
 def _our_rows(entries: Sequence[ModelEntry], results: Sequence[EvalResult]) -> list[dict]:
-    from explorer.service import count_parameters
+    from explorer.loading import count_parameters
 
     latest: dict[tuple[str, str], EvalResult] = {}
     for r in results:  # newest first: keep the first seen per (model, task)

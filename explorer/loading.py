@@ -235,6 +235,19 @@ def safetensors_parameters(folder: Path) -> int | None:
     return sum(_parameters_in(read_safetensors_header(f)) for f in files)
 
 
+def count_parameters(folder: Path) -> int | None:
+    """Counts parameters from safetensors headers without loading weights.
+
+    Returns None when the folder has no safetensors file or one is broken
+    (truncated, oversized header): the size column is left blank and loading
+    the model says what is wrong.
+    """
+    try:
+        return safetensors_parameters(folder)
+    except CheckpointError:
+        return None
+
+
 def _parameters_in(tensors: dict[str, dict[str, Any]]) -> int:
     return sum(math.prod(info["shape"]) for info in tensors.values())
 

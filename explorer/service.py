@@ -18,7 +18,7 @@ from explorer.agreement import majority
 from explorer.cache import ModelCache
 from explorer.defaults.prepare import calibration_path, default_entries
 from explorer.device import pick_device
-from explorer.loading import CheckpointError, LoadedModel, load_encoder, load_model, safetensors_parameters
+from explorer.loading import CheckpointError, LoadedModel, load_encoder, load_model
 from explorer.registry import ModelEntry, discover, find, folder_entry
 from explorer.settings import Settings
 from explorer.tasks.cola import AcceptabilityResult, AcceptabilityScorer, TransformerAcceptability
@@ -232,16 +232,3 @@ def agreement_table(sentences: Sequence[str], runs: Sequence[ModelRun]) -> pd.Da
     table["agreement"] = agreements
     table["notes"] = notes
     return pd.DataFrame(table)
-
-
-def count_parameters(folder: Path) -> int | None:
-    """Counts parameters from safetensors headers without loading weights.
-
-    Returns None when the folder has no safetensors file or one is broken
-    (truncated, oversized header): the size column is left blank and loading
-    the model says what is wrong.
-    """
-    try:
-        return safetensors_parameters(folder)
-    except CheckpointError:
-        return None

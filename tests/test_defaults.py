@@ -6,7 +6,8 @@ import pytest
 
 from explorer.defaults.korean import generate_cola
 from explorer.defaults.prepare import E5_NAME, KIWI_NAME, OVERLAP_NAME, is_prepared
-from explorer.service import Explorer, count_parameters
+from explorer.loading import count_parameters
+from explorer.service import Explorer
 
 
 @pytest.fixture(scope="module")

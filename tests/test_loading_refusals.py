@@ -32,7 +32,7 @@ from transformers import (
 import explorer.loading as loading
 from explorer.loading import CheckpointError, estimate_bytes, estimate_parameters, load_model, read_safetensors_header
 from explorer.registry import ModelEntry, folder_entry, read_models_toml, scan_checkpoints
-from explorer.service import count_parameters
+from explorer.loading import count_parameters
 from explorer.tasks.cola import score_acceptability
 from explorer.ui.home import registry_frame
 

@@ -8,7 +8,8 @@ from typing import Sequence
 import pandas as pd
 
 from explorer.registry import TASK_TITLES, ModelEntry
-from explorer.service import Explorer, count_parameters
+from explorer.loading import count_parameters
+from explorer.service import Explorer
 
 
 def loaded_names(explorer: Explorer, entries: Sequence[ModelEntry]) -> list[str]:
