@@ -212,7 +212,7 @@ def _items_and_entry(explorer, args: argparse.Namespace):
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from explorer.service import Explorer
-    from explorer.tasks.predict import NEGATIVE_NAMES, POSITIVE_NAMES
+    from explorer.tasks.registry import get as get_task
 
     explorer = Explorer(load_settings(args.extra))
     parsed = _items_and_entry(explorer, args)
@@ -244,12 +244,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         if not pred.judged:  # no verdict, and no placeholder probability that would read as one
             print(f"-\tcannot judge\t{row['input']}")
             continue
-        if args.task == "copa":
-            answer = f"alternative {pred.label + 1}"
-            prob = pred.probs[pred.label]
-        else:
-            answer = (POSITIVE_NAMES if pred.label else NEGATIVE_NAMES)[args.task]
-            prob = pred.p1
+        task = get_task(args.task)
+        answer = task.label_name(pred.label)
+        # A choice shows how sure the model is of it; a class, P(the positive class).
+        prob = pred.probs[pred.label] if task.n_choices else pred.probs[task.positive]
         note = f"\t({pred.n_dropped} tokens truncated)" if pred.n_dropped else ""
         print(f"{prob:.3f}\t{answer}\t{row['input']}{note}")
     return 0
@@ -388,6 +386,9 @@ MAX_BATCH = 4096
 
 def build_parser() -> argparse.ArgumentParser:
     from explorer.internals import MAX_STEPS, METHODS
+    from explorer.tasks.registry import TASKS
+
+    TASK_IDS = list(TASKS)
 
     parser = argparse.ArgumentParser(prog="python -m explorer", description="ko-model-explorer command line")
     common = argparse.ArgumentParser(add_help=False)
@@ -410,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Inputs: cola SENTENCE; wic TARGET|SENTENCE1|SENTENCE2; copa PREMISE|원인|ALT1|ALT2; boolq PASSAGE|QUESTION",
     )
     p.add_argument("--model", required=True, help="registry name, checkpoint folder, or hub id")
-    p.add_argument("--task", default="cola", choices=["cola", "wic", "copa", "boolq"])
+    p.add_argument("--task", default="cola", choices=TASK_IDS)
     p.add_argument("--device", default=None, help="auto, cpu, cuda, mps")
     p.add_argument("--json", action="store_true")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
@@ -418,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", parents=[common], help="evaluate a model on a NIKL/KoBEST file")
     p.add_argument("--model", required=True)
-    p.add_argument("--task", required=True, choices=["cola", "wic", "copa", "boolq"])
+    p.add_argument("--task", required=True, choices=TASK_IDS)
     p.add_argument("--data", required=True, help="a NIKL 2021 or KoBEST TSV file")
     p.add_argument("--out", help="write metrics.json here")
     p.add_argument("--predictions", help="write one row per item (TSV) here")
@@ -428,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("attribute", parents=[common], help="token attributions (Captum) for inputs, like predict")
     p.add_argument("--model", required=True)
-    p.add_argument("--task", default="cola", choices=["cola", "wic", "copa", "boolq"])
+    p.add_argument("--task", default="cola", choices=TASK_IDS)
     p.add_argument("--method", default="ig", choices=METHODS)
     p.add_argument("--steps", type=whole_number(1, MAX_STEPS), default=50, help=f"IG integration steps (1–{MAX_STEPS})")
     p.add_argument("--device", default=None)
@@ -437,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_attribute)
 
     p = sub.add_parser("finetune", parents=[common], help="fine-tune a base model into a checkpoint the app reads")
-    p.add_argument("--task", required=True, choices=["cola", "wic", "copa", "boolq"])
+    p.add_argument("--task", required=True, choices=TASK_IDS)
     p.add_argument("--base", required=True, help="hub id, folder, or multilingual-e5-small (offline)")
     p.add_argument("--train", required=True)
     p.add_argument("--dev", required=True)

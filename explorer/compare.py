@@ -196,7 +196,7 @@ def live_items(sentence: str, target: str = "", sentence2: str = "", question: s
 
 def live_table(runs_by_task: dict[str, list]) -> pd.DataFrame:
     """Rows = models across tasks: the answer, its probability, and agreement among that task's models."""
-    from explorer.tasks.predict import NEGATIVE_NAMES, POSITIVE_NAMES
+    from explorer.tasks.registry import get as get_task
 
     rows = []
     for task, runs in runs_by_task.items():
@@ -210,7 +210,7 @@ def live_table(runs_by_task: dict[str, list]) -> pd.DataFrame:
                 row.update(answer="cannot judge", probability=None, agreement=None, note=run.predictions[0].note)
             else:
                 pred = run.predictions[0]
-                answer = (POSITIVE_NAMES if pred.label else NEGATIVE_NAMES)[task]
+                answer = get_task(task).label_name(pred.label)
                 agree = labels.count(pred.label) / len(labels)
                 row.update(answer=answer, probability=max(pred.probs), agreement=agree, note=pred.note)
             rows.append(row)

@@ -25,9 +25,9 @@ from explorer.metrics import classification_metrics
 from explorer.registry import ModelEntry
 from explorer.safeio import DATA_LIMIT, read_limited
 from explorer.tasks.predict import Prediction, predict_items
+from explorer.tasks.registry import get as get_task
 
 Progress = Callable[[int, int], None]
-MAIN_METRIC = {"cola": "mcc", "wic": "accuracy", "copa": "accuracy", "boolq": "accuracy"}
 # A result holds a short row per item, so it is never far larger than its data file
 # (the largest published file, NIKL WiC train, makes a result of 2.7 MB).
 RESULT_LIMIT = DATA_LIMIT
@@ -63,7 +63,7 @@ class EvalResult:
 
     @property
     def main_metric(self) -> float | None:
-        return None if self.metrics is None else self.metrics[MAIN_METRIC[self.task]]
+        return None if self.metrics is None else self.metrics[get_task(self.task).main_metric]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -43,14 +43,14 @@ from explorer.data.readers import Dataset, DatasetError, read_dataset
 from explorer.loading import max_input_length, pad_with_eos
 from explorer.metrics import classification_metrics
 from explorer.registry import TASKS
+from explorer.tasks.registry import get as get_task
 from explorer.tasks import boolq, copa, wic
 
-__all__ = ["METRIC", "MultipleChoiceCollator", "encode_items", "finetune", "reinit_zero_pooler"]
+__all__ = ["MultipleChoiceCollator", "encode_items", "finetune", "reinit_zero_pooler"]
 
 Progress = Callable[[float, str], None]
 
 # The metric that picks the best epoch: NIKL scored CoLA by MCC, the others by accuracy.
-METRIC = {"cola": "mcc", "wic": "accuracy", "copa": "accuracy", "boolq": "accuracy"}
 # Label names the registry reads to infer the task and the positive class.
 ID2LABEL = {
     "cola": {0: "unacceptable", 1: "acceptable"},
@@ -365,7 +365,7 @@ def finetune(
         if task == "copa"
         else DataCollatorWithPadding(tokenizer, pad_to_multiple_of=multiple)
     )
-    metric = METRIC[task]
+    metric = get_task(task).main_metric
     args = TrainingArguments(
         output_dir=str(out),
         num_train_epochs=epochs,

@@ -19,15 +19,12 @@ from typing import Any
 
 from explorer.safeio import CONFIG_LIMIT, MB, TOML_LIMIT, read_limited_text, size_text
 from explorer.settings import Settings
+from explorer.tasks.registry import TASKS as _TASK_TABLE
 
-TASKS = ("cola", "wic", "copa", "boolq")
-TASK_NAMES = {"cola": "CoLA", "wic": "WiC", "copa": "COPA", "boolq": "BoolQ"}
-TASK_TITLES = {
-    "cola": "CoLA · acceptability",
-    "wic": "WiC · word in context",
-    "copa": "COPA · cause/effect",
-    "boolq": "BoolQ · yes/no",
-}
+# Views of the task registry (explorer.tasks.registry), kept for the code that reads them.
+TASKS = tuple(_TASK_TABLE)
+TASK_NAMES = {task_id: task.name for task_id, task in _TASK_TABLE.items()}
+TASK_TITLES = {task_id: task.title for task_id, task in _TASK_TABLE.items()}
 # Weight files, by suffix: the one list the registry, the loader and anatomy share.
 # Loadable: .safetensors directly; .bin/.pt/.pth (transformers or torch.save) and
 # .ckpt (Lightning) through torch.load(weights_only=True), unwrapping a
@@ -326,20 +323,9 @@ def input_format_problem(task: str | None, input_format: str | None) -> str | No
     Checked when the registry is built, so a typo in models.toml shows on the Home
     page and in the model pickers instead of failing inside a page.
     """
-    from explorer.tasks import boolq, copa, wic
-
-    if not input_format or task not in ("wic", "copa", "boolq"):
+    if not input_format or task not in _TASK_TABLE:
         return None
-    if task == "copa":
-        try:
-            copa.parse_format(input_format)
-        except ValueError as exc:
-            return str(exc)
-        return None
-    formats = wic.FORMATS if task == "wic" else boolq.FORMATS
-    if input_format not in formats:
-        return f"unknown {task} input_format {input_format!r}; expected one of {', '.join(formats)}"
-    return None
+    return _TASK_TABLE[task].format_problem(input_format)
 
 
 def find(entries: list[ModelEntry], name_or_path: str) -> ModelEntry | None:

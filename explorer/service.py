@@ -23,6 +23,7 @@ from explorer.registry import ModelEntry, discover, find, folder_entry
 from explorer.settings import Settings
 from explorer.tasks.cola import AcceptabilityResult, AcceptabilityScorer, TransformerAcceptability
 from explorer.tasks.common import thread_safe_tokenizer
+from explorer.tasks.registry import get as get_task
 
 
 @dataclass
@@ -224,7 +225,7 @@ def agreement_table(sentences: Sequence[str], runs: Sequence[ModelRun]) -> pd.Da
         table[f"P(acceptable) · {run.entry.name}"] = [r.p_acceptable for r in run.results]
     verdicts, agreements, notes = [], [], []
     for i in range(len(sentences)):
-        agreed = majority([run.results[i].label for run in ok], {1: "acceptable", 0: "unacceptable"})
+        agreed = majority([run.results[i].label for run in ok], get_task("cola").label_names)
         verdicts.append(agreed.verdict)
         agreements.append(agreed.share)
         notes.append("; ".join(f"{run.entry.name}: {run.results[i].note}" for run in ok if run.results[i].note))

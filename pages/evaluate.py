@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from explorer.evaluate import (
-    MAIN_METRIC,
     ResultStore,
     disagreements,
     metrics_frame,
@@ -13,6 +12,7 @@ from explorer.evaluate import (
     train_targets,
 )
 from explorer.registry import TASK_TITLES, TASKS
+from explorer.tasks.registry import get as get_task
 from explorer.ui.evaluate import (
     choose_dataset,
     confusion_chart,
@@ -64,7 +64,7 @@ if state and state[0] == task:
         st.success(f"Evaluated {len(results)} model(s) on {results[0].data['name']}; results saved to {store.folder}.")
         st.subheader("Metrics")
         frame = metrics_frame(results)
-        main = {"mcc": "MCC"}.get(MAIN_METRIC[task], "accuracy")
+        main = {"mcc": "MCC"}.get(get_task(task).main_metric, "accuracy")
         st.dataframe(
             frame.style.highlight_max(subset=[main], color="#cdeccd").format(
                 {"accuracy": "{:.4f}", "MCC": "{:.4f}", "F1 macro": "{:.4f}", "seconds": "{:.1f}"}, na_rep="–"

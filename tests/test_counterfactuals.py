@@ -199,7 +199,7 @@ def test_pair_flip_table_marks_changed_answers() -> None:
     after = {"m": [Prediction(0, [0.6, 0.4]), Prediction(1, [0.2, 0.8])]}
     rows = pair_flip_table("copa", edits, before, after)
     assert [r["flipped"] for r in rows] == [False, True]
-    assert rows[1]["change"] == pytest.approx(0.2 - 0.7) and rows[1]["score"] == "P(alt 1)"
+    assert rows[1]["change"] == pytest.approx(0.2 - 0.7) and rows[1]["score"] == "P(alternative 1)"
 
 
 def test_long_sentences_keep_a_few_edits_of_each_kind(lm: KiwiLM) -> None:

@@ -144,7 +144,7 @@ def test_wic_checkpoint_every_view(env):
     assert set(words["part"]) == {"text 1", "text 2"} and "병원에" in list(words["eojeol"])
     _tab(at, "Korean counterfactuals")
     flips = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
-    assert set(flips["field"]) == {"sentence1", "sentence2"} and set(flips["answer_original"]) <= {"same", "different"}
+    assert set(flips["field"]) == {"sentence1", "sentence2"} and set(flips["answer_original"]) <= {"same sense", "different senses"}
     assert (flips["flipped"] == (flips["answer_original"] != flips["answer_variant"])).all()
 
 

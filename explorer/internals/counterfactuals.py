@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from explorer.morphology import ADJECTIVES, attach, future, past, present, resolve_particle, wrong_allomorph
+from explorer.tasks.registry import get as get_task
 
 __all__ = [
     "EDIT_KINDS",
@@ -450,7 +451,7 @@ def pair_flip_table(
         original: Model name → its prediction (``label``, ``probs``) on the item.
         edited: Model name → its predictions on the edited items, in ``edits`` order.
     """
-    score_name = "P(same sense)" if task == "wic" else "P(alt 1)"
+    score_name = get_task(task).prob_columns[0]
     rows = []
     for model, before in original.items():
         for (field, variant), after in zip(edits, edited[model]):

@@ -7,12 +7,23 @@ passage side, and we report how many passage tokens were dropped.
 from __future__ import annotations
 
 from explorer.data.readers import BoolqItem
+from explorer.tasks.base import Task
 
 FORMATS = {
     "passage-question": "passage first, question second (passage truncated)",
     "question-passage": "question first, passage second (passage truncated)",
 }
 DEFAULT_FORMAT = "passage-question"
+
+
+class Boolq(Task):
+    id = "boolq"
+    name = "BoolQ"
+    title = "BoolQ · yes/no"
+    label_names = {0: "no", 1: "yes"}
+    cli_shape = "PASSAGE|QUESTION"
+    input_formats = FORMATS
+    default_format = DEFAULT_FORMAT
 
 
 def encode(item: BoolqItem, input_format: str | None = None) -> tuple[str, str, str]:

@@ -7,10 +7,21 @@ same ``AcceptabilityResult`` so pages can put any models side by side.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
-from explorer.loading import LoadedModel
-from explorer.tasks.common import classify
+from explorer.tasks.base import Task
+
+if TYPE_CHECKING:  # the task layer loads without torch; scoring imports it when it runs
+    from explorer.loading import LoadedModel
+
+
+class Cola(Task):
+    id = "cola"
+    name = "CoLA"
+    title = "CoLA · acceptability"
+    label_names = {0: "unacceptable", 1: "acceptable"}
+    main_metric = "mcc"  # NIKL ranks CoLA by Matthews correlation: the classes are unbalanced
+    cli_shape = "SENTENCE"
 
 
 @dataclass
@@ -63,6 +74,8 @@ def score_acceptability(loaded: LoadedModel, sentences: Sequence[str], batch_siz
         sentences: Cleaned, non-empty sentences.
         batch_size: Sentences per forward pass.
     """
+    from explorer.tasks.common import classify
+
     scored = classify(loaded, sentences, batch_size=batch_size)
     results = []
     for sentence, s in zip(sentences, scored):

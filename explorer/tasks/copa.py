@@ -10,6 +10,7 @@ question word — is the entry's ``input_format``.
 from __future__ import annotations
 
 from explorer.data.readers import CopaItem
+from explorer.tasks.base import Task
 
 DEFAULT_CONNECTIVES = {"cause": "왜냐하면", "effect": "그래서"}
 QUESTION_WORDS = {"cause": "원인", "effect": "결과"}
@@ -44,3 +45,25 @@ def encode(item: CopaItem, input_format: str | None = None) -> tuple[str, list[s
         return item.premise, list(item.alternatives)
     word = connectives[item.question]
     return item.premise, [f"{word} {alt}" for alt in item.alternatives]
+
+
+class Copa(Task):
+    id = "copa"
+    name = "COPA"
+    title = "COPA · cause/effect"
+    label_names = {0: "alternative 1", 1: "alternative 2"}
+    head = "multiple_choice"
+    n_choices = 2
+    cli_shape = "PREMISE|원인 or 결과|ALTERNATIVE1|ALTERNATIVE2"
+    input_formats = FORMATS
+    default_format = DEFAULT_FORMAT
+
+    def format_problem(self, input_format: str | None) -> str | None:
+        # COPA formats carry arguments (connective:때문에/그래서), so parse rather than look up.
+        if not input_format:
+            return None
+        try:
+            parse_format(input_format)
+        except ValueError as exc:
+            return str(exc)
+        return None

@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from explorer.data.readers import BoolqItem, ColaItem, CopaItem, WicItem
+from explorer.tasks.registry import TASKS
+from explorer.tasks.registry import get as get_task
 from explorer.tasks.wic import TargetSpan, locate_target, strip_marks
 from explorer.text import clean_sentence
 
 QUESTIONS = {"원인": "cause", "cause": "cause", "결과": "effect", "effect": "effect"}
-CLI_SHAPES = {
-    "cola": "SENTENCE",
-    "wic": "TARGET|SENTENCE1|SENTENCE2",
-    "copa": "PREMISE|원인 or 결과|ALTERNATIVE1|ALTERNATIVE2",
-    "boolq": "PASSAGE|QUESTION",
-}
+CLI_SHAPES = {task_id: task.cli_shape for task_id, task in TASKS.items()}  # a view of the task registry
 
 
 class InputError(ValueError):
@@ -64,7 +61,7 @@ def make_boolq(passage: str, question: str) -> BoolqItem:
 def parse_cli_input(task: str, text: str, analyse: Callable[[str], Sequence] | None = None):
     """One CLI argument → one item; fields are separated by ``|``."""
     fields = [f.strip() for f in text.split("|")]
-    expected = CLI_SHAPES[task].count("|") + 1
+    expected = get_task(task).n_fields
     if task != "cola" and len(fields) != expected:
         raise InputError(f"{task} input needs {expected} fields separated by '|': {CLI_SHAPES[task]} (got {len(fields)}).")
     if task == "cola":

@@ -15,8 +15,6 @@ from explorer.tasks import boolq, copa, wic
 from explorer.tasks.common import Scored, choose, classify
 
 Progress = Callable[[int, int], None]
-POSITIVE_NAMES = {"cola": "acceptable", "wic": "same sense", "boolq": "yes", "copa": "alternative 2"}
-NEGATIVE_NAMES = {"cola": "unacceptable", "wic": "different senses", "boolq": "no", "copa": "alternative 1"}
 
 
 @dataclass

@@ -18,19 +18,12 @@ from explorer.service import TaskRun
 from explorer.tasks import boolq as boolq_task
 from explorer.tasks import copa as copa_task
 from explorer.tasks import wic as wic_task
+from explorer.tasks.registry import TASKS
+from explorer.tasks.registry import get as get_task
 
-PROB_COLUMNS = {
-    "wic": ["P(same sense)"],
-    "copa": ["P(alternative 1)", "P(alternative 2)"],
-    "boolq": ["P(yes)"],
-}
+PROB_COLUMNS = {task_id: task.prob_columns for task_id, task in TASKS.items()}  # a view of the task registry
 VERDICT_COLUMN = {"wic": "verdict", "copa": "choice", "boolq": "answer"}
 NO_VERDICT = "cannot judge"
-VERDICTS = {
-    "wic": {1: "same sense", 0: "different senses"},
-    "copa": {0: "alternative 1", 1: "alternative 2"},
-    "boolq": {1: "yes", 0: "no"},
-}
 
 
 def short(text: str, n: int) -> str:
@@ -45,7 +38,7 @@ def agreement(task: str, labels: Sequence[int | None]) -> Agreement:
 
     Models that could not judge (None) do not vote.
     """
-    return majority([label for label in labels if label is not None], VERDICTS[task])
+    return majority([label for label in labels if label is not None], get_task(task).label_names)
 
 
 def _format_name(entry: ModelEntry, default: str) -> str:
@@ -69,7 +62,7 @@ def _row(task: str, item: Any, run: TaskRun) -> dict[str, Any]:
     notes = []
     if task == "wic":
         row["P(same sense)"] = pred.probs[1]
-        row["verdict"] = VERDICTS["wic"][pred.label]
+        row["verdict"] = get_task("wic").label_name(pred.label)
         row["input format"] = _format_name(run.entry, wic_task.DEFAULT_FORMAT)
         row["tokens"] = pred.n_tokens
         if pred.n_dropped:
@@ -86,7 +79,7 @@ def _row(task: str, item: Any, run: TaskRun) -> dict[str, Any]:
             notes.append(f"{pred.n_dropped} tokens cut")
     else:
         row["P(yes)"] = pred.probs[1]
-        row["answer"] = VERDICTS["boolq"][pred.label]
+        row["answer"] = get_task("boolq").label_name(pred.label)
         row["input format"] = _format_name(run.entry, boolq_task.DEFAULT_FORMAT)
         row["tokens read"] = pred.n_tokens
         row["passage tokens cut"] = pred.n_dropped

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from explorer.data.readers import WicItem
+from explorer.tasks.base import Task
 
 FORMATS = {
     "pair": "the two sentences as a plain pair",
@@ -20,6 +21,16 @@ FORMATS = {
     "prefixed": "the target, a colon, then sentence 1; sentence 2 as the second text",
 }
 DEFAULT_FORMAT = "pair"
+
+
+class Wic(Task):
+    id = "wic"
+    name = "WiC"
+    title = "WiC · word in context"
+    label_names = {0: "different senses", 1: "same sense"}
+    cli_shape = "TARGET|SENTENCE1|SENTENCE2"
+    input_formats = FORMATS
+    default_format = DEFAULT_FORMAT
 _MARK = re.compile(r"\[([^\[\]]+)\]")
 _KIWI_TAGS = ("NN", "VV", "VA", "VX", "XR", "MA", "NP", "NR")
 

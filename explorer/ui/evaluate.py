@@ -18,6 +18,7 @@ from streamlit.runtime.uploaded_file_manager import DeletedFile
 from explorer.data.readers import Dataset, DatasetError, read_dataset
 from explorer.evaluate import EvalResult, find_data_files
 from explorer.safeio import DATA_LIMIT, size_text
+from explorer.tasks.registry import get as get_task
 
 # Uploads parsed and kept for every session at once, bounded by their bytes (a
 # parsed file takes about 1.5-3x its size more, and up to 6x while it is read).
@@ -157,7 +158,7 @@ def choose_dataset(task: str, data_dir: Path, key: str) -> tuple[Dataset | None,
 
 def confusion_chart(result: EvalResult, task: str) -> alt.Chart:
     """A 2×2 confusion heatmap with counts; rows gold, columns predicted."""
-    names = {"copa": ["alt 1", "alt 2"], "cola": ["unacceptable", "acceptable"], "wic": ["different", "same"], "boolq": ["no", "yes"]}[task]
+    names = [get_task(task).label_name(k) for k in range(2)]
     matrix = (result.metrics or {}).get("confusion") or [[0, 0], [0, 0]]
     frame = pd.DataFrame([{"gold": names[g], "predicted": names[p], "count": matrix[g][p]} for g in range(2) for p in range(2)])
     base = alt.Chart(frame).encode(

@@ -21,6 +21,7 @@ from explorer.registry import TASK_NAMES, ModelEntry
 from explorer.service import Explorer
 from explorer.tasks.items import CLI_SHAPES
 from explorer.ui.internals import memo
+from explorer.tasks.registry import get as get_task
 
 SHAPE_HELP = {
     "cola": "one sentence per line; `first | second` makes a sentence pair (to see segment ids)",
@@ -406,7 +407,6 @@ def _attribution_view(ctx: Context, entry: ModelEntry, loaded: LoadedModel, resu
 
 # --------------------------------------------------------------------------- Korean counterfactuals
 
-ANSWERS = {"wic": {0: "different", 1: "same"}, "copa": {0: "alt 1", 1: "alt 2"}}
 
 
 def counterfactuals_section(ctx: Context) -> None:
@@ -472,7 +472,7 @@ def _pair_counterfactuals(ctx: Context, item: Any) -> None:
                            {r.entry.name: r.predictions[1:] for r in ok})
     frame = pd.DataFrame(rows)
     for column in ("answer_original", "answer_variant"):
-        frame[column] = frame[column].map(ANSWERS[ctx.task])
+        frame[column] = frame[column].map(get_task(ctx.task).label_names)
     frame = frame.rename(columns={"p_original": f"{rows[0]['score']} before", "p_variant": "after"}).drop(columns="score")
     # The numbers before the long edited sentence, so they stay in view on a laptop.
     frame = frame[[c for c in frame.columns if c != "variant"] + ["variant"]]

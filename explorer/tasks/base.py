@@ -1,0 +1,79 @@
+"""What a task is: one object that owns every fact true of it.
+
+A task (CoLA, WiC, COPA, BoolQ, ...) is a small subclass of ``Task`` that
+declares its facts as class attributes, listed once in
+``explorer.tasks.registry``: its name and title, the wording of its labels
+(used by every page, table, CSV and the CLI), its metric, its model head, its
+input formats and its command-line syntax. Code elsewhere asks the task
+object and never branches on a task's name, so adding a task is one module
+and one registry line (the way inseq registers attribution methods and LIT
+registers GLUE tasks).
+
+Nothing here imports torch, pandas or the model service: tasks are the layer
+below them.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class Task:
+    """One benchmark task. Subclasses set the class attributes; instances are shared, stateless.
+
+    Attributes:
+        id: The registry key, also the value in URLs, saved results and ``finetuning_task``.
+        name: Short display name (``CoLA``).
+        title: Name and what it asks (``CoLA · acceptability``).
+        label_names: Class id → the one wording every surface uses for it.
+        positive: The class whose probability tables show as ``P(...)`` (for a
+            multiple-choice task, the last alternative).
+        main_metric: The metric a model is ranked by (``mcc`` for CoLA, ``accuracy`` otherwise).
+        head: ``sequence`` (classification of one text or a pair) or ``multiple_choice``.
+        n_choices: Alternatives per item for a multiple-choice task; None otherwise.
+        cli_shape: How an item is typed on one line, fields separated by ``|``.
+        input_formats: Ways a checkpoint may have been trained to read an item (name → description).
+        default_format: The format used when a checkpoint does not say.
+    """
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    title: ClassVar[str]
+    label_names: ClassVar[dict[int, str]]
+    positive: ClassVar[int] = 1
+    main_metric: ClassVar[str] = "accuracy"
+    head: ClassVar[str] = "sequence"
+    n_choices: ClassVar[int | None] = None
+    cli_shape: ClassVar[str]
+    input_formats: ClassVar[dict[str, str]] = {}
+    default_format: ClassVar[str | None] = None
+
+    @property
+    def labels(self) -> list[int]:
+        """Every class id, in order (0..n-1)."""
+        return sorted(self.label_names)
+
+    @property
+    def n_fields(self) -> int:
+        """Fields an item has on one ``|``-separated line."""
+        return self.cli_shape.count("|") + 1
+
+    @property
+    def prob_columns(self) -> list[str]:
+        """Table columns of probabilities: one per alternative, or the positive class's."""
+        if self.n_choices:
+            return [f"P({self.label_names[k]})" for k in self.labels]
+        return [f"P({self.label_names[self.positive]})"]
+
+    def label_name(self, label: int) -> str:
+        """The wording of one class id."""
+        return self.label_names[label]
+
+    def format_problem(self, input_format: str | None) -> str | None:
+        """Why ``input_format`` cannot be used for this task, or None when it can (or none is set)."""
+        if not input_format or not self.input_formats or input_format in self.input_formats:
+            return None
+        return f"unknown {self.id} input_format {input_format!r}; expected one of {', '.join(self.input_formats)}"
+
+    def __repr__(self) -> str:
+        return f"<task {self.id}>"
