@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from explorer.registry import WEIGHT_SUFFIXES
+from explorer.registry import WEIGHT_SUFFIXES, is_training_state
 
 __all__ = ["BUCKETS", "anatomy", "anatomy_frame", "bucket_of", "bytes_on_disk"]
 
@@ -48,7 +48,6 @@ _HEAD = {
 # GPT-2's final ``ln_f`` belongs to the stack of blocks, as BERT's per-layer norms do.
 _ENCODER = {"encoder", "layer", "layers", "h", "blocks", "block", "decoder", "ln_f", "final_layer_norm"}
 # Trainer state saved next to weights in checkpoint folders; not the model.
-_NOT_WEIGHTS = {"training_args.bin", "optimizer.pt", "scheduler.pt", "scaler.pt"}
 
 
 def bucket_of(name: str) -> str:
@@ -147,8 +146,7 @@ def bytes_on_disk(folder: str | Path) -> int:
         for f in path.iterdir()
         if f.is_file()
         and f.name.endswith(WEIGHT_SUFFIXES)
-        and f.name not in _NOT_WEIGHTS
-        and not f.name.startswith("rng_state")
+        and not is_training_state(f.name)
     )
 
 

@@ -51,6 +51,7 @@ from explorer.registry import (
     TOKENIZER_FILES,
     ModelEntry,
     folder_file_problems,
+    is_training_state,
     positive_label_from,
 )
 from explorer.safeio import CONFIG_LIMIT, is_regular_file, read_limited_text, size_text
@@ -450,7 +451,8 @@ def _weights_file(folder: Path) -> Path | None:
     if (folder / _SAFETENSORS_INDEX).exists() or (folder / _BIN_INDEX).exists():
         return None
     for suffix in LOADABLE_WEIGHT_SUFFIXES:
-        found = [f for f in sorted(folder.glob(f"*{suffix}")) if is_regular_file(f)]
+        # A Trainer's optimizer.pt or training_args.bin is not a model, whatever its suffix.
+        found = [f for f in sorted(folder.glob(f"*{suffix}")) if is_regular_file(f) and not is_training_state(f.name)]
         if found:
             return found[0]
     # TensorFlow/Flax weights are recognised only to say why the folder does not load.

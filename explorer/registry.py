@@ -34,6 +34,11 @@ TASK_TITLES = {task_id: task.title for task_id, task in _TASK_TABLE.items()}
 LOADABLE_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
 OTHER_WEIGHT_SUFFIXES = (".h5", ".msgpack")
 WEIGHT_SUFFIXES = LOADABLE_WEIGHT_SUFFIXES + OTHER_WEIGHT_SUFFIXES
+
+
+def is_training_state(name: str) -> bool:
+    """True for files a Trainer saves beside the weights with a weight suffix (arguments, optimizer, RNG)."""
+    return name in {"training_args.bin", "optimizer.pt", "scheduler.pt", "scaler.pt"} or name.startswith("rng_state")
 # Files AutoTokenizer may read from a checkpoint folder.
 TOKENIZER_FILES = (
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.txt",

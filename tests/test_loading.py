@@ -178,3 +178,29 @@ def test_gpt2_without_a_pad_token_scores_batches(tmp_path):
     alone = [classify(loaded, [t])[0] for t in texts]
     for b, a in zip(batch, alone):
         assert b.probs == pytest.approx(a.probs, abs=1e-5)
+
+
+def test_a_lightning_ckpt_folder_loads_and_trainer_state_is_not_taken_for_weights(make_checkpoint, tmp_path):
+    import shutil
+
+    folder = tmp_path / "lightning-cola"
+    shutil.copytree(make_checkpoint("bert", name="ckpt-src", seed=4), folder)
+    expected = _direct_probs(folder, SENTENCES[:2])
+    state = AutoModelForSequenceClassification.from_pretrained(folder).state_dict()
+    (folder / "model.safetensors").unlink()
+    torch.save({"lr": 3e-5}, folder / "optimizer.pt")  # .pt is tried before .ckpt, yet this is no model
+    torch.save({"state_dict": {f"model.{k}": v for k, v in state.items()}}, folder / "last.ckpt")
+    loaded = load_model(folder_entry(folder, "checkpoints"), "cpu")
+    assert [r.p_acceptable for r in score_acceptability(loaded, SENTENCES[:2])] == pytest.approx(expected, abs=1e-5)
+    assert any("'model.'" in note for note in loaded.notes)
+
+
+def test_a_folder_with_only_tensorflow_weights_says_so(make_checkpoint, tmp_path):
+    import shutil
+
+    folder = tmp_path / "tf-cola"
+    shutil.copytree(make_checkpoint("bert", name="tf-src"), folder)
+    (folder / "model.safetensors").unlink()
+    (folder / "tf_model.h5").write_bytes(b"\x89HDF")
+    with pytest.raises(CheckpointError, match="tf_model.h5 holds TensorFlow or Flax weights"):
+        load_model(folder_entry(folder, "checkpoints"), "cpu")
