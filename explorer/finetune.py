@@ -44,7 +44,6 @@ from explorer.loading import max_input_length, pad_with_eos
 from explorer.metrics import classification_metrics
 from explorer.registry import TASKS
 from explorer.tasks.registry import get as get_task
-from explorer.tasks import boolq, copa, wic
 
 __all__ = ["MultipleChoiceCollator", "encode_items", "finetune", "reinit_zero_pooler"]
 
@@ -128,26 +127,15 @@ def encode_items(
     Returns:
         One dict per item; COPA features hold one list per alternative.
     """
-    truncation = "longest_first"
-    if task == "cola":
-        firsts, seconds = [i.sentence for i in items], None
-    elif task == "wic":
-        pairs = [wic.encode(i, input_format) for i in items]
-        firsts, seconds = [a for a, _ in pairs], [b for _, b in pairs]
-    elif task == "boolq":
-        triples = [boolq.encode(i, input_format) for i in items]
-        firsts, seconds = [a for a, _, _ in triples], [b for _, b, _ in triples]
-        truncation = triples[0][2] if triples else truncation
-    elif task == "copa":
-        encoded = [copa.encode(i, input_format) for i in items]
-        n_choices = len(encoded[0][1]) if encoded else 2
-        # One (premise, ending) pair per alternative, regrouped per item below.
-        firsts = [first for first, endings in encoded for _ in endings]
-        seconds = [ending for _, endings in encoded for ending in endings]
-    else:
-        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
-    enc = _tokenize(tokenizer, firsts, seconds, truncation, max_length)
-    if task == "copa":
+    spec = get_task(task)
+    encoded = [spec.encode(i, input_format) for i in items]
+    # One row per item, or one (first, ending) row per alternative, regrouped per item below.
+    rows = [pair for e in encoded for pair in e.pairs]
+    seconds = None if not rows or rows[0][1] is None else [second for _, second in rows]
+    truncation = encoded[0].truncation if encoded else "longest_first"
+    enc = _tokenize(tokenizer, [first for first, _ in rows], seconds, truncation, max_length)
+    n_choices = spec.n_choices
+    if n_choices:
         features = [
             {key: values[k * n_choices : (k + 1) * n_choices] for key, values in enc.items()} for k in range(len(items))
         ]

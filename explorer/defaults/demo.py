@@ -33,7 +33,8 @@ from transformers import (
 
 from explorer.data.readers import BoolqItem, ColaItem, CopaItem, WicItem
 from explorer.defaults.korean import generate_cola
-from explorer.tasks import boolq, copa, wic
+from explorer.tasks import copa
+from explorer.tasks.registry import get as get_task
 
 Progress = Callable[[float, str], None]
 MAX_LENGTH = 64
@@ -162,18 +163,16 @@ def texts_of(items: Sequence) -> list[str]:
 
 def encode_batch(tokenizer, spec: DemoSpec, items: Sequence) -> dict[str, torch.Tensor]:
     """Model inputs for a training batch, encoded exactly as the app encodes them."""
-    kw = dict(padding=True, truncation=True, max_length=spec.max_length, return_tensors="pt")
-    if spec.task == "cola":
-        return dict(tokenizer([i.sentence for i in items], **kw))
-    if spec.task == "wic":
-        pairs = [wic.encode(i, spec.input_format) for i in items]
-        return dict(tokenizer([a for a, _ in pairs], [b for _, b in pairs], **kw))
-    if spec.task == "boolq":
-        enc = [boolq.encode(i, spec.input_format) for i in items]
-        return dict(tokenizer([a for a, _, _ in enc], [b for _, b, _ in enc], **{**kw, "truncation": enc[0][2]}))
-    encoded = [copa.encode(i, spec.input_format) for i in items]
-    flat = tokenizer([f for f, ends in encoded for _ in ends], [e for _, ends in encoded for e in ends], **kw)
-    return {k: v.view(len(items), 2, -1) for k, v in flat.items()}
+    task = get_task(spec.task)
+    encoded = [task.encode(i, spec.input_format) for i in items]
+    rows = [pair for e in encoded for pair in e.pairs]
+    seconds = None if rows[0][1] is None else [second for _, second in rows]
+    truncation = True if encoded[0].truncation == "longest_first" else encoded[0].truncation
+    flat = tokenizer([first for first, _ in rows], seconds, padding=True, truncation=truncation,
+                     max_length=spec.max_length, return_tensors="pt")
+    if task.n_choices:
+        return {k: v.view(len(items), task.n_choices, -1) for k, v in flat.items()}
+    return dict(flat)
 
 
 def train_demo(

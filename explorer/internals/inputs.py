@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from explorer.data.readers import ColaItem
-from explorer.tasks import boolq, copa, wic
 from explorer.tasks.items import CLI_SHAPES, InputError, make_wic, parse_cli_input
+from explorer.tasks.registry import get as get_task
 from explorer.text import split_sentences
 
 # Every view runs the whole batch through the model (attention keeps layers×heads×seq²
@@ -169,16 +169,10 @@ def item_rows(task: str, item: Any, index: int = 0, input_format: str | None = N
     label = str(index + 1)
     if isinstance(item, tuple):  # a generic pair typed for a CoLA model
         return [Row(index, None, item[0], item[1], label)]
-    if task == "cola":
-        return [Row(index, None, item.sentence, None, label)]
-    if task == "wic":
-        first, second = wic.encode(item, input_format)
-        return [Row(index, None, first, second, label)]
-    if task == "boolq":
-        first, second, _ = boolq.encode(item, input_format)
-        return [Row(index, None, first, second, label)]
-    first, endings = copa.encode(item, input_format)
-    return [Row(index, k, first, ending, f"{label}·alt {k + 1}") for k, ending in enumerate(endings)]
+    encoded = get_task(task).encode(item, input_format)
+    if not encoded.endings:
+        return [Row(index, None, encoded.first, encoded.second, label)]
+    return [Row(index, k, encoded.first, ending, f"{label}·alt {k + 1}") for k, ending in enumerate(encoded.endings)]
 
 
 def item_text(item: Any) -> str:

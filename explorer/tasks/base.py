@@ -15,7 +15,34 @@ below them.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """What a checkpoint reads for one item: the one place an item becomes model text.
+
+    Attributes:
+        first: The first text (the sentence, the premise, the passage...).
+        second: The second text of a pair, or None for a single text.
+        endings: For a multiple-choice task, one second text per alternative
+            (each read as the pair ``first, ending``); empty otherwise.
+        truncation: Which side the tokenizer may cut: ``longest_first``, or
+            ``only_first`` / ``only_second`` when the other side must stay whole.
+    """
+
+    first: str
+    second: str | None = None
+    endings: tuple[str, ...] = ()
+    truncation: str = "longest_first"
+
+    @property
+    def pairs(self) -> list[tuple[str, str | None]]:
+        """The rows a model reads: one per ending, or the one text or pair."""
+        if self.endings:
+            return [(self.first, ending) for ending in self.endings]
+        return [(self.first, self.second)]
 
 
 class Task:
@@ -23,6 +50,7 @@ class Task:
 
     Attributes:
         id: The registry key, also the value in URLs, saved results and ``finetuning_task``.
+        item_type: The dataclass of one item (``ColaItem``...).
         name: Short display name (``CoLA``).
         title: Name and what it asks (``CoLA · acceptability``).
         label_names: Class id → the one wording every surface uses for it.
@@ -37,6 +65,7 @@ class Task:
     """
 
     id: ClassVar[str]
+    item_type: ClassVar[type]
     name: ClassVar[str]
     title: ClassVar[str]
     label_names: ClassVar[dict[int, str]]
@@ -68,6 +97,15 @@ class Task:
     def label_name(self, label: int) -> str:
         """The wording of one class id."""
         return self.label_names[label]
+
+    def encode(self, item: Any, input_format: str | None = None) -> ModelInput:
+        """The item as a checkpoint trained with ``input_format`` reads it (see ``ModelInput``)."""
+        raise NotImplementedError
+
+    def check_items(self, items: Any) -> None:
+        """Refuses items of another task (a programming error, said plainly)."""
+        if items and not isinstance(items[0], self.item_type):
+            raise ValueError(f"expected {self.item_type.__name__} items for {self.id}, got {type(items[0]).__name__}")
 
     def format_problem(self, input_format: str | None) -> str | None:
         """Why ``input_format`` cannot be used for this task, or None when it can (or none is set)."""

@@ -7,7 +7,7 @@ passage side, and we report how many passage tokens were dropped.
 from __future__ import annotations
 
 from explorer.data.readers import BoolqItem
-from explorer.tasks.base import Task
+from explorer.tasks.base import ModelInput, Task
 
 FORMATS = {
     "passage-question": "passage first, question second (passage truncated)",
@@ -18,12 +18,17 @@ DEFAULT_FORMAT = "passage-question"
 
 class Boolq(Task):
     id = "boolq"
+    item_type = BoolqItem
     name = "BoolQ"
     title = "BoolQ · yes/no"
     label_names = {0: "no", 1: "yes"}
     cli_shape = "PASSAGE|QUESTION"
     input_formats = FORMATS
     default_format = DEFAULT_FORMAT
+
+    def encode(self, item: BoolqItem, input_format: str | None = None) -> ModelInput:
+        first, second, truncation = encode(item, input_format)
+        return ModelInput(first, second, truncation=truncation)
 
 
 def encode(item: BoolqItem, input_format: str | None = None) -> tuple[str, str, str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
-from explorer.tasks.base import Task
+from explorer.data.readers import ColaItem
+from explorer.tasks.base import ModelInput, Task
 
 if TYPE_CHECKING:  # the task layer loads without torch; scoring imports it when it runs
     from explorer.loading import LoadedModel
@@ -17,11 +18,15 @@ if TYPE_CHECKING:  # the task layer loads without torch; scoring imports it when
 
 class Cola(Task):
     id = "cola"
+    item_type = ColaItem
     name = "CoLA"
     title = "CoLA · acceptability"
     label_names = {0: "unacceptable", 1: "acceptable"}
     main_metric = "mcc"  # NIKL ranks CoLA by Matthews correlation: the classes are unbalanced
     cli_shape = "SENTENCE"
+
+    def encode(self, item: ColaItem, input_format: str | None = None) -> ModelInput:
+        return ModelInput(item.sentence)
 
 
 @dataclass

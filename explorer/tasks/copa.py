@@ -10,7 +10,7 @@ question word — is the entry's ``input_format``.
 from __future__ import annotations
 
 from explorer.data.readers import CopaItem
-from explorer.tasks.base import Task
+from explorer.tasks.base import ModelInput, Task
 
 DEFAULT_CONNECTIVES = {"cause": "왜냐하면", "effect": "그래서"}
 QUESTION_WORDS = {"cause": "원인", "effect": "결과"}
@@ -49,6 +49,7 @@ def encode(item: CopaItem, input_format: str | None = None) -> tuple[str, list[s
 
 class Copa(Task):
     id = "copa"
+    item_type = CopaItem
     name = "COPA"
     title = "COPA · cause/effect"
     label_names = {0: "alternative 1", 1: "alternative 2"}
@@ -57,6 +58,10 @@ class Copa(Task):
     cli_shape = "PREMISE|원인 or 결과|ALTERNATIVE1|ALTERNATIVE2"
     input_formats = FORMATS
     default_format = DEFAULT_FORMAT
+
+    def encode(self, item: CopaItem, input_format: str | None = None) -> ModelInput:
+        first, endings = encode(item, input_format)
+        return ModelInput(first, endings=tuple(endings))
 
     def format_problem(self, input_format: str | None) -> str | None:
         # COPA formats carry arguments (connective:때문에/그래서), so parse rather than look up.

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from explorer.data.readers import BoolqItem, ColaItem, CopaItem, WicItem
 from explorer.loading import LoadedModel
-from explorer.tasks import boolq, copa, wic
 from explorer.tasks.common import Scored, choose, classify
+from explorer.tasks.registry import get as get_task
 
 Progress = Callable[[int, int], None]
 
@@ -90,45 +89,33 @@ def predict_items(
             progress(len(items), len(items))
         return [Prediction(r.label, [1 - r.p_acceptable, r.p_acceptable], r.n_tokens, r.n_dropped, r.details, r.note)
                 for r in results]
+    spec = get_task(task)
+    spec.check_items(items)
+    encoded = [spec.encode(i, input_format) for i in items]
     pos = model.positive_label
-    if task == "cola":
-        _expect(items, ColaItem)
-        return _binary(classify(model, [i.sentence for i in items], batch_size=batch_size, progress=progress), pos)
-    if task == "wic":
-        _expect(items, WicItem)
-        pairs = [wic.encode(i, input_format) for i in items]
-        scored = classify(model, [a for a, _ in pairs], [b for _, b in pairs], batch_size=batch_size, progress=progress)
+    if not spec.n_choices:
+        seconds = None if encoded[0].second is None else [e.second for e in encoded]
+        scored = classify(model, [e.first for e in encoded], seconds, truncation=encoded[0].truncation,
+                          batch_size=batch_size, progress=progress)
         return _binary(scored, pos)
-    if task == "boolq":
-        _expect(items, BoolqItem)
-        encoded = [boolq.encode(i, input_format) for i in items]
-        truncation = encoded[0][2]
-        scored = classify(
-            model, [a for a, _, _ in encoded], [b for _, b, _ in encoded], truncation=truncation,
-            batch_size=batch_size, progress=progress,
-        )
-        return _binary(scored, pos)
-    if task == "copa":
-        _expect(items, CopaItem)
-        encoded = [copa.encode(i, input_format) for i in items]
-        if model.head == "multiple_choice":
-            scored = choose(model, [f for f, _ in encoded], [e for _, e in encoded], batch_size=batch_size, progress=progress)
-            return [Prediction(int(s.probs[1] > s.probs[0]), s.probs, s.n_tokens, s.n_dropped) for s in scored]
-        # A pair classifier: P(this alternative is right) for each, then the higher wins.
-        firsts = [f for f, ends in encoded for _ in ends]
-        seconds = [e for _, ends in encoded for e in ends]
-        scored = classify(model, firsts, seconds, batch_size=batch_size, progress=progress)
-        out = []
-        for k in range(len(items)):
-            a, b = scored[2 * k], scored[2 * k + 1]
-            pa, pb = a.probs[pos], b.probs[pos]
-            total = (pa + pb) or 1.0
-            out.append(Prediction(int(pb > pa), [pa / total, pb / total], max(a.n_tokens, b.n_tokens), a.n_dropped + b.n_dropped,
-                                  {"pair_scores": [pa, pb]}))
-        return out
-    raise ValueError(f"unknown task {task!r}")
+    if model.head == "multiple_choice":
+        scored = choose(model, [e.first for e in encoded], [list(e.endings) for e in encoded], batch_size=batch_size,
+                        progress=progress)
+        return [Prediction(_first_best(s.probs), s.probs, s.n_tokens, s.n_dropped) for s in scored]
+    # A pair classifier: P(this ending is right) for each ending, then the highest wins.
+    rows = [pair for e in encoded for pair in e.pairs]
+    scored = classify(model, [f for f, _ in rows], [s for _, s in rows], batch_size=batch_size, progress=progress)
+    out, start = [], 0
+    for e in encoded:
+        part = scored[start : start + len(e.endings)]
+        start += len(e.endings)
+        p_right = [s.probs[pos] for s in part]
+        total = sum(p_right) or 1.0
+        out.append(Prediction(_first_best(p_right), [p / total for p in p_right], max(s.n_tokens for s in part),
+                              sum(s.n_dropped for s in part), {"pair_scores": p_right}))
+    return out
 
 
-def _expect(items: Sequence[Any], kind: type) -> None:
-    if not isinstance(items[0], kind):
-        raise ValueError(f"expected {kind.__name__} items, got {type(items[0]).__name__}")
+def _first_best(scores: Sequence[float]) -> int:
+    """The index of the highest score; a tie goes to the earlier alternative."""
+    return max(range(len(scores)), key=lambda k: (scores[k], -k))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from explorer.data.readers import WicItem
-from explorer.tasks.base import Task
+from explorer.tasks.base import ModelInput, Task
 
 FORMATS = {
     "pair": "the two sentences as a plain pair",
@@ -25,12 +25,16 @@ DEFAULT_FORMAT = "pair"
 
 class Wic(Task):
     id = "wic"
+    item_type = WicItem
     name = "WiC"
     title = "WiC · word in context"
     label_names = {0: "different senses", 1: "same sense"}
     cli_shape = "TARGET|SENTENCE1|SENTENCE2"
     input_formats = FORMATS
     default_format = DEFAULT_FORMAT
+
+    def encode(self, item: WicItem, input_format: str | None = None) -> ModelInput:
+        return ModelInput(*encode(item, input_format))
 _MARK = re.compile(r"\[([^\[\]]+)\]")
 _KIWI_TAGS = ("NN", "VV", "VA", "VX", "XR", "MA", "NP", "NR")
 
