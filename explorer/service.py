@@ -109,6 +109,13 @@ class Explorer:
 
         return self.cache.get(f"{entry.source}@{dev}", build)  # type: ignore[return-value]
 
+    def is_loaded(self, entry: ModelEntry) -> bool:
+        """Whether the entry's model is in memory now (on any device, as a task model or an encoder)."""
+        keys = self.cache.keys()
+        if entry.kind != "transformer":  # the Kiwi scorers are cached under their kind (see kiwi(), kiwi_overlap())
+            return entry.kind in keys
+        return any(k.startswith(f"{entry.source}@") for k in keys)
+
     def load_encoder(self, entry: ModelEntry):
         """Any local transformer as a torch module (task models loaded as usual, base encoders with AutoModel)."""
         if entry.task:

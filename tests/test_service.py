@@ -47,6 +47,15 @@ def test_auto_and_the_device_it_resolves_to_share_one_copy(tmp_path, make_checkp
     assert len(explorer.cache.keys()) == 1 and explorer.cache.bytes_used() == weight_bytes(loaded)
 
 
+def test_home_knows_which_models_are_loaded_without_reading_cache_keys(tmp_path, make_checkpoint):
+    explorer = _explorer(tmp_path, device="auto")
+    entry = folder_entry(make_checkpoint("bert", name="shown-cola", finetuning_task="cola"), "test")
+    kiwi = ModelEntry("Kiwi LM", "kiwi", kind="kiwi-lm")
+    assert not explorer.is_loaded(entry) and not explorer.is_loaded(kiwi)
+    explorer.load(entry, "cpu")
+    assert explorer.is_loaded(entry) and not explorer.is_loaded(kiwi)
+
+
 def test_loading_past_the_byte_budget_drops_the_least_recently_used(tmp_path, make_checkpoint):
     entries = [folder_entry(make_checkpoint("bert", name=f"lru-{i}-cola", finetuning_task="cola", seed=i), "test")
                for i in range(3)]

@@ -14,11 +14,7 @@ from explorer.service import Explorer
 
 def loaded_names(explorer: Explorer, entries: Sequence[ModelEntry]) -> list[str]:
     """Names of the models currently held in memory."""
-    keys = set(explorer.cache.keys())
-    return [
-        e.name for e in entries
-        if any(k.startswith(f"{e.source}@") for k in keys) or (e.kind in {"kiwi-lm", "kiwi-overlap"} and e.kind in keys)
-    ]
+    return [e.name for e in entries if explorer.is_loaded(e)]
 
 
 def registry_frame(explorer: Explorer, entries: Sequence[ModelEntry]) -> pd.DataFrame:
