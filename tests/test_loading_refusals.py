@@ -228,7 +228,7 @@ def test_truncated_safetensors_counts_as_unknown_and_home_still_renders(make_che
     assert count_parameters(folder) is None
     good = make_checkpoint("bert", name="fine-cola")
     entries = [folder_entry(folder, "checkpoints"), folder_entry(good, "checkpoints")]
-    frame = registry_frame(SimpleNamespace(cache={}), entries)
+    frame = registry_frame(SimpleNamespace(is_loaded=lambda entry: False), entries)
     assert pd.isna(frame.loc[0, "parameters"]) and frame.loc[1, "parameters"] == count_parameters(good) > 0
     assert "truncated" in _refusal(folder)
 
