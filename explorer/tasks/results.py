@@ -86,7 +86,7 @@ def _row(task: str, item: Any, run: TaskRun) -> dict[str, Any]:
     if not pred.judged:
         row[VERDICT_COLUMN[task]] = NO_VERDICT
         for column in PROB_COLUMNS[task]:
-            row[column] = None  # a placeholder 0.5 would read as "unsure", which is a judgement
+            row[column] = float("nan")  # shown as "–": a placeholder 0.5 would read as "unsure", itself a judgement
     if pred.note:
         notes.append(pred.note)
     row["notes"] = "; ".join(notes)
