@@ -45,6 +45,14 @@ class ModelInput:
         return [(self.first, self.second)]
 
 
+def length_bucket(n_chars: int) -> str:
+    """Sentence-length slices on a scale that suits Korean sentences."""
+    for limit, name in ((20, "≤20 chars"), (40, "21–40"), (80, "41–80"), (160, "81–160")):
+        if n_chars <= limit:
+            return name
+    return ">160"
+
+
 class Task:
     """One benchmark task. Subclasses set the class attributes; instances are shared, stateless.
 
@@ -101,6 +109,31 @@ class Task:
     def encode(self, item: Any, input_format: str | None = None) -> ModelInput:
         """The item as a checkpoint trained with ``input_format`` reads it (see ``ModelInput``)."""
         raise NotImplementedError
+
+    def text(self, item: Any) -> str:
+        """The item on one line, as tables, the CLI and the predictions TSV show it."""
+        return " | ".join(self.values(item).values())
+
+    def values(self, item: Any) -> dict[str, str]:
+        """The item's fields by name, as the models saw them (cleaned): the CSV columns."""
+        raise NotImplementedError
+
+    def slices(self, item: Any, context: Any = None) -> dict[str, str]:
+        """The slices an item belongs to (slice kind → value): length always, plus the task's own.
+
+        Args:
+            context: What ``slice_context`` made of a related file (WiC: the training
+                targets), or None when there is none.
+        """
+        return {"length": length_bucket(len(self.length_text(item)))}
+
+    def length_text(self, item: Any) -> str:
+        """The text whose length puts an item in a length slice (the longest one the model reads)."""
+        raise NotImplementedError
+
+    def slice_context(self, dataset: Any) -> Any:
+        """What ``slices`` needs from a related file (e.g. a training set), or None when the task needs nothing."""
+        return None
 
     def check_items(self, items: Any) -> None:
         """Refuses items of another task (a programming error, said plainly)."""

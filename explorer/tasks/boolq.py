@@ -30,6 +30,16 @@ class Boolq(Task):
         first, second, truncation = encode(item, input_format)
         return ModelInput(first, second, truncation=truncation)
 
+    def text(self, item: BoolqItem) -> str:
+        # The question first: a passage can run to pages, so a table shows its start only.
+        return f"{item.question} | {item.passage[:120]}"
+
+    def values(self, item: BoolqItem) -> dict[str, str]:
+        return {"passage": item.passage, "question": item.question}
+
+    def length_text(self, item: BoolqItem) -> str:
+        return item.passage
+
 
 def encode(item: BoolqItem, input_format: str | None = None) -> tuple[str, str, str]:
     """Returns (first, second, truncation) so only the passage side is cut."""

@@ -63,6 +63,20 @@ class Copa(Task):
         first, endings = encode(item, input_format)
         return ModelInput(first, endings=tuple(endings))
 
+    def text(self, item: CopaItem) -> str:
+        choices = " ".join(f"{k}) {alt}" for k, alt in enumerate(item.alternatives, start=1))
+        return f"{item.premise} ({item.question}) {choices}"
+
+    def values(self, item: CopaItem) -> dict[str, str]:
+        alternatives = {f"alternative{k}": alt for k, alt in enumerate(item.alternatives, start=1)}
+        return {"premise": item.premise, "question": QUESTION_WORDS[item.question], **alternatives}
+
+    def length_text(self, item: CopaItem) -> str:
+        return item.premise
+
+    def slices(self, item: CopaItem, context=None) -> dict[str, str]:
+        return {**super().slices(item), "question": item.question}
+
     def format_problem(self, input_format: str | None) -> str | None:
         # COPA formats carry arguments (connective:때문에/그래서), so parse rather than look up.
         if not input_format:

@@ -14,12 +14,12 @@ import pandas as pd
 
 from explorer.agreement import Agreement, majority
 from explorer.registry import ModelEntry
-from explorer.service import TaskRun
 from explorer.tasks import boolq as boolq_task
 from explorer.tasks import copa as copa_task
 from explorer.tasks import wic as wic_task
 from explorer.tasks.registry import TASKS
 from explorer.tasks.registry import get as get_task
+from explorer.tasks.runs import TaskRun
 
 PROB_COLUMNS = {task_id: task.prob_columns for task_id, task in TASKS.items()}  # a view of the task registry
 VERDICT_COLUMN = {"wic": "verdict", "copa": "choice", "boolq": "answer"}
@@ -105,20 +105,10 @@ def results_frame(task: str, item: Any, runs: Sequence[TaskRun]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def item_fields(task: str, item: Any) -> dict[str, str]:
-    """The item as the models saw it (cleaned), for the CSV."""
-    if task == "wic":
-        return {"target": item.target, "sentence1": item.sentence1, "sentence2": item.sentence2}
-    if task == "copa":
-        return {"premise": item.premise, "question": copa_task.QUESTION_WORDS[item.question],
-                "alternative1": item.alternatives[0], "alternative2": item.alternatives[1]}
-    return {"passage": item.passage, "question": item.question}
-
-
 def csv_frame(task: str, item: Any, frame: pd.DataFrame, agreed: Agreement) -> pd.DataFrame:
     """The table with the inputs and the agreement on every row, so the CSV stands alone."""
     out = frame.copy()
-    for n, (name, value) in enumerate(item_fields(task, item).items()):
+    for n, (name, value) in enumerate(get_task(task).values(item).items()):
         out.insert(n, name, value)
     out["majority"] = agreed.verdict
     out["agreement"] = agreed.share
