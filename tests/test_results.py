@@ -35,3 +35,4 @@ def test_wic_csv_carries_the_target_and_both_sentences():
     out = csv_frame("wic", item, frame, agreement("wic", [1]))
     assert list(out.columns[:4]) == ["target", "sentence1", "sentence2", "model"]
     assert out.loc[0, "sentence2"] == "배를 탔다." and out.loc[0, "verdict"] == "same sense"
+    assert out.loc[0, "P(same sense)"] == 0.7 and out.loc[0, "input format"] == "marked"
