@@ -20,11 +20,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from explorer.data.readers import BoolqItem, ColaItem, CopaItem, Dataset, WicItem
+from explorer.data.readers import Dataset
 from explorer.metrics import classification_metrics
 from explorer.registry import ModelEntry
 from explorer.safeio import DATA_LIMIT, read_limited
 from explorer.tasks.predict import Prediction, predict_items
+from explorer.tasks.base import Task
+from explorer.tasks.registry import TASKS
 from explorer.tasks.registry import get as get_task
 
 Progress = Callable[[int, int], None]
@@ -69,17 +71,15 @@ class EvalResult:
         return asdict(self)
 
 
+def task_of(item: Any) -> Task | None:
+    """The registered task whose items are of ``item``'s type, or None."""
+    return next((task for task in TASKS.values() if isinstance(item, task.item_type)), None)
+
+
 def item_text(item: Any) -> str:
-    """A short human-readable rendering of an item for tables."""
-    if isinstance(item, ColaItem):
-        return item.sentence
-    if isinstance(item, WicItem):
-        return f"{item.target} | {item.sentence1} | {item.sentence2}"
-    if isinstance(item, CopaItem):
-        return f"{item.premise} ({item.question}) 1) {item.alternatives[0]} 2) {item.alternatives[1]}"
-    if isinstance(item, BoolqItem):
-        return f"{item.question} | {item.passage[:120]}"
-    return str(item)
+    """An item on one line (``Task.text``), for callers that hold an item but not its task."""
+    task = task_of(item)
+    return task.text(item) if task else str(item)
 
 
 def data_identity(dataset: Dataset, content: bytes | None = None) -> dict[str, Any]:
@@ -119,7 +119,8 @@ def evaluate(
         raise IncompleteResult(
             f"{entry.name} answered {len(preds)} of the {len(dataset.items)} items; the evaluation was not kept."
         )
-    rows = [_prediction_row(item, pred) for item, pred in zip(dataset.items, preds)]
+    task = get_task(dataset.task)
+    rows = [_prediction_row(task, item, pred) for item, pred in zip(dataset.items, preds)]
     metrics = None
     if dataset.labelled:
         metrics = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows])
@@ -137,8 +138,8 @@ def evaluate(
     )
 
 
-def _prediction_row(item: Any, pred: Prediction) -> dict[str, Any]:
-    row = {"id": item.id, "gold": item.label, "pred": pred.label, "prob": round(pred.p1, 6), "text": item_text(item)}
+def _prediction_row(task: Task, item: Any, pred: Prediction) -> dict[str, Any]:
+    row = {"id": item.id, "gold": item.label, "pred": pred.label, "prob": round(pred.p1, 6), "text": task.text(item)}
     if not pred.judged:
         row["note"] = pred.note
     return row
@@ -286,38 +287,19 @@ def _read_result(path: Path) -> EvalResult | None:
     return result if complete else None
 
 
-def length_bucket(n_chars: int) -> str:
-    """Sentence-length slices on a scale that suits Korean sentences."""
-    for limit, name in ((20, "≤20 chars"), (40, "21–40"), (80, "41–80"), (160, "81–160")):
-        if n_chars <= limit:
-            return name
-    return ">160"
+def slice_metrics(dataset: Dataset, result: EvalResult, context: Any = None) -> list[dict[str, Any]]:
+    """Accuracy (and MCC) per slice (``Task.slices``), for labelled data.
 
-
-def slice_keys(item: Any, train_targets: set[str] | None = None) -> dict[str, str]:
-    """The slices an item belongs to: length always; COPA question; WiC target seen in train."""
-    if isinstance(item, ColaItem):
-        keys = {"length": length_bucket(len(item.sentence))}
-    elif isinstance(item, WicItem):
-        keys = {"length": length_bucket(max(len(item.sentence1), len(item.sentence2)))}
-        if train_targets is not None:
-            keys["target in train"] = "seen" if item.target in train_targets else "unseen"
-    elif isinstance(item, CopaItem):
-        keys = {"length": length_bucket(len(item.premise)), "question": item.question}
-    elif isinstance(item, BoolqItem):
-        keys = {"length": length_bucket(len(item.passage))}
-    else:
-        keys = {}
-    return keys
-
-
-def slice_metrics(dataset: Dataset, result: EvalResult, train_targets: set[str] | None = None) -> list[dict[str, Any]]:
-    """Accuracy (and MCC) per slice, for labelled data."""
+    Args:
+        context: The task's slice context (``Task.slice_context`` of a related
+            file: WiC's training targets), or None.
+    """
     if result.metrics is None:
         return []
+    task = get_task(dataset.task)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for item, row in zip(dataset.items, result.predictions):
-        for kind, value in slice_keys(item, train_targets).items():
+        for kind, value in task.slices(item, context).items():
             groups.setdefault((kind, value), []).append(row)
     out = []
     for (kind, value), rows in sorted(groups.items()):
@@ -328,11 +310,12 @@ def slice_metrics(dataset: Dataset, result: EvalResult, train_targets: set[str] 
 
 def disagreements(dataset: Dataset, results: Sequence[EvalResult]) -> list[dict[str, Any]]:
     """Items where the models' predictions differ, with each model's answer."""
+    task = get_task(dataset.task)
     out = []
     for i, item in enumerate(dataset.items):
         preds = {r.model: r.predictions[i]["pred"] for r in results}
         if len(set(preds.values())) > 1:
-            out.append({"id": item.id, "text": item_text(item), "gold": item.label, **preds})
+            out.append({"id": item.id, "text": task.text(item), "gold": item.label, **preds})
     return out
 
 
@@ -363,7 +346,8 @@ def predictions_frame(dataset: Dataset, results: Sequence[EvalResult]):
     """One row per item: its text, gold label and each model's prediction and P(label 1)."""
     import pandas as pd
 
-    frame = pd.DataFrame({"id": [i.id for i in dataset.items], "text": [item_text(i) for i in dataset.items],
+    task = get_task(dataset.task)
+    frame = pd.DataFrame({"id": [i.id for i in dataset.items], "text": [task.text(i) for i in dataset.items],
                           "gold": [i.label for i in dataset.items]})
     for r in results:
         frame[f"pred · {r.model}"] = [p["pred"] for p in r.predictions]
@@ -376,4 +360,4 @@ def train_targets(path_or_bytes: Any, name: str | None = None) -> set[str]:
     from explorer.data.readers import read_dataset
 
     dataset = read_dataset(path_or_bytes, name=name, task="wic")
-    return {item.target for item in dataset.items}
+    return get_task("wic").slice_context(dataset)

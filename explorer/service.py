@@ -24,6 +24,7 @@ from explorer.settings import Settings
 from explorer.tasks.cola import AcceptabilityResult, AcceptabilityScorer, TransformerAcceptability
 from explorer.tasks.common import thread_safe_tokenizer
 from explorer.tasks.registry import get as get_task
+from explorer.tasks.runs import TaskRun  # re-exported: pages and tests import it from here
 
 
 @dataclass
@@ -32,15 +33,6 @@ class ModelRun:
 
     entry: ModelEntry
     results: list[AcceptabilityResult] = field(default_factory=list)
-    error: str | None = None
-
-
-@dataclass
-class TaskRun:
-    """One model's predictions on a list of task items, or why there are none."""
-
-    entry: ModelEntry
-    predictions: list = field(default_factory=list)
     error: str | None = None
 
 

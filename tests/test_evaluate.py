@@ -10,10 +10,11 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, matthews_corrcoef
 
 from conftest import SHARED_DATA
-from explorer.data.readers import read_dataset
-from explorer.evaluate import ResultStore, disagreements, evaluate, slice_metrics
+from explorer.data.readers import BoolqItem, ColaItem, CopaItem, WicItem, read_dataset
+from explorer.evaluate import ResultStore, disagreements, evaluate, item_text, slice_metrics
 from explorer.loading import load_model
 from explorer.registry import folder_entry
+from explorer.tasks.registry import get as get_task
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -80,6 +81,30 @@ def test_slices_and_disagreements(tmp_path, make_checkpoint):
     differ = disagreements(data, results)
     for row in differ:
         assert row["a-cola"] != row["b-cola"]
+
+
+COLA = ColaItem("1", "책이 있다.", 1)
+WIC = WicItem("2", "배", "배가 아프다.", "배를 타고 멀리 있는 섬으로 천천히 갔다.", (0, 1), (0, 1), 0)
+COPA = CopaItem("3", "비가 왔다.", "effect", ("길이 젖었다.", "해가 떴다."), 0)
+BOOLQ = BoolqItem("4", "가" * 200, "한강은 서울에 있나요?", 1)
+
+
+def test_each_task_renders_its_items_on_one_line():
+    # The wording tables, the TSV and the CLI show; the CLI passes items without their task.
+    assert item_text(COLA) == "책이 있다."
+    assert item_text(WIC) == "배 | 배가 아프다. | 배를 타고 멀리 있는 섬으로 천천히 갔다."
+    assert item_text(COPA) == "비가 왔다. (effect) 1) 길이 젖었다. 2) 해가 떴다."
+    assert item_text(BOOLQ) == "한강은 서울에 있나요? | " + "가" * 120  # a long passage shows its start
+
+
+def test_slices_come_from_the_task():
+    assert get_task("cola").slices(COLA) == {"length": "≤20 chars"}
+    # WiC's length is its longer sentence (23 characters); seen/unseen only with the training targets.
+    assert get_task("wic").slices(WIC) == {"length": "21–40"}
+    assert get_task("wic").slices(WIC, {"배", "눈"})["target in train"] == "seen"
+    assert get_task("wic").slices(WIC, {"눈"})["target in train"] == "unseen"
+    assert get_task("copa").slices(COPA) == {"length": "≤20 chars", "question": "effect"}
+    assert get_task("boolq").slices(BOOLQ) == {"length": ">160"}  # by the passage, not the question
 
 
 def test_saving_again_replaces_the_same_model_and_file(tmp_path, make_checkpoint):

@@ -1,6 +1,6 @@
 """The per-model results table of the WiC, COPA and BoolQ pages (no Streamlit needed)."""
 
-from explorer.data.readers import CopaItem
+from explorer.data.readers import CopaItem, WicItem
 from explorer.registry import ModelEntry
 from explorer.service import TaskRun
 from explorer.tasks.predict import Prediction
@@ -26,3 +26,13 @@ def test_copa_rows_name_the_head_the_format_and_the_choice():
     out = csv_frame("copa", item, results_frame("copa", item, runs), agreed)
     assert list(out.columns[:5]) == ["premise", "question", "alternative1", "alternative2", "model"]
     assert set(out["question"]) == {"결과"} and set(out["majority"]) == {"split"}
+
+
+def test_wic_csv_carries_the_target_and_both_sentences():
+    item = WicItem("input", "배", "배가 아프다.", "배를 탔다.", (0, 1), (0, 1), None)
+    runs = [TaskRun(ModelEntry(name="m", source="x", task="wic", input_format="marked"), [Prediction(1, [0.3, 0.7], 9)])]
+    frame = results_frame("wic", item, runs)
+    out = csv_frame("wic", item, frame, agreement("wic", [1]))
+    assert list(out.columns[:4]) == ["target", "sentence1", "sentence2", "model"]
+    assert out.loc[0, "sentence2"] == "배를 탔다." and out.loc[0, "verdict"] == "same sense"
+    assert out.loc[0, "P(same sense)"] == 0.7 and out.loc[0, "input format"] == "marked"

@@ -176,13 +176,9 @@ def item_rows(task: str, item: Any, index: int = 0, input_format: str | None = N
 
 
 def item_text(item: Any) -> str:
-    """A one-line summary of an item for pickers."""
-    if isinstance(item, tuple):
+    """A one-line summary of an item for pickers: ``Task.text``, or a generic CoLA pair as typed."""
+    if isinstance(item, tuple):  # a generic pair typed for a CoLA model belongs to no task
         return " | ".join(item)
-    if isinstance(item, ColaItem):
-        return item.sentence
-    if hasattr(item, "alternatives"):
-        return f"{item.premise} ({'원인' if item.question == 'cause' else '결과'}) → {' / '.join(item.alternatives)}"
-    if hasattr(item, "sentence1"):
-        return f"{item.target}: {item.sentence1} ‖ {item.sentence2}"
-    return f"{item.question} ‖ {item.passage}"
+    from explorer.evaluate import item_text as task_text
+
+    return task_text(item)

@@ -45,6 +45,24 @@ class ModelInput:
         return [(self.first, self.second)]
 
 
+# A model that could not judge an item (the overlap baseline on a question without content words).
+NO_VERDICT = "cannot judge"
+
+
+def short(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters with an ellipsis."""
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def length_bucket(n_chars: int) -> str:
+    """Sentence-length slices on a scale that suits Korean sentences."""
+    for limit, name in ((20, "≤20 chars"), (40, "21–40"), (80, "41–80"), (160, "81–160")):
+        if n_chars <= limit:
+            return name
+    return ">160"
+
+
 class Task:
     """One benchmark task. Subclasses set the class attributes; instances are shared, stateless.
 
@@ -57,6 +75,7 @@ class Task:
         positive: The class whose probability tables show as ``P(...)`` (for a
             multiple-choice task, the last alternative).
         main_metric: The metric a model is ranked by (``mcc`` for CoLA, ``accuracy`` otherwise).
+        verdict_column: The results-table column that holds a model's answer.
         head: ``sequence`` (classification of one text or a pair) or ``multiple_choice``.
         n_choices: Alternatives per item for a multiple-choice task; None otherwise.
         cli_shape: How an item is typed on one line, fields separated by ``|``.
@@ -71,6 +90,7 @@ class Task:
     label_names: ClassVar[dict[int, str]]
     positive: ClassVar[int] = 1
     main_metric: ClassVar[str] = "accuracy"
+    verdict_column: ClassVar[str] = "verdict"
     head: ClassVar[str] = "sequence"
     n_choices: ClassVar[int | None] = None
     cli_shape: ClassVar[str]
@@ -101,6 +121,69 @@ class Task:
     def encode(self, item: Any, input_format: str | None = None) -> ModelInput:
         """The item as a checkpoint trained with ``input_format`` reads it (see ``ModelInput``)."""
         raise NotImplementedError
+
+    def text(self, item: Any) -> str:
+        """The item on one line, as tables, the CLI and the predictions TSV show it."""
+        return " | ".join(self.values(item).values())
+
+    def values(self, item: Any) -> dict[str, str]:
+        """The item's fields by name, as the models saw them (cleaned): the CSV columns."""
+        raise NotImplementedError
+
+    def answer(self, item: Any, label: int) -> str:
+        """A model's answer in words (the label's name; COPA names the alternative)."""
+        return self.label_names[label]
+
+    def format_name(self, item: Any, input_format: str | None) -> str:
+        """How a checkpoint reads the item, as the results table names it."""
+        if input_format:
+            return input_format
+        return f"{self.default_format} (default)" if self.default_format else "default"
+
+    def result_row(self, item: Any, pred: Any, input_format: str | None) -> dict[str, Any]:
+        """One model's prediction on one item, as a results-table row (the model's name aside).
+
+        A model that could not judge shows ``cannot judge`` and no probabilities:
+        a placeholder 0.5 would read as "unsure", which is a judgement.
+        """
+        row, notes = self.result_columns(item, pred, input_format)
+        if not pred.judged:
+            row[self.verdict_column] = NO_VERDICT
+            for column in self.prob_columns:
+                row[column] = float("nan")  # a placeholder 0.5 would read as "unsure", itself a judgement
+        if pred.note:
+            notes.append(pred.note)
+        row["notes"] = "; ".join(notes)
+        return row
+
+    def result_columns(self, item: Any, pred: Any, input_format: str | None) -> tuple[dict[str, Any], list[str]]:
+        """The task's own columns of a results row, and its notes."""
+        row = self.answer_columns(item, pred, input_format)
+        row["tokens"] = pred.n_tokens
+        return row, [f"{pred.n_dropped} tokens cut"] if pred.n_dropped else []
+
+    def answer_columns(self, item: Any, pred: Any, input_format: str | None) -> dict[str, Any]:
+        """Probabilities, the answer and the input format: the columns every task's row starts with."""
+        probs = pred.probs if self.n_choices else [pred.probs[self.positive]]
+        return {**dict(zip(self.prob_columns, probs)), self.verdict_column: self.answer(item, pred.label),
+                "input format": self.format_name(item, input_format)}
+
+    def slices(self, item: Any, context: Any = None) -> dict[str, str]:
+        """The slices an item belongs to (slice kind → value): length always, plus the task's own.
+
+        Args:
+            context: What ``slice_context`` made of a related file (WiC: the training
+                targets), or None when there is none.
+        """
+        return {"length": length_bucket(len(self.length_text(item)))}
+
+    def length_text(self, item: Any) -> str:
+        """The text whose length puts an item in a length slice (the longest one the model reads)."""
+        raise NotImplementedError
+
+    def slice_context(self, dataset: Any) -> Any:
+        """What ``slices`` needs from a related file (e.g. a training set), or None when the task needs nothing."""
+        return None
 
     def check_items(self, items: Any) -> None:
         """Refuses items of another task (a programming error, said plainly)."""

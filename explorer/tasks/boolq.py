@@ -25,10 +25,28 @@ class Boolq(Task):
     cli_shape = "PASSAGE|QUESTION"
     input_formats = FORMATS
     default_format = DEFAULT_FORMAT
+    verdict_column = "answer"
 
     def encode(self, item: BoolqItem, input_format: str | None = None) -> ModelInput:
         first, second, truncation = encode(item, input_format)
         return ModelInput(first, second, truncation=truncation)
+
+    def result_columns(self, item: BoolqItem, pred, input_format: str | None) -> tuple[dict, list[str]]:
+        # Only the passage is ever cut (see encode), so the row counts passage tokens, not a note.
+        row = self.answer_columns(item, pred, input_format)
+        row["tokens read"] = pred.n_tokens
+        row["passage tokens cut"] = pred.n_dropped
+        return row, []
+
+    def text(self, item: BoolqItem) -> str:
+        # The question first: a passage can run to pages, so a table shows its start only.
+        return f"{item.question} | {item.passage[:120]}"
+
+    def values(self, item: BoolqItem) -> dict[str, str]:
+        return {"passage": item.passage, "question": item.question}
+
+    def length_text(self, item: BoolqItem) -> str:
+        return item.passage
 
 
 def encode(item: BoolqItem, input_format: str | None = None) -> tuple[str, str, str]:

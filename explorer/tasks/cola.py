@@ -28,6 +28,15 @@ class Cola(Task):
     def encode(self, item: ColaItem, input_format: str | None = None) -> ModelInput:
         return ModelInput(item.sentence)
 
+    def text(self, item: ColaItem) -> str:
+        return item.sentence
+
+    def values(self, item: ColaItem) -> dict[str, str]:
+        return {"sentence": item.sentence}
+
+    def length_text(self, item: ColaItem) -> str:
+        return item.sentence
+
 
 @dataclass
 class AcceptabilityResult:

@@ -10,7 +10,7 @@ question word — is the entry's ``input_format``.
 from __future__ import annotations
 
 from explorer.data.readers import CopaItem
-from explorer.tasks.base import ModelInput, Task
+from explorer.tasks.base import ModelInput, Task, short
 
 DEFAULT_CONNECTIVES = {"cause": "왜냐하면", "effect": "그래서"}
 QUESTION_WORDS = {"cause": "원인", "effect": "결과"}
@@ -58,10 +58,52 @@ class Copa(Task):
     cli_shape = "PREMISE|원인 or 결과|ALTERNATIVE1|ALTERNATIVE2"
     input_formats = FORMATS
     default_format = DEFAULT_FORMAT
+    verdict_column = "choice"
 
     def encode(self, item: CopaItem, input_format: str | None = None) -> ModelInput:
         first, endings = encode(item, input_format)
         return ModelInput(first, endings=tuple(endings))
+
+    def answer(self, item: CopaItem, label: int) -> str:
+        return f"{label + 1}: {short(item.alternatives[label], 40)}"
+
+    def format_name(self, item: CopaItem, input_format: str | None) -> str:
+        """How the model joins premise and alternative for this item's question."""
+        style, connectives = parse_format(input_format)
+        default = "" if input_format else " (default)"
+        if style == "connective":
+            return f"connective {connectives[item.question]}{default}"
+        if style == "question":
+            return f"question word {QUESTION_WORDS[item.question]}{default}"
+        return f"plain{default}"
+
+    def result_columns(self, item: CopaItem, pred, input_format: str | None) -> tuple[dict, list[str]]:
+        # A pair classifier scores each alternative alone; the row says so, and shows the raw scores.
+        pair = (pred.details or {}).get("pair_scores")
+        row = {**dict(zip(self.prob_columns, pred.probs)), "choice": self.answer(item, pred.label),
+               "head": "pair classifier" if pair else "multiple choice",
+               "input format": self.format_name(item, input_format)}
+        notes = []
+        if pair:
+            scores = " · ".join(f"{p:.3f}" for p in pair)
+            notes.append(f"P(right) scored one at a time: {scores}, normalised to sum to 1")
+        if pred.n_dropped:
+            notes.append(f"{pred.n_dropped} tokens cut")
+        return row, notes
+
+    def text(self, item: CopaItem) -> str:
+        choices = " ".join(f"{k}) {alt}" for k, alt in enumerate(item.alternatives, start=1))
+        return f"{item.premise} ({item.question}) {choices}"
+
+    def values(self, item: CopaItem) -> dict[str, str]:
+        alternatives = {f"alternative{k}": alt for k, alt in enumerate(item.alternatives, start=1)}
+        return {"premise": item.premise, "question": QUESTION_WORDS[item.question], **alternatives}
+
+    def length_text(self, item: CopaItem) -> str:
+        return item.premise
+
+    def slices(self, item: CopaItem, context=None) -> dict[str, str]:
+        return {**super().slices(item), "question": item.question}
 
     def format_problem(self, input_format: str | None) -> str | None:
         # COPA formats carry arguments (connective:때문에/그래서), so parse rather than look up.

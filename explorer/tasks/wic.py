@@ -35,6 +35,24 @@ class Wic(Task):
 
     def encode(self, item: WicItem, input_format: str | None = None) -> ModelInput:
         return ModelInput(*encode(item, input_format))
+
+    def values(self, item: WicItem) -> dict[str, str]:
+        return {"target": item.target, "sentence1": item.sentence1, "sentence2": item.sentence2}
+
+    def length_text(self, item: WicItem) -> str:
+        return max(item.sentence1, item.sentence2, key=len)
+
+    def slices(self, item: WicItem, context: set[str] | None = None) -> dict[str, str]:
+        """Length, and with the training targets as ``context``, whether the target was seen in training."""
+        keys = super().slices(item)
+        if context is not None:
+            keys["target in train"] = "seen" if item.target in context else "unseen"
+        return keys
+
+    def slice_context(self, dataset) -> set[str]:
+        """The targets of a training file."""
+        return {item.target for item in dataset.items}
+
 _MARK = re.compile(r"\[([^\[\]]+)\]")
 _KIWI_TAGS = ("NN", "VV", "VA", "VX", "XR", "MA", "NP", "NR")
 
