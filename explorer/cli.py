@@ -333,6 +333,7 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
     from explorer.internals.attributions import attribute, to_rows
     from explorer.internals.inputs import item_rows
     from explorer.loading import CheckpointError
+    from explorer.scorers import capabilities
     from explorer.service import Explorer
 
     explorer = Explorer(load_settings(args.extra))
@@ -340,12 +341,12 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
     if isinstance(parsed, int):
         return parsed
     items, positions, notes, entry = parsed
+    if not capabilities(entry).attributions:  # said before loading anything
+        return _fail(f"{entry.name} is not a transformer; it has no token attributions.", 1)
     try:
         model = explorer.task_model(entry, args.task, args.device)
     except CheckpointError as exc:
         return _fail(str(exc), 1)
-    if not hasattr(model, "model"):
-        return _fail(f"{entry.name} is not a transformer; it has no token attributions.", 1)
     _warn_notes(positions, notes)
     payload = []
     for index, (item, position, item_notes) in enumerate(zip(items, positions, notes)):

@@ -16,6 +16,7 @@ import pandas as pd
 from explorer.evaluate import EvalResult
 from explorer.reference import load_reference
 from explorer.registry import ModelEntry, read_json
+from explorer.scorers import capabilities
 
 NIKL_COLUMNS = {"cola": "CoLA MCC", "wic": "WiC acc", "copa": "COPA acc", "boolq": "BoolQ acc"}
 OTHER_COLUMNS = {
@@ -52,11 +53,11 @@ def _our_rows(entries: Sequence[ModelEntry], results: Sequence[EvalResult]) -> l
     for model in dict.fromkeys(m for m, _ in latest):
         entry = by_name.get(model)
         config = read_json(Path(entry.source) / "config.json") if entry and Path(entry.source).is_dir() else None
-        params = count_parameters(Path(entry.source)) if entry else None
+        params = count_parameters(Path(entry.source)) if entry and capabilities(entry).parameters else None
         row = {
             "model": model,
             "ours": True,
-            "family": "kiwi" if entry and entry.kind != "transformer" else family_of(model, (config or {}).get("model_type")),
+            "family": (entry and capabilities(entry).family) or family_of(model, (config or {}).get("model_type")),
             "params (M)": round(params / 1e6, 1) if params else None,
             "source": "evaluated here" + (" (demo)" if entry and entry.demo else ""),
         }

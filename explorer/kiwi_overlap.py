@@ -17,6 +17,7 @@ from typing import Sequence
 
 from explorer.data.readers import BoolqItem
 from explorer.kiwi_lm import MAX_CHARS
+from explorer.scorers import KIWI_OVERLAP, SCORER_KINDS
 
 CONTENT_TAGS = ("NNG", "NNP", "NR", "SN", "SL", "VV", "VA", "XR", "MAG")
 LIMITS = (
@@ -96,7 +97,7 @@ class KiwiOverlap:
         """Predictions in the shape every page and ``evaluate`` use."""
         from explorer.tasks.predict import Prediction
 
-        if task != "boolq":
+        if not SCORER_KINDS[KIWI_OVERLAP].answers(task):
             raise ValueError(f"{task} needs a transformer checkpoint; the Kiwi overlap baseline only answers BoolQ.")
         out = []
         for item in items:

@@ -55,6 +55,7 @@ from explorer.registry import (
     positive_label_from,
 )
 from explorer.safeio import CONFIG_LIMIT, is_regular_file, read_limited_text, size_text
+from explorer.scorers import capabilities
 
 # Per-file "Loading weights" bars from transformers flood logs and the app's
 # terminal; our own progress reporting says what is happening.
@@ -515,7 +516,7 @@ def load_model(entry: ModelEntry, device: str = "auto") -> LoadedModel:
         CheckpointError: with a message for the user, for every known failure:
             missing files, corrupt or unsafe weights, a head for another task.
     """
-    if entry.kind != "transformer":
+    if not capabilities(entry).checkpoint:
         raise CheckpointError(f"{entry.name} is not a transformer checkpoint.")
     if entry.problems:
         raise CheckpointError(entry.problems[0])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.safeio import CONFIG_LIMIT, MB, TOML_LIMIT, read_limited_text, size_text
+from explorer.scorers import TRANSFORMER, capabilities
 from explorer.settings import Settings
 from explorer.tasks.registry import TASKS as _TASK_TABLE
 
@@ -62,7 +63,8 @@ class ModelEntry:
     Attributes:
         name: Display name, unique in the registry.
         source: Folder, weights file, or hub id.
-        kind: ``transformer`` or ``kiwi-lm``.
+        kind: The scorer: a key of ``explorer.scorers.SCORER_KINDS`` (``transformer``, ``kiwi-lm``,
+            ``kiwi-overlap``); ``capabilities(entry)`` says what it can do.
         task: One of ``TASKS``, or None for a base encoder without a task head.
         task_how: How the task was decided (shown to users).
         origin: ``models.toml``, ``checkpoints``, or ``default``.
@@ -77,7 +79,7 @@ class ModelEntry:
 
     name: str
     source: str
-    kind: str = "transformer"
+    kind: str = TRANSFORMER
     task: str | None = None
     task_how: str = "unknown"
     origin: str = "checkpoints"
@@ -315,7 +317,7 @@ def discover(settings: Settings, defaults: list[ModelEntry] | None = None) -> tu
         entry.name = name
         seen.add(name)
         # Baselines describe their own input in input_format; only checkpoints encode with it.
-        problem = input_format_problem(entry.task, entry.input_format) if entry.kind == "transformer" else None
+        problem = input_format_problem(entry.task, entry.input_format) if capabilities(entry).checkpoint else None
         if problem and problem not in entry.problems:
             entry.problems.append(problem)
         entries.append(entry)

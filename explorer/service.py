@@ -20,6 +20,7 @@ from explorer.defaults.prepare import calibration_path, default_entries
 from explorer.device import pick_device
 from explorer.loading import CheckpointError, LoadedModel, load_encoder, load_model
 from explorer.registry import ModelEntry, discover, find, folder_entry
+from explorer.scorers import KIWI_LM, KIWI_OVERLAP, capabilities
 from explorer.settings import Settings
 from explorer.tasks.cola import AcceptabilityResult, AcceptabilityScorer, TransformerAcceptability
 from explorer.tasks.common import thread_safe_tokenizer
@@ -104,7 +105,7 @@ class Explorer:
     def is_loaded(self, entry: ModelEntry) -> bool:
         """Whether the entry's model is in memory now (on any device, as a task model or an encoder)."""
         keys = self.cache.keys()
-        if entry.kind != "transformer":  # the Kiwi scorers are cached under their kind (see kiwi(), kiwi_overlap())
+        if not capabilities(entry).checkpoint:  # built-in scorers are cached under their kind (see built_in())
             return entry.kind in keys
         return any(k.startswith(f"{entry.source}@") for k in keys)
 
@@ -118,7 +119,7 @@ class Explorer:
         """The shared Kiwi LM scorer with the prepared calibration."""
         from explorer.kiwi_lm import Calibration, KiwiLM
 
-        return self.cache.get("kiwi-lm", lambda: KiwiLM(Calibration.load(calibration_path(self.settings))))
+        return self.cache.get(KIWI_LM, lambda: KiwiLM(Calibration.load(calibration_path(self.settings))))
 
     def kiwi_overlap(self):
         """The BoolQ overlap baseline with its prepared calibration."""
@@ -132,7 +133,12 @@ class Explorer:
             except (OSError, ValueError, KeyError):
                 return KiwiOverlap(self.kiwi().morphemes)
 
-        return self.cache.get("kiwi-overlap", build)
+        return self.cache.get(KIWI_OVERLAP, build)
+
+    def built_in(self, entry: ModelEntry):
+        """The one shared scorer of a built-in (not checkpoint) entry, built on first use."""
+        builders = {KIWI_LM: self.kiwi, KIWI_OVERLAP: self.kiwi_overlap}  # each caches under its kind
+        return builders[entry.kind]()
 
     def acceptability_scorer(self, entry: ModelEntry, device: str | None = None) -> AcceptabilityScorer:
         """Returns something that scores CoLA sentences for this entry.
@@ -140,8 +146,9 @@ class Explorer:
         Raises:
             CheckpointError: the model cannot be loaded or is not for CoLA.
         """
-        if entry.kind == "kiwi-lm":
-            return self.kiwi()
+        caps = capabilities(entry)
+        if not caps.checkpoint and caps.answers("cola"):
+            return self.built_in(entry)
         if entry.task not in (None, "cola"):
             raise CheckpointError(f"{entry.name} is a {entry.task} model ({entry.task_how}), not a CoLA model.")
         return TransformerAcceptability(self.load(entry, device))
@@ -152,14 +159,11 @@ class Explorer:
         Raises:
             CheckpointError: the model cannot be loaded or is for another task.
         """
-        if entry.kind == "kiwi-lm":
-            if task != "cola":
-                raise CheckpointError(f"{entry.name} only scores acceptability (CoLA).")
-            return self.kiwi()
-        if entry.kind == "kiwi-overlap":
-            if task != "boolq":
-                raise CheckpointError(f"{entry.name} only answers BoolQ.")
-            return self.kiwi_overlap()
+        caps = capabilities(entry)
+        if not caps.answers(task):
+            raise CheckpointError(f"{entry.name} {caps.refusal}")
+        if not caps.checkpoint:
+            return self.built_in(entry)
         if entry.task not in (None, task):
             raise CheckpointError(f"{entry.name} is a {entry.task} model ({entry.task_how}), not a {task} model.")
         if entry.task is None and entry.origin != "hub id" and entry.origin != "command line":

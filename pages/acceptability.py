@@ -4,6 +4,7 @@ import streamlit as st
 
 from explorer.defaults.korean import demo_sentences
 from explorer.kiwi_lm import LIMITS as KIWI_LIMITS
+from explorer.scorers import capabilities
 from explorer.service import agreement_table
 from explorer.text import split_sentences
 from explorer.ui.acceptability import add_example, morpheme_chart, read_url_state, write_url_state
@@ -62,7 +63,7 @@ if result := st.session_state.get("cola_result"):
             "Cells show P(acceptable): green = acceptable, red = unacceptable, pale = unsure. "
             "Agreement is the share of models that agree with the majority verdict; yellow rows split the models."
         )
-        kiwi_run = next((r for r in runs if r.entry.kind == "kiwi-lm" and not r.error), None)
+        kiwi_run = next((r for r in runs if capabilities(r.entry).morpheme_scores and not r.error), None)
         if kiwi_run:
             with st.expander("Kiwi LM: where does the sentence go wrong? (per-morpheme log-probability)"):
                 idx = st.selectbox(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from explorer.registry import ModelEntry
+from explorer.scorers import KIWI_LM, KIWI_OVERLAP
 from explorer.settings import Settings
 
 Progress = Callable[[float, str], None]
@@ -197,7 +198,7 @@ def default_entries(settings: Settings) -> list[ModelEntry]:
     kiwi = ModelEntry(
         name=KIWI_NAME,
         source="kiwipiepy:cong",
-        kind="kiwi-lm",
+        kind=KIWI_LM,
         task="cola",
         task_how="built in (zero-shot language-model scorer)",
         origin="default",
@@ -208,7 +209,7 @@ def default_entries(settings: Settings) -> list[ModelEntry]:
     overlap = ModelEntry(
         name=OVERLAP_NAME,
         source="kiwipiepy:overlap",
-        kind="kiwi-overlap",
+        kind=KIWI_OVERLAP,
         task="boolq",
         task_how="built in (lexical-overlap baseline)",
         origin="default",

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.compare import METRIC_COLUMNS
+from explorer.scorers import capabilities
 
 OURS_STYLE = "background-color: #e8f0fe; font-weight: 600"
 
@@ -86,7 +87,7 @@ def checkpoint_folders(entries) -> dict[str, Path]:
     out = {}
     for e in entries:
         path = Path(e.source)
-        if e.kind == "transformer" and not e.problems and path.is_dir():
+        if capabilities(e).checkpoint and not e.problems and path.is_dir():
             # Trainer output often sits one level up from the registered checkpoint-N folder.
             out[e.name] = path.parent if path.name.startswith("checkpoint-") else path
     return out

@@ -9,6 +9,7 @@ import pandas as pd
 
 from explorer.registry import TASK_TITLES, ModelEntry
 from explorer.loading import count_parameters
+from explorer.scorers import capabilities
 from explorer.service import Explorer
 
 
@@ -22,7 +23,7 @@ def registry_frame(explorer: Explorer, entries: Sequence[ModelEntry]) -> pd.Data
     loaded = set(loaded_names(explorer, entries))
     rows = []
     for e in entries:
-        params = count_parameters(Path(e.source)) if e.kind == "transformer" else None
+        params = count_parameters(Path(e.source)) if capabilities(e).parameters else None
         rows.append(
             {
                 "model": e.name + (" (demo)" if e.demo else ""),

@@ -18,6 +18,7 @@ import streamlit as st
 from explorer.internals.inputs import EXAMPLES, Inputs, item_text, parse
 from explorer.loading import CheckpointError, LoadedModel
 from explorer.registry import TASK_NAMES, ModelEntry
+from explorer.scorers import capabilities
 from explorer.service import Explorer
 from explorer.tasks.items import CLI_SHAPES
 from explorer.ui.internals import memo
@@ -62,7 +63,7 @@ class Context:
 def choose_input(explorer: Explorer) -> Context:
     """The model picker and the input box; stops the page with a message when nothing can run."""
     entries, _ = explorer.registry()
-    models = [e for e in entries if e.kind == "transformer" and e.task and not e.problems]
+    models = [e for e in entries if capabilities(e).internals and e.task and not e.problems]
     if not models:
         st.info("No transformer checkpoint is registered. The Kiwi LM is not a transformer, so it has no internals to show.")
         st.stop()

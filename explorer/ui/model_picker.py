@@ -7,6 +7,7 @@ from typing import Sequence
 import streamlit as st
 
 from explorer.registry import ModelEntry
+from explorer.scorers import capabilities
 
 
 def usable_for(entries: Sequence[ModelEntry], task: str) -> tuple[list[ModelEntry], list[ModelEntry]]:
@@ -19,10 +20,8 @@ def label_for(entry: ModelEntry) -> str:
     tags = []
     if entry.demo:
         tags.append("demo")
-    if entry.kind == "kiwi-lm":
-        tags.append("zero-shot")
-    if entry.kind == "kiwi-overlap":
-        tags.append("baseline")
+    if tag := capabilities(entry).tag:
+        tags.append(tag)
     if entry.origin in {"models.toml", "checkpoints"}:
         tags.append("yours")
     return entry.name + (f"  [{', '.join(tags)}]" if tags else "")

@@ -1,0 +1,88 @@
+"""What each kind of scorer can do, declared once.
+
+A registry entry's ``kind`` names its scorer: a transformer checkpoint, the Kiwi
+language model (zero-shot CoLA) or the Kiwi overlap baseline (BoolQ). Pages, the
+service and the CLI ask ``capabilities(entry)`` what a model can do instead of
+testing the kind string, so a new kind of scorer is one row in ``SCORER_KINDS``.
+
+No torch, pandas or streamlit here: the registry and CLI parsing import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from explorer.registry import ModelEntry
+
+TRANSFORMER = "transformer"
+KIWI_LM = "kiwi-lm"
+KIWI_OVERLAP = "kiwi-overlap"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a kind of scorer can do.
+
+    Attributes:
+        tasks: Task ids it answers; None = the entry's own task (a checkpoint's head decides).
+        checkpoint: Loaded from the entry's folder, one copy per device; its ``input_format``
+            chooses how items are encoded. False = one shared built-in scorer, cached under its
+            kind, whose ``input_format`` only describes what it reads.
+        internals: Token grid, attention mask, positions and attention can be shown.
+        attributions: Token attributions (integrated gradients and the like) can be computed.
+        position_table: Its position-embedding table can be read (some transformer families have
+            none; Inside a model says so).
+        morpheme_scores: Per-morpheme log-probabilities come with each prediction.
+        parameters: A parameter count can be read from its weights.
+        tag: The model picker's tag ("zero-shot", "baseline"); "" for none.
+        family: Comparison's model family; None = read from the checkpoint's config.
+        refusal: Said after the model's name when asked for a task it does not answer.
+    """
+
+    tasks: frozenset[str] | None
+    checkpoint: bool
+    internals: bool
+    attributions: bool
+    position_table: bool
+    morpheme_scores: bool
+    parameters: bool
+    tag: str = ""
+    family: str | None = None
+    refusal: str = ""
+
+    def answers(self, task: str) -> bool:
+        """Whether this scorer can be asked for ``task`` (a checkpoint's own task is checked elsewhere)."""
+        return self.tasks is None or task in self.tasks
+
+
+SCORER_KINDS: dict[str, Capabilities] = {
+    TRANSFORMER: Capabilities(
+        tasks=None, checkpoint=True, internals=True, attributions=True, position_table=True,
+        morpheme_scores=False, parameters=True,
+    ),
+    KIWI_LM: Capabilities(
+        tasks=frozenset({"cola"}), checkpoint=False, internals=False, attributions=False, position_table=False,
+        morpheme_scores=True, parameters=False, tag="zero-shot", family="kiwi",
+        refusal="only scores acceptability (CoLA).",
+    ),
+    KIWI_OVERLAP: Capabilities(
+        tasks=frozenset({"boolq"}), checkpoint=False, internals=False, attributions=False, position_table=False,
+        morpheme_scores=False, parameters=False, tag="baseline", family="kiwi",
+        refusal="only answers BoolQ.",
+    ),
+}
+
+
+def capabilities(entry: ModelEntry) -> Capabilities:
+    """The capabilities of the entry's kind of scorer.
+
+    Raises:
+        ValueError: the kind is not one of ``SCORER_KINDS`` (a programming error:
+            models.toml cannot set it).
+    """
+    try:
+        return SCORER_KINDS[entry.kind]
+    except KeyError:
+        raise ValueError(f"{entry.name} has an unknown scorer kind {entry.kind!r}.") from None
