@@ -223,14 +223,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if run.error:
         print(f"error: {run.error}", file=sys.stderr)
         return 1
-    from explorer.evaluate import item_text
 
     rows = []
     for item, pred, item_notes in zip(items, run.predictions, notes):
         # A prediction may carry its own note (e.g. input cut before the model read it).
         if pred.note and pred.note not in item_notes:
             item_notes.append(pred.note)
-        row = {"input": item_text(item), "judged": pred.judged, "label": pred.label if pred.judged else None,
+        row = {"input": get_task(args.task).text(item), "judged": pred.judged, "label": pred.label if pred.judged else None,
                "probs": pred.probs if pred.judged else None, "n_tokens": pred.n_tokens,
                "n_dropped": pred.n_dropped, "notes": item_notes}
         if args.task == "cola":

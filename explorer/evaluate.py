@@ -26,7 +26,6 @@ from explorer.registry import ModelEntry
 from explorer.safeio import DATA_LIMIT, read_limited
 from explorer.tasks.predict import Prediction, predict_items
 from explorer.tasks.base import Task
-from explorer.tasks.registry import TASKS
 from explorer.tasks.registry import get as get_task
 
 Progress = Callable[[int, int], None]
@@ -69,17 +68,6 @@ class EvalResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def task_of(item: Any) -> Task | None:
-    """The registered task whose items are of ``item``'s type, or None."""
-    return next((task for task in TASKS.values() if isinstance(item, task.item_type)), None)
-
-
-def item_text(item: Any) -> str:
-    """An item on one line (``Task.text``), for callers that hold an item but not its task."""
-    task = task_of(item)
-    return task.text(item) if task else str(item)
 
 
 def data_identity(dataset: Dataset, content: bytes | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, matthews
 
 from conftest import SHARED_DATA
 from explorer.data.readers import BoolqItem, ColaItem, CopaItem, WicItem, read_dataset
-from explorer.evaluate import ResultStore, disagreements, evaluate, item_text, slice_metrics
+from explorer.evaluate import ResultStore, disagreements, evaluate, slice_metrics
 from explorer.loading import load_model
 from explorer.registry import folder_entry
 from explorer.tasks.registry import get as get_task
@@ -91,10 +91,10 @@ BOOLQ = BoolqItem("4", "가" * 200, "한강은 서울에 있나요?", 1)
 
 def test_each_task_renders_its_items_on_one_line():
     # The wording tables, the TSV and the CLI show; the CLI passes items without their task.
-    assert item_text(COLA) == "책이 있다."
-    assert item_text(WIC) == "배 | 배가 아프다. | 배를 타고 멀리 있는 섬으로 천천히 갔다."
-    assert item_text(COPA) == "비가 왔다. (effect) 1) 길이 젖었다. 2) 해가 떴다."
-    assert item_text(BOOLQ) == "한강은 서울에 있나요? | " + "가" * 120  # a long passage shows its start
+    assert get_task("cola").text(COLA) == "책이 있다."
+    assert get_task("wic").text(WIC) == "배 | 배가 아프다. | 배를 타고 멀리 있는 섬으로 천천히 갔다."
+    assert get_task("copa").text(COPA) == "비가 왔다. (effect) 1) 길이 젖었다. 2) 해가 떴다."
+    assert get_task("boolq").text(BOOLQ) == "한강은 서울에 있나요? | " + "가" * 120  # a long passage shows its start
 
 
 def test_slices_come_from_the_task():

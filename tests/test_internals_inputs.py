@@ -7,7 +7,7 @@ def test_examples_parse_for_every_task():
     for task, text in EXAMPLES.items():
         parsed = parse(task, text)
         assert parsed.items and not parsed.problems, task
-        assert all(item_text(i) for i in parsed.items)
+        assert all(item_text(i, task) for i in parsed.items)
 
 
 def test_cola_single_sentences_and_generic_pairs():

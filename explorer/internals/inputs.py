@@ -175,10 +175,8 @@ def item_rows(task: str, item: Any, index: int = 0, input_format: str | None = N
     return [Row(index, k, encoded.first, ending, f"{label}·alt {k + 1}") for k, ending in enumerate(encoded.endings)]
 
 
-def item_text(item: Any) -> str:
+def item_text(item: Any, task: str) -> str:
     """A one-line summary of an item for pickers: ``Task.text``, or a generic CoLA pair as typed."""
     if isinstance(item, tuple):  # a generic pair typed for a CoLA model belongs to no task
         return " | ".join(item)
-    from explorer.evaluate import item_text as task_text
-
-    return task_text(item)
+    return get_task(task).text(item)

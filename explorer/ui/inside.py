@@ -127,7 +127,7 @@ def pick_item(ctx: Context, key: str, label: str = "Input") -> int:
     items = ctx.inputs.items
     if len(items) == 1:
         return 0
-    return st.selectbox(label, range(len(items)), key=key, format_func=lambda i: f"{i + 1}. {item_text(items[i])}"[:120])
+    return st.selectbox(label, range(len(items)), key=key, format_func=lambda i: f"{i + 1}. {item_text(items[i], ctx.task)}"[:120])
 
 
 def class_name(loaded: LoadedModel, index: int) -> str:
