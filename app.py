@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from explorer.tasks.registry import TASKS
 from explorer.ui.access import require_access
 from explorer.ui.state import device_picker, ensure_defaults, explorer_or_stop, leave_legacy_multipage_mode
 
@@ -9,12 +10,11 @@ leave_legacy_multipage_mode()
 st.set_page_config(page_title="ko-model-explorer", page_icon="🔎", layout="wide")
 require_access()  # before st.navigation: no page runs for a session without the code (when one is needed)
 
+# Task pages come from the task registry, in its order: a registered task is listed with no edit here.
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/acceptability.py", title="Acceptability · CoLA", icon=":material/spellcheck:", url_path="acceptability"),
-    st.Page("pages/wic.py", title="Word in context · WiC", icon=":material/compare_arrows:", url_path="wic"),
-    st.Page("pages/copa.py", title="Cause and effect · COPA", icon=":material/swap_horiz:", url_path="copa"),
-    st.Page("pages/boolq.py", title="Yes/no questions · BoolQ", icon=":material/help:", url_path="boolq"),
+    *(st.Page(task.nav.file, title=task.nav.title, icon=task.nav.icon, url_path=task.nav.url_path)
+      for task in TASKS.values()),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:", url_path="evaluate"),
     st.Page("pages/internals.py", title="Inside a model", icon=":material/biotech:", url_path="internals"),
     st.Page("pages/compare.py", title="Comparison", icon=":material/leaderboard:", url_path="compare"),

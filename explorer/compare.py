@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -174,24 +174,34 @@ def filter_table(frame: pd.DataFrame, tasks: Sequence[str] = (), families: Seque
     return out.reset_index(drop=True)
 
 
-def live_items(sentence: str, target: str = "", sentence2: str = "", question: str = "",
+# The Comparison page's live form, by key, in the order of live_items' positional arguments (Field.live names them).
+LIVE_KEYS = ("s", "t", "s2", "q", "cq", "a1", "a2")
+
+
+def live_items(sentence: str = "", target: str = "", sentence2: str = "", question: str = "",
                copa_question: str = "", alternative1: str = "", alternative2: str = "",
-               analyse=None) -> dict[str, object]:
-    """One typed input as an item for every task whose fields are filled.
+               analyse=None, live: Mapping[str, str] | None = None) -> dict[str, object]:
+    """One typed input as an item for every registered task whose fields are all filled.
 
-    The sentence is the CoLA input, WiC's first sentence, BoolQ's passage and
-    COPA's premise, so a single line reaches models of every task.
+    The sentence (``s``) is the CoLA input, WiC's first sentence, BoolQ's passage
+    and COPA's premise (each task's field with ``live="s"``), so a single line
+    reaches models of every task. A task with a field the form has no key for is left out.
+
+    Args:
+        live: The form by key (``Field.live``); when None, the named arguments fill it (``LIVE_KEYS`` order).
+
+    Raises:
+        InputError: when filled fields cannot form an item (a blank-looking sentence, a bad question).
     """
-    from explorer.data.readers import ColaItem
-    from explorer.tasks.items import make_boolq, make_copa, make_wic
+    from explorer.tasks.registry import TASKS
 
-    items: dict[str, object] = {"cola": ColaItem("input", sentence, None)}
-    if target.strip() and sentence2.strip():
-        items["wic"] = make_wic(target, sentence, sentence2, analyse)[0]
-    if question.strip():
-        items["boolq"] = make_boolq(sentence, question)
-    if alternative1.strip() and alternative2.strip() and copa_question:
-        items["copa"] = make_copa(sentence, copa_question, alternative1, alternative2)
+    if live is None:
+        live = dict(zip(LIVE_KEYS, (sentence, target, sentence2, question, copa_question, alternative1, alternative2)))
+    items: dict[str, object] = {}
+    for task in TASKS.values():
+        values = {field.name: live.get(field.live, "") if field.live else "" for field in task.fields}
+        if values and all(value.strip() for value in values.values()):
+            items[task.id] = task.make_item(values, analyse if task.uses_morphemes else None)[0]
     return items
 
 

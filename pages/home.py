@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer.device import pick_device
+from explorer.tasks.registry import TASKS
 from explorer.ui.home import loaded_names, registry_frame
 from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 
@@ -13,10 +14,8 @@ st.markdown(
     "Explore fine-tuned Korean transformer checkpoints on the 2021 NIKL benchmark tasks: type sentences and see "
     "every model's judgement side by side."
 )
-st.page_link("pages/acceptability.py", label="Acceptability (CoLA): score sentences with every model", icon="➡️")
-st.page_link("pages/wic.py", label="Word in context (WiC): does a word keep its sense?", icon="➡️")
-st.page_link("pages/copa.py", label="Cause and effect (COPA): pick the cause or effect", icon="➡️")
-st.page_link("pages/boolq.py", label="Yes/no questions (BoolQ): answer from a passage", icon="➡️")
+for task in TASKS.values():
+    st.page_link(task.nav.file, label=task.nav.blurb, icon="➡️")
 st.page_link("pages/evaluate.py", label="Evaluate: checkpoints on NIKL/KoBEST files", icon="➡️")
 
 entries, problems = explorer.registry()
@@ -43,6 +42,7 @@ st.caption(
     " stay loaded (the least recently used go first)"
 )
 
+task_ids = ", ".join(list(TASKS)[:-1]) + " or " + list(TASKS)[-1]
 with st.expander("How to add your checkpoints", expanded=not any(e.origin != "default" for e in entries)):
     st.markdown(
         f"""
@@ -54,7 +54,7 @@ with st.expander("How to add your checkpoints", expanded=not any(e.origin != "de
 [[model]]
 name = "koelectra-cola"
 path = "checkpoints/koelectra-cola"     # or: hub = "monologg/koelectra-base-v3-discriminator"
-task = "cola"                           # cola, wic, copa or boolq
+task = "cola"                           # {task_ids}
 acceptable_label = 1                    # which class means acceptable, when id2label does not say
 
 [[model]]                               # a raw torch.save(model.state_dict()) from your own loop

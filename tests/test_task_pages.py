@@ -20,6 +20,7 @@ from explorer.service import Explorer
 from explorer.settings import load_settings
 from explorer.tasks.items import make_boolq, make_copa, make_wic
 from explorer.tasks.predict import predict_items
+from explorer.tasks.registry import get as get_task
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "app.py"
@@ -85,17 +86,11 @@ def kiwi():
 
 
 def _page(task: str, **params) -> AppTest:
-    """The page through app.py once it lists the page, else the page file on its own."""
-    page = f"pages/{task}.py"
-    if page in APP.read_text(encoding="utf-8"):
-        at = AppTest.from_file(str(APP), default_timeout=180)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.switch_page(page)
-    else:
-        at = AppTest.from_file(str(REPO / page), default_timeout=180)
-        for key, value in params.items():
-            at.query_params[key] = value
+    """The task's page through app.py, as a user reaches it."""
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(get_task(task).nav.file)
     return at.run()
 
 
@@ -301,13 +296,13 @@ def test_a_broken_checkpoint_reports_and_the_other_model_answers(checkpoints, ta
 
 @pytest.mark.parametrize("task", ["wic", "copa", "boolq"])
 def test_an_example_fills_the_form(checkpoints, task):
-    from explorer.ui.task_pages import URL_FIELDS, task_examples
+    from explorer.ui.task_page import task_examples
 
     at = _page(task)
     at.pills(key=f"{task}_example").set_value(1).run()
-    example = task_examples(task)[1]
-    for field in URL_FIELDS[task].values():
-        assert at.session_state[f"{task}_{field}"] == example[field]
+    example = task_examples(get_task(task))[1]
+    for field in get_task(task).fields:
+        assert at.session_state[f"{task}_{field.name}"] == example[field.name]
     assert at.pills(key=f"{task}_example").value is None  # the same example can be clicked again
 
 
@@ -332,7 +327,7 @@ def test_no_model_for_the_task_explains_how_to_add_one(tmp_path, monkeypatch):
 
 def test_agreement_majority_share_and_split():
     from explorer.tasks.results import agreement
-    from explorer.ui.task_pages import agreement_line
+    from explorer.ui.task_page import agreement_line
 
     assert agreement("wic", [1, 1, 0]).verdict == "same sense"
     assert agreement("wic", [1, 1, 0]).share == pytest.approx(2 / 3)
@@ -344,7 +339,7 @@ def test_agreement_majority_share_and_split():
 
 
 def test_highlight_escapes_html_and_markdown():
-    from explorer.ui.task_pages import highlight
+    from explorer.ui.task_page import highlight
 
     assert highlight("길을 물었다.", (3, 4)) == "길을 <mark>물</mark>었다."
     assert highlight("<i>a</i>", None) == "&lt;i&gt;a&lt;/i&gt;"

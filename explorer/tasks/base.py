@@ -16,7 +16,7 @@ below them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar, Mapping, NamedTuple, Sequence
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,82 @@ class ModelInput:
         if self.endings:
             return [(self.first, ending) for ending in self.endings]
         return [(self.first, self.second)]
+
+
+# --- the task's page: form fields and what the page shows ------------------------------------------
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a task's page form, and of its shareable link.
+
+    Attributes:
+        name: The value's key in ``Task.make_item``'s values and in examples; the
+            widget's session-state key is ``{task id}_{name}``.
+        label: The widget's label (``Target word``).
+        url: The URL parameter that carries the value in a shared link.
+        kind: ``line`` (one line), ``text`` (a box of several lines) or ``choice``
+            (one of ``options``, never blank: it starts at ``default``).
+        placeholder: Grey example text in an empty widget.
+        options: For a choice: (value, what the user sees) pairs.
+        default: The value before the user or a link sets one (a choice's first option if empty).
+        beside: Shown in a column beside the previous field rather than below it.
+        height: A text box's height in pixels (Streamlit's default when None).
+        max_chars: The longest value the widget accepts (no limit when None).
+        live: The key of this field in the Comparison page's one-line form (``s`` is
+            the sentence shared by every task); empty when that form cannot fill it.
+    """
+
+    name: str
+    label: str
+    url: str
+    kind: str = "line"
+    placeholder: str = ""
+    options: tuple[tuple[str, str], ...] = ()
+    default: str = ""
+    beside: bool = False
+    height: int | None = None
+    max_chars: int | None = None
+    live: str = ""
+
+    @property
+    def initial(self) -> str:
+        """The value an untouched form holds."""
+        return self.default or (self.options[0][0] if self.options else "")
+
+    @property
+    def what(self) -> str:
+        """The field in a sentence: ``the premise``; a numbered one bare: ``sentence 1``."""
+        text = self.label.lower()
+        return text if text[-1:].isdigit() else f"the {text}"
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A span of an input the page marks (WiC: the target in each sentence), as data.
+
+    Attributes:
+        label: What the text is (``Sentence 1``).
+        text: The text as the models saw it.
+        span: The marked span (0-based, end exclusive), or None when there is none.
+        how: How the span was found, shown beside it in grey.
+        problem: A warning to show under it (what to do when the span was not found); empty if none.
+    """
+
+    label: str
+    text: str
+    span: tuple[int, int] | None
+    how: str
+    problem: str = ""
+
+
+class NavPage(NamedTuple):
+    """A task's page as navigation and Home list it."""
+
+    file: str
+    title: str
+    icon: str
+    url_path: str
+    blurb: str
 
 
 # A model that could not judge an item (the overlap baseline on a question without content words).
@@ -196,5 +272,67 @@ class Task:
             return None
         return f"unknown {self.id} input_format {input_format!r}; expected one of {', '.join(self.input_formats)}"
 
+    # --- the task's page (explorer/ui/task_page.py renders it from these; no page names a task) -----
+    page_title: ClassVar[str] = ""  # navigation and page title; the task's title when empty
+    icon: ClassVar[str] = ":material/label:"  # navigation icon
+    url_path: ClassVar[str] = ""  # the page's path in the app's URL; the task id when empty
+    page_file: ClassVar[str] = ""  # the page script; pages/<id>.py when empty
+    blurb: ClassVar[str] = ""  # the Home page's link text; the title when empty
+    page_caption: ClassVar[str] = ""  # what the page asks, under its title
+    run_label: ClassVar[str] = "Run"  # the button that runs the models
+    fields: ClassVar[tuple[Field, ...]] = ()  # the page's form, in order
+    examples: ClassVar[tuple[dict[str, str], ...]] = ()  # example inputs by field name, with an optional ``note``
+    uses_morphemes: ClassVar[bool] = False  # make_item wants Kiwi's morpheme analysis (``analyse``)
+    cut_side: ClassVar[str] = ""  # the one input tokenizers may cut, when the page should say how much they cut
+    cut_note: ClassVar[str] = ""  # the sentence that ends that note (what is never cut)
+    table_caption: ClassVar[str] = ""  # the legend under the models table; a wording from label_names when empty
+
+    @property
+    def nav(self) -> NavPage:
+        """Where and how the app lists the task's page (the blanks above filled in)."""
+        return NavPage(self.page_file or f"pages/{self.id}.py", self.page_title or self.title, self.icon,
+                       self.url_path or self.id, self.blurb or self.title)
+
+    def legend(self) -> str:
+        """The legend under the models table."""
+        if self.table_caption:
+            return self.table_caption
+        if self.n_choices:
+            return (f"Each model's probability for each alternative (green = likely, red = unlikely); a yellow "
+                    f"{self.verdict_column} is not the majority's (all are yellow when the models split).")
+        others = " / ".join(name for label, name in self.label_names.items() if label != self.positive)
+        positive = self.label_names[self.positive]
+        return (f"{self.prob_columns[0]}: green = {positive}, red = {others}, pale = unsure; a yellow "
+                f"{self.verdict_column} is not the majority's (all are yellow when the models split).")
+
+    def form_value(self, field: Field, value: str) -> str:
+        """A value from a link or an example as the form holds it: a choice falls back to its default."""
+        if field.kind == "choice" and value not in {v for v, _ in field.options}:
+            return field.initial
+        return value
+
+    def example_label(self, example: Mapping[str, str]) -> str:
+        """What an example's pill says: its first typed field, shortened, and its note."""
+        first = next((f.name for f in self.fields if f.kind != "choice"), None)
+        return with_note(short(example.get(first, ""), 24) if first else "", example)
+
+    def make_item(self, values: Mapping[str, str], analyse: Callable[[str], Sequence] | None = None) -> tuple[Any, Any]:
+        """The item the form's values describe, and what ``highlights`` needs (or None).
+
+        Raises:
+            InputError (explorer.tasks.items): for values that cannot form an item, saying why.
+        """
+        raise NotImplementedError
+
+    def highlights(self, item: Any, extra: Any) -> list[Highlight]:
+        """Spans of the item the page marks above the table; none by default."""
+        return []
+
     def __repr__(self) -> str:
         return f"<task {self.id}>"
+
+
+def with_note(head: str, example: Mapping[str, str]) -> str:
+    """A pill's text: the example's head, then its note shortened."""
+    note = example.get("note", "")
+    return f"{head} · {short(note, 32)}" if note else head

@@ -7,7 +7,7 @@ passage side, and we report how many passage tokens were dropped.
 from __future__ import annotations
 
 from explorer.data.readers import BoolqItem
-from explorer.tasks.base import ModelInput, Task
+from explorer.tasks.base import Field, ModelInput, Task, short, with_note
 
 FORMATS = {
     "passage-question": "passage first, question second (passage truncated)",
@@ -47,6 +47,35 @@ class Boolq(Task):
 
     def length_text(self, item: BoolqItem) -> str:
         return item.passage
+
+    # --- the page
+    page_title = "Yes/no questions · BoolQ"
+    icon = ":material/help:"
+    blurb = "Yes/no questions (BoolQ): answer from a passage"
+    page_caption = ("Does the passage say yes or no to the question? Long passages are cut to fit each model; "
+                    "the question never is.")
+    run_label = "Answer"
+    cut_side = "passage"
+    cut_note = "Only the end of the passage is cut — the question is never cut."
+    fields = (
+        Field("passage", "Passage", "passage", "text", "김민수는 부산에서 태어났다. 지금은 대전의 한 병원에서 간호사로 일하고 있다.",
+              height=180, live="s"),
+        Field("question", "Question", "q", placeholder="김민수는 간호사로 일하나요?", live="q"),
+    )
+    examples = (
+        {"passage": "김민수는 부산에서 태어났다. 지금은 대전의 한 병원에서 간호사로 일하고 있다.",
+         "question": "김민수는 간호사로 일하나요?", "note": "yes"},
+        {"passage": "김민수는 부산에서 태어났다. 지금은 대전의 한 병원에서 간호사로 일하고 있다.",
+         "question": "김민수의 고향은 광주인가?", "note": "no: 부산"},
+    )
+
+    def example_label(self, example) -> str:
+        return with_note(short(example["question"], 24), example)
+
+    def make_item(self, values, analyse=None) -> tuple[BoolqItem, None]:
+        from explorer.tasks.items import make_boolq  # items imports the registry, which imports this module
+
+        return make_boolq(values["passage"], values["question"]), None
 
 
 def encode(item: BoolqItem, input_format: str | None = None) -> tuple[str, str, str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from explorer.data.readers import ColaItem
-from explorer.tasks.base import ModelInput, Task
+from explorer.tasks.base import Field, ModelInput, Task
 
 if TYPE_CHECKING:  # the task layer loads without torch; scoring imports it when it runs
     from explorer.loading import LoadedModel
@@ -36,6 +36,19 @@ class Cola(Task):
 
     def length_text(self, item: ColaItem) -> str:
         return item.sentence
+
+    # --- the page (its own: pages/acceptability.py, sentences × models)
+    page_title = "Acceptability · CoLA"
+    icon = ":material/spellcheck:"
+    url_path = "acceptability"
+    page_file = "pages/acceptability.py"
+    blurb = "Acceptability (CoLA): score sentences with every model"
+    fields = (Field("sentence", "Sentences", "s", "text", live="s"),)
+
+    def make_item(self, values, analyse=None) -> tuple[ColaItem, None]:
+        from explorer.tasks.items import _clean  # items imports the registry, which imports this module
+
+        return ColaItem("input", _clean(values["sentence"], "The sentence"), None), None
 
 
 @dataclass

@@ -10,7 +10,7 @@ question word — is the entry's ``input_format``.
 from __future__ import annotations
 
 from explorer.data.readers import CopaItem
-from explorer.tasks.base import ModelInput, Task, short
+from explorer.tasks.base import Field, ModelInput, Task, short, with_note
 
 DEFAULT_CONNECTIVES = {"cause": "왜냐하면", "effect": "그래서"}
 QUESTION_WORDS = {"cause": "원인", "effect": "결과"}
@@ -21,6 +21,8 @@ FORMATS = {
     "plain": "premise | alternative",
 }
 DEFAULT_FORMAT = "connective"
+QUESTION_FIELD = Field("question", "Question", "q", "choice", options=(("cause", "원인 · cause"), ("effect", "결과 · effect")),
+                       live="cq")
 
 
 def parse_format(input_format: str | None) -> tuple[str, dict[str, str]]:
@@ -114,3 +116,39 @@ class Copa(Task):
         except ValueError as exc:
             return str(exc)
         return None
+
+    # --- the page
+    page_title = "Cause and effect · COPA"
+    icon = ":material/swap_horiz:"
+    blurb = "Cause and effect (COPA): pick the cause or effect"
+    page_caption = "Which alternative is the cause (원인) or the effect (결과) of the premise? Every selected model chooses one."
+    run_label = "Choose"
+    table_caption = ("Each model's probability for each alternative (green = likely, red = unlikely). Multiple-choice heads "
+                     "score both alternatives together; pair classifiers score (premise, alternative) one at a time and the "
+                     "two scores are normalised.")
+    fields = (
+        Field("premise", "Premise", "p", placeholder="밤새 눈이 많이 내렸다.", live="s"),
+        QUESTION_FIELD,
+        Field("alternative1", "Alternative 1", "a1", placeholder="길이 미끄러웠다.", live="a1"),
+        Field("alternative2", "Alternative 2", "a2", placeholder="공원에 꽃이 피었다.", beside=True, live="a2"),
+    )
+    examples = (
+        {"premise": "밤새 눈이 많이 내렸다.", "question": "effect", "alternative1": "길이 미끄러웠다.",
+         "alternative2": "공원에 꽃이 피었다.", "note": "결과 → 1"},
+        {"premise": "민수는 학교에 지각했다.", "question": "cause", "alternative1": "민수는 복권에 당첨되었다.",
+         "alternative2": "민수는 늦잠을 잤다.", "note": "원인 → 2"},
+    )
+
+    def form_value(self, field: Field, value: str) -> str:
+        if field.name == "question":  # a link may say 원인/결과
+            value = {word: q for q, word in QUESTION_WORDS.items()}.get(value.strip(), value.strip().lower())
+        return super().form_value(field, value)
+
+    def example_label(self, example) -> str:
+        word = QUESTION_WORDS[self.form_value(QUESTION_FIELD, example["question"])]
+        return with_note(f"{short(example['premise'], 18)} ({word})", example)
+
+    def make_item(self, values, analyse=None) -> tuple[CopaItem, None]:
+        from explorer.tasks.items import make_copa  # items imports the registry, which imports this module
+
+        return make_copa(values["premise"], values["question"], values["alternative1"], values["alternative2"]), None

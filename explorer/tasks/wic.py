@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from explorer.data.readers import WicItem
-from explorer.tasks.base import ModelInput, Task
+from explorer.tasks.base import Field, Highlight, ModelInput, Task, with_note
 
 FORMATS = {
     "pair": "the two sentences as a plain pair",
@@ -52,6 +52,45 @@ class Wic(Task):
     def slice_context(self, dataset) -> set[str]:
         """The targets of a training file."""
         return {item.target for item in dataset.items}
+
+    # --- the page
+    page_title = "Word in context · WiC"
+    icon = ":material/compare_arrows:"
+    blurb = "Word in context (WiC): does a word keep its sense?"
+    page_caption = ("Is the target word used in the same sense in both sentences? The target may be a stem (묻 finds "
+                    "물었다); if it cannot be found, mark it yourself with [brackets] in the sentence.")
+    run_label = "Compare senses"
+    uses_morphemes = True  # finds inflected and irregular targets (묻 in 물었다)
+    fields = (
+        Field("target", "Target word", "t", placeholder="묻", max_chars=50, live="t"),
+        Field("sentence1", "Sentence 1", "s1", "text", "길을 몰라서 지나가는 사람에게 길을 물었다.", height=90, live="s"),
+        Field("sentence2", "Sentence 2", "s2", "text", "아이들이 마당에 타임캡슐을 묻었다.", beside=True, height=90, live="s2"),
+    )
+    examples = (
+        {"target": "묻", "sentence1": "길을 몰라서 지나가는 사람에게 길을 물었다.", "sentence2": "아이들이 마당에 타임캡슐을 묻었다.",
+         "note": "different senses: ask vs. bury (묻다 is irregular: 물었다)"},
+        {"target": "눈", "sentence1": "밤새 눈이 많이 내려 길이 하얗다.", "sentence2": "아이들이 마당에서 눈을 뭉쳐 던졌다.",
+         "note": "same sense: snow"},
+    )
+
+    def example_label(self, example) -> str:
+        return with_note(example["target"], example)
+
+    def make_item(self, values, analyse=None) -> tuple[WicItem, tuple[TargetSpan, TargetSpan]]:
+        from explorer.tasks.items import make_wic  # items imports the registry, which imports this module
+
+        return make_wic(values["target"], values["sentence1"], values["sentence2"], analyse=analyse)
+
+    def highlights(self, item: WicItem, extra: Sequence[TargetSpan]) -> list[Highlight]:
+        """The target in each sentence, how it was found, and what to do when it was not."""
+        marks = []
+        for n, (sentence, found) in enumerate(zip((item.sentence1, item.sentence2), extra), start=1):
+            problem = "" if found.span else (
+                f"The target “{item.target}” was not found in sentence {n}. Mark it yourself with [brackets] "
+                "in the sentence (e.g. 길을 [물었다].) and score again. The models still ran on the plain pair, "
+                "but models whose input format is `marked` did not see where the target is.")
+            marks.append(Highlight(f"Sentence {n}", sentence, found.span, found.how if found.span else "not found", problem))
+        return marks
 
 _MARK = re.compile(r"\[([^\[\]]+)\]")
 _KIWI_TAGS = ("NN", "VV", "VA", "VX", "XR", "MA", "NP", "NR")
