@@ -83,3 +83,16 @@ def split_sentences(text: str, max_lines: int = MAX_LINES) -> CleanedInput:
         out.notes.append(f"Only the first {max_lines} of {len(out.sentences)} lines are scored.")
         out.sentences = out.sentences[:max_lines]
     return out
+
+
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\](){}#$~|:<>&\"']")
+
+
+def escape_markdown(text: str) -> str:
+    """Text a user or a checkpoint named, safe inside Streamlit markdown (with or without HTML allowed).
+
+    Every markdown or HTML special character becomes a numeric character
+    reference, which markdown shows as the character itself and never reads as
+    syntax: a model named ``**x**`` or ``<img ...>`` is shown as typed.
+    """
+    return _MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", str(text))

@@ -346,3 +346,21 @@ def test_highlight_escapes_html_and_markdown():
     out = highlight("[링크](http://x) **굵게** :smile:", (1, 3))
     assert "<mark>링크</mark>" in out
     assert not any(ch in out.replace("<mark>", "").replace("</mark>", "") for ch in "[]()*:<>")
+
+
+def test_a_link_naming_models_this_server_lacks_says_so(checkpoints):
+    # A classmate's link names their own model and one of another task: neither is silently replaced.
+    at = _page("boolq", **URL["boolq"], m=["tiny-bert-boolq", "classmates-boolq", "tiny-bert-wic"])
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "not available here" in w.value)
+    assert "classmates-boolq**: not registered on this server" in warning
+    assert "tiny-bert-wic**: registered for wic, not boolq" in warning
+    frame = at.dataframe[0].value
+    assert list(frame["model"]) == ["tiny-bert-boolq"]  # the one the link named that exists
+
+
+def test_a_link_naming_only_missing_models_shows_the_others_and_says_which(checkpoints):
+    at = _page("boolq", **URL["boolq"], m=["gone-model"])
+    warning = next(w.value for w in at.warning if "not available here" in w.value)
+    assert "**gone-model**: not registered on this server" in warning
+    assert "Showing tiny-bert-boolq, tiny-electra-boolq instead." in warning

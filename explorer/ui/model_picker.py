@@ -8,6 +8,7 @@ import streamlit as st
 
 from explorer.registry import ModelEntry
 from explorer.scorers import capabilities
+from explorer.text import escape_markdown
 
 
 def usable_for(entries: Sequence[ModelEntry], task: str) -> tuple[list[ModelEntry], list[ModelEntry]]:
@@ -25,6 +26,26 @@ def label_for(entry: ModelEntry) -> str:
     if entry.origin in {"models.toml", "checkpoints"}:
         tags.append("yours")
     return entry.name + (f"  [{', '.join(tags)}]" if tags else "")
+
+
+def missing_reason(entries: Sequence[ModelEntry], task: str, name: str) -> str:
+    """Why a model named in a link is not offered for ``task`` here."""
+    same = [e for e in entries if e.name == name]
+    if not same:
+        return "not registered on this server"
+    entry = same[0]
+    if entry.task != task:
+        return f"registered for {entry.task}, not {task}" if entry.task else "registered without a task"
+    return f"cannot be used: {entry.problems[0]}" if entry.problems else "not available"
+
+
+def _say_missing(entries: Sequence[ModelEntry], task: str, missing: Sequence[str], shown: Sequence[str]) -> None:
+    # A link from a classmate may name a model this server lacks: say so, rather than silently showing others.
+    if not missing:
+        return
+    lines = [f"- **{escape_markdown(n)}**: {missing_reason(entries, task, n)}" for n in missing]
+    instead = f" Showing {', '.join(escape_markdown(n) for n in shown)} instead." if shown else ""
+    st.warning("The link names models that are not available here:\n" + "\n".join(lines) + "\n\n" + instead.strip())
 
 
 def pick_models(
@@ -46,6 +67,7 @@ def pick_models(
     by_name = {e.name: e for e in usable}
     default = [n for n in (preselected or []) if n in by_name] or names
     if key not in st.session_state:
+        _say_missing(entries, task, [n for n in (preselected or []) if n not in by_name], shown=default)
         st.session_state[key] = default
     else:
         st.session_state[key] = [n for n in st.session_state[key] if n in by_name]

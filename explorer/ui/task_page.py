@@ -11,8 +11,6 @@ no task, so a registered task gets its page from a one-line page file.
 
 from __future__ import annotations
 
-import html
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -26,6 +24,7 @@ from explorer.service import Explorer, TaskRun
 from explorer.tasks.base import Field, Highlight, Task
 from explorer.tasks.items import InputError
 from explorer.tasks.results import agreement, csv_frame, judged_labels, results_frame
+from explorer.text import escape_markdown
 from explorer.ui.acceptability import MAX_URL_CHARS
 from explorer.ui.model_picker import pick_models, usable_for
 from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
@@ -362,12 +361,7 @@ def truncation_note(task: Task, runs: Sequence[TaskRun]) -> str | None:
 
 # --- marked spans (WiC: where the target is) ------------------------------------------------------
 
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\](){}#$~|:]")
-
-
-def escape(text: str) -> str:
-    """Escapes user text for ``st.markdown(unsafe_allow_html=True)``: HTML and markdown syntax alike."""
-    return _MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", html.escape(text, quote=True))
+escape = escape_markdown  # user text inside st.markdown(unsafe_allow_html=True): HTML and markdown syntax alike
 
 
 def highlight(text: str, span: tuple[int, int] | None) -> str:
