@@ -11,6 +11,7 @@ from explorer.registry import ModelEntry, folder_entry
 from explorer.scorers import SCORER_KINDS, capabilities
 from explorer.service import Explorer
 from explorer.settings import Settings
+from explorer.tasks.registry import get as get_task
 from explorer.ui.model_picker import label_for
 
 
@@ -49,7 +50,7 @@ def test_built_in_scorers_refuse_other_tasks_before_loading_anything(tmp_path, n
 
 def test_the_overlap_baseline_itself_refuses_other_tasks():
     with pytest.raises(ValueError, match="only answers BoolQ"):
-        KiwiOverlap(morphemes=None).predict_task("wic", [])
+        KiwiOverlap(morphemes=None).predict(get_task("wic"), [])
 
 
 def test_picker_tags_say_which_models_are_zero_shot_or_baselines(tmp_path, make_checkpoint):
