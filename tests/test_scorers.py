@@ -76,3 +76,28 @@ def test_attribute_refuses_a_built_in_scorer_in_words(tmp_path, capsys, monkeypa
     monkeypatch.setenv("EXPLORER_MODELS", str(tmp_path / "models.toml"))
     assert main(["attribute", "--model", KIWI_NAME, "--task", "cola", "책이 있다."]) == 1
     assert f"{KIWI_NAME} is not a transformer; it has no token attributions." in capsys.readouterr().err
+
+
+def test_every_kind_has_one_scorer_class_that_declares_its_own_capabilities():
+    from explorer.kiwi_lm import KiwiLM
+    from explorer.tasks.predict import TransformerScorer
+
+    classes = (TransformerScorer, KiwiLM, KiwiOverlap)
+    assert sorted(c.kind for c in classes) == sorted(SCORER_KINDS)
+    assert all(c.capabilities is SCORER_KINDS[c.kind] for c in classes)
+
+
+def test_the_service_hands_out_scorers_that_answer_on_the_one_path(tmp_path, make_checkpoint):
+    from explorer.tasks.cola import ColaItem
+    from explorer.tasks.predict import TransformerScorer
+
+    explorer = Explorer(Settings(checkpoints_dir=tmp_path, models_toml=tmp_path / "models.toml",
+                                 cache_dir=tmp_path / "cache", include_defaults=False))
+    entry = folder_entry(make_checkpoint("bert", name="path-cola", finetuning_task="cola"), "test")
+    scorer = explorer.scorer(entry, "cola", "cpu")
+    assert isinstance(scorer, TransformerScorer) and scorer.loaded is explorer.load(entry, "cpu")
+    items = [ColaItem("1", "책이 있다.", None), ColaItem("2", "책가 있다.", None)]
+    (run,) = explorer.predict([entry], "cola", items, device="cpu")
+    assert run.predictions == scorer.predict(get_task("cola"), items)
+    with pytest.raises(CheckpointError, match="is a cola model"):
+        explorer.scorer(entry, "wic", "cpu")
