@@ -18,9 +18,13 @@ import math
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
-from explorer.tasks.cola import AcceptabilityResult
+from explorer.scorers import KIWI_LM, SCORER_KINDS, Capabilities, Progress
+
+if TYPE_CHECKING:
+    from explorer.tasks.base import Task
+    from explorer.tasks.predict import Prediction
 
 MODEL_TYPE = "cong"
 MAX_CHARS = 2000  # Kiwi's analysis time grows with length; longer input is cut with a note.
@@ -81,13 +85,16 @@ class KiwiAnalysis:
 
 
 class KiwiLM:
-    """Thread-safe wrapper around one ``kiwipiepy.Kiwi`` instance.
+    """Thread-safe wrapper around one ``kiwipiepy.Kiwi`` instance; the Kiwi LM ``Scorer``.
 
     Args:
         calibration: The logistic map; the default is a rough prior until
             ``prepare`` fits one on demo data.
         model_type: Kiwi's LM (``cong`` ships with kiwipiepy-model 0.24).
     """
+
+    kind: ClassVar[str] = KIWI_LM
+    capabilities: ClassVar[Capabilities] = SCORER_KINDS[KIWI_LM]
 
     def __init__(self, calibration: Calibration | None = None, model_type: str = MODEL_TYPE) -> None:
         from kiwipiepy import Kiwi  # imported lazily: loading the model takes a second
@@ -112,30 +119,42 @@ class KiwiLM:
         """The best analysis's morphemes with character offsets (for WiC target finding)."""
         return self.analyse(sentence).morphemes
 
-    def score_acceptability(self, sentences: Sequence[str]) -> list[AcceptabilityResult]:
-        results = []
-        for sentence in sentences:
-            analysis = self.analyse(sentence)
-            p = self.calibration.probability(analysis.per_char)
-            dropped = max(0, len(sentence) - MAX_CHARS)
-            remark = f"truncated: Kiwi read the first {MAX_CHARS:,} of {len(sentence):,} characters" if dropped else ""
-            results.append(
-                AcceptabilityResult(
-                    sentence=sentence,
-                    p_acceptable=p,
-                    label=int(p >= 0.5),
-                    n_tokens=len(analysis.morphemes),
-                    n_dropped=0,
-                    details={
-                        "logprob": analysis.logprob,
-                        "logprob_per_char": analysis.per_char,
-                        "morphemes": [asdict(m) for m in analysis.morphemes],
-                        "chars_dropped": dropped,
-                    },
-                    remark=remark,
-                )
-            )
-        return results
+    def predict(
+        self,
+        task: Task,
+        items: Sequence[Any],
+        input_format: str | None = None,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> list[Prediction]:
+        """P(acceptable) per CoLA item, with Kiwi's morphemes in ``details`` (the ``Scorer`` protocol).
+
+        Raises:
+            ValueError: for any task but CoLA.
+        """
+        if not self.capabilities.answers(task.id):
+            raise ValueError(f"{task.id} needs a transformer checkpoint; the Kiwi LM only scores acceptability.")
+        out = []
+        for done, item in enumerate(items, start=1):
+            out.append(self._judge(task.encode(item).first))
+            if progress:
+                progress(done, len(items))
+        return out
+
+    def _judge(self, sentence: str) -> Prediction:
+        from explorer.tasks.predict import Prediction  # the scoring layer, loaded with torch only when used
+
+        analysis = self.analyse(sentence)
+        p = self.calibration.probability(analysis.per_char)
+        dropped = max(0, len(sentence) - MAX_CHARS)
+        note = f"truncated: Kiwi read the first {MAX_CHARS:,} of {len(sentence):,} characters" if dropped else ""
+        details = {
+            "logprob": analysis.logprob,
+            "logprob_per_char": analysis.per_char,
+            "morphemes": [asdict(m) for m in analysis.morphemes],
+            "chars_dropped": dropped,
+        }
+        return Prediction(int(p >= 0.5), [1.0 - p, p], len(analysis.morphemes), 0, details, note)
 
 
 def fit_calibration(lm: KiwiLM, sentences: Sequence[str], labels: Sequence[int], source: str) -> Calibration:

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from explorer.data.readers import BoolqItem
 from explorer.kiwi_lm import MAX_CHARS
-from explorer.scorers import KIWI_OVERLAP, SCORER_KINDS
+from explorer.scorers import KIWI_OVERLAP, SCORER_KINDS, Capabilities, Progress
+
+if TYPE_CHECKING:
+    from explorer.tasks.base import Task
+    from explorer.tasks.predict import Prediction
 
 CONTENT_TAGS = ("NNG", "NNP", "NR", "SN", "SL", "VV", "VA", "XR", "MAG")
 LIMITS = (
@@ -58,12 +62,15 @@ class Overlap:
 
 
 class KiwiOverlap:
-    """P(yes) from morpheme overlap; shares the Kiwi analyser of ``KiwiLM``.
+    """P(yes) from morpheme overlap; shares the Kiwi analyser of ``KiwiLM``. The overlap ``Scorer``.
 
     Args:
         morphemes: ``KiwiLM.morphemes`` (a callable returning morphemes).
         threshold, scale: The logistic map from overlap share to P(yes).
     """
+
+    kind: ClassVar[str] = KIWI_OVERLAP
+    capabilities: ClassVar[Capabilities] = SCORER_KINDS[KIWI_OVERLAP]
 
     def __init__(self, morphemes, threshold: float = 0.9, scale: float = 12.0) -> None:
         self.morphemes = morphemes
@@ -93,21 +100,35 @@ class KiwiOverlap:
         self.threshold = float(-clf.intercept_[0] / self.scale) if self.scale else 0.5
         return float(clf.score(xs, [i.label for i in items]))
 
-    def predict_task(self, task: str, items: Sequence[BoolqItem]) -> list:
-        """Predictions in the shape every page and ``evaluate`` use."""
-        from explorer.tasks.predict import Prediction
+    def predict(
+        self,
+        task: Task,
+        items: Sequence[Any],
+        input_format: str | None = None,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> list[Prediction]:
+        """P(yes) per BoolQ item, with the morphemes found and missing in ``details`` (the ``Scorer`` protocol).
 
-        if not SCORER_KINDS[KIWI_OVERLAP].answers(task):
-            raise ValueError(f"{task} needs a transformer checkpoint; the Kiwi overlap baseline only answers BoolQ.")
+        Raises:
+            ValueError: for any task but BoolQ.
+        """
+        if not self.capabilities.answers(task.id):
+            raise ValueError(f"{task.id} needs a transformer checkpoint; the Kiwi overlap baseline only answers BoolQ.")
         out = []
-        for item in items:
-            ov = self.overlap(item.passage, item.question)
-            if not ov.found and not ov.missing:
-                # Nothing to compare: an overlap of "all of nothing" is not evidence for yes.
-                out.append(Prediction(0, [0.5, 0.5], 0, 0, {"found": [], "missing": []},
-                                      note=CANNOT_JUDGE, judged=False))
-                continue
-            p = self.probability(ov.share)
-            out.append(Prediction(int(p >= 0.5), [1.0 - p, p], len(ov.found) + len(ov.missing), 0,
-                                  {"found": list(ov.found), "missing": list(ov.missing)}))
+        for done, item in enumerate(items, start=1):
+            out.append(self._judge(item))
+            if progress:
+                progress(done, len(items))
         return out
+
+    def _judge(self, item: BoolqItem) -> Prediction:
+        from explorer.tasks.predict import Prediction  # the scoring layer, loaded with torch only when used
+
+        ov = self.overlap(item.passage, item.question)
+        if not ov.found and not ov.missing:
+            # Nothing to compare: an overlap of "all of nothing" is not evidence for yes.
+            return Prediction(0, [0.5, 0.5], 0, 0, {"found": [], "missing": []}, note=CANNOT_JUDGE, judged=False)
+        p = self.probability(ov.share)
+        return Prediction(int(p >= 0.5), [1.0 - p, p], len(ov.found) + len(ov.missing), 0,
+                          {"found": list(ov.found), "missing": list(ov.missing)})

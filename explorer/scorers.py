@@ -1,9 +1,15 @@
-"""What each kind of scorer can do, declared once.
+"""What each kind of scorer can do, declared once, and what every scorer answers to.
 
 A registry entry's ``kind`` names its scorer: a transformer checkpoint, the Kiwi
 language model (zero-shot CoLA) or the Kiwi overlap baseline (BoolQ). Pages, the
 service and the CLI ask ``capabilities(entry)`` what a model can do instead of
-testing the kind string, so a new kind of scorer is one row in ``SCORER_KINDS``.
+testing the kind string, so a new kind of scorer is one row in ``SCORER_KINDS``
+and one class implementing ``Scorer``.
+
+Every scorer predicts through the same method (``Scorer.predict``), so every
+task and every page takes one path from items to ``Prediction``s:
+``TransformerScorer`` (``explorer.tasks.predict``), ``KiwiLM``
+(``explorer.kiwi_lm``) and ``KiwiOverlap`` (``explorer.kiwi_overlap``).
 
 No torch, pandas or streamlit here: the registry and CLI parsing import it.
 """
@@ -11,10 +17,14 @@ No torch, pandas or streamlit here: the registry and CLI parsing import it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence
 
 if TYPE_CHECKING:
     from explorer.registry import ModelEntry
+    from explorer.tasks.base import Task
+    from explorer.tasks.predict import Prediction
+
+Progress = Callable[[int, int], None]
 
 TRANSFORMER = "transformer"
 KIWI_LM = "kiwi-lm"
@@ -86,3 +96,39 @@ def capabilities(entry: ModelEntry) -> Capabilities:
         return SCORER_KINDS[entry.kind]
     except KeyError:
         raise ValueError(f"{entry.name} has an unknown scorer kind {entry.kind!r}.") from None
+
+
+class Scorer(Protocol):
+    """Anything that answers task items: a loaded checkpoint, the Kiwi LM, the overlap baseline.
+
+    Attributes:
+        kind: The ``ModelEntry.kind`` it serves (a key of ``SCORER_KINDS``).
+        capabilities: ``SCORER_KINDS[kind]``: which tasks it answers, what else it can show.
+    """
+
+    kind: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    def predict(
+        self,
+        task: Task,
+        items: Sequence[Any],
+        input_format: str | None = None,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> list[Prediction]:
+        """One ``Prediction`` per item, in order.
+
+        Args:
+            task: The task the items belong to (``explorer.tasks.registry.get``).
+            items: Items of that task (their labels are ignored).
+            input_format: The entry's input format (see each task module); built-in
+                scorers read items one fixed way and ignore it.
+            batch_size: Inputs per forward pass.
+            progress: Called with (done, total).
+
+        Raises:
+            ValueError: the scorer does not answer ``task`` (said in words), or
+                an item cannot be read (e.g. a BoolQ question longer than the model).
+        """
+        ...

@@ -8,13 +8,9 @@ message and the other models keep working.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import pandas as pd
-
-from explorer.agreement import majority
 from explorer.cache import ModelCache
 from explorer.defaults.prepare import calibration_path, default_entries
 from explorer.device import pick_device
@@ -22,19 +18,12 @@ from explorer.loading import CheckpointError, LoadedModel, load_encoder, load_mo
 from explorer.registry import ModelEntry, discover, find, folder_entry
 from explorer.scorers import KIWI_LM, KIWI_OVERLAP, capabilities
 from explorer.settings import Settings
-from explorer.tasks.cola import AcceptabilityResult, AcceptabilityScorer, TransformerAcceptability
 from explorer.tasks.common import thread_safe_tokenizer
 from explorer.tasks.registry import get as get_task
 from explorer.tasks.runs import TaskRun  # re-exported: pages and tests import it from here
 
-
-@dataclass
-class ModelRun:
-    """One model's results on a batch of inputs, or why there are none."""
-
-    entry: ModelEntry
-    results: list[AcceptabilityResult] = field(default_factory=list)
-    error: str | None = None
+if TYPE_CHECKING:
+    from explorer.scorers import Scorer
 
 
 def resolve_device(choice: str) -> str:
@@ -140,19 +129,6 @@ class Explorer:
         builders = {KIWI_LM: self.kiwi, KIWI_OVERLAP: self.kiwi_overlap}  # each caches under its kind
         return builders[entry.kind]()
 
-    def acceptability_scorer(self, entry: ModelEntry, device: str | None = None) -> AcceptabilityScorer:
-        """Returns something that scores CoLA sentences for this entry.
-
-        Raises:
-            CheckpointError: the model cannot be loaded or is not for CoLA.
-        """
-        caps = capabilities(entry)
-        if not caps.checkpoint and caps.answers("cola"):
-            return self.built_in(entry)
-        if entry.task not in (None, "cola"):
-            raise CheckpointError(f"{entry.name} is a {entry.task} model ({entry.task_how}), not a CoLA model.")
-        return TransformerAcceptability(self.load(entry, device))
-
     def task_model(self, entry: ModelEntry, task: str, device: str | None = None):
         """A loaded model (or the Kiwi scorer) checked to fit ``task``.
 
@@ -172,67 +148,42 @@ class Explorer:
             entry = _with_task(entry, task)
         return self.load(entry, device)
 
+    def scorer(self, entry: ModelEntry, task: str, device: str | None = None) -> Scorer:
+        """The entry as a ``Scorer`` for ``task``: its loaded checkpoint, or its built-in scorer.
+
+        Raises:
+            CheckpointError: the model cannot be loaded or does not answer ``task``.
+        """
+        model = self.task_model(entry, task, device)
+        if not capabilities(entry).checkpoint:  # a built-in scorer is its own Scorer
+            return model
+        from explorer.tasks.predict import TransformerScorer
+
+        return TransformerScorer(model)
+
     def predict(
         self, entries: Sequence[ModelEntry], task: str, items: Sequence, device: str | None = None, progress=None
     ) -> list[TaskRun]:
         """Runs each model on the items; one failing model does not stop the others.
 
+        Every page (CoLA's too) and the CLI's ``predict`` come here.
+
         Args:
+            task: A registered task id; ``items`` are that task's items.
             progress: Called with (model index, done, total).
         """
-        from explorer.tasks.predict import predict_items
-
+        spec = get_task(task)
         runs = []
         for k, entry in enumerate(entries):
             run = TaskRun(entry)
             try:
-                model = self.task_model(entry, task, device)
-                run.predictions = predict_items(
-                    model, task, items, entry.input_format,
+                run.predictions = self.scorer(entry, task, device).predict(
+                    spec, items, entry.input_format,
                     progress=(lambda done, total, k=k: progress(k, done, total)) if progress else None,
                 )
             except CheckpointError as exc:
                 run.error = str(exc)
-            except (RuntimeError, ValueError) as exc:
+            except (RuntimeError, ValueError) as exc:  # e.g. out of memory, a head of the wrong size
                 run.error = f"{entry.name} failed: {exc}"
             runs.append(run)
         return runs
-
-    def score_acceptability(
-        self, entries: Sequence[ModelEntry], sentences: Sequence[str], device: str | None = None
-    ) -> list[ModelRun]:
-        """Scores sentences with each model; a failing model does not stop the others."""
-        runs = []
-        for entry in entries:
-            run = ModelRun(entry)
-            try:
-                run.results = self.acceptability_scorer(entry, device).score_acceptability(sentences)
-            except CheckpointError as exc:
-                run.error = str(exc)
-            except (RuntimeError, ValueError) as exc:  # e.g. out of memory, a head of the wrong size
-                run.error = f"{entry.name} failed while scoring: {exc}"
-            runs.append(run)
-        return runs
-
-
-def agreement_table(sentences: Sequence[str], runs: Sequence[ModelRun]) -> pd.DataFrame:
-    """The sentence × model table the acceptability page shows.
-
-    Columns: ``sentence``, then ``P(acceptable) · MODEL`` per working model,
-    then ``verdict`` (majority label, ``split`` on a tie), ``agreement``
-    (share of models that agree with the majority) and ``notes`` (truncation).
-    """
-    ok = [r for r in runs if r.error is None and r.results]
-    table: dict[str, list] = {"sentence": list(sentences)}
-    for run in ok:
-        table[f"P(acceptable) · {run.entry.name}"] = [r.p_acceptable for r in run.results]
-    verdicts, agreements, notes = [], [], []
-    for i in range(len(sentences)):
-        agreed = majority([run.results[i].label for run in ok], get_task("cola").label_names)
-        verdicts.append(agreed.verdict)
-        agreements.append(agreed.share)
-        notes.append("; ".join(f"{run.entry.name}: {run.results[i].note}" for run in ok if run.results[i].note))
-    table["verdict"] = verdicts
-    table["agreement"] = agreements
-    table["notes"] = notes
-    return pd.DataFrame(table)

@@ -5,9 +5,9 @@ import streamlit as st
 from explorer.defaults.korean import demo_sentences
 from explorer.kiwi_lm import LIMITS as KIWI_LIMITS
 from explorer.scorers import capabilities
-from explorer.service import agreement_table
+from explorer.tasks.results import matrix_frame
 from explorer.text import split_sentences
-from explorer.ui.acceptability import add_example, morpheme_chart, read_url_state, write_url_state
+from explorer.ui.acceptability import add_example, morpheme_chart, read_url_state, sentence_items, write_url_state
 from explorer.ui.model_picker import pick_models
 from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 from explorer.ui.tables import show_probability_table
@@ -45,19 +45,20 @@ if run or auto:
         st.warning("Pick at least one model.")
     else:
         with st.spinner(f"Scoring {len(cleaned.sentences)} sentence(s) with {len(models)} model(s)…"):
-            runs = explorer.score_acceptability(models, cleaned.sentences, device=st.session_state.get("device"))
-        st.session_state["cola_result"] = (cleaned, runs)
+            items = sentence_items(cleaned.sentences)
+            runs = explorer.predict(models, "cola", items, device=st.session_state.get("device"))
+        st.session_state["cola_result"] = (cleaned, items, runs)
         write_url_state(text, [m.name for m in models])
 
 if result := st.session_state.get("cola_result"):
-    cleaned, runs = result
+    cleaned, items, runs = result
     for note in cleaned.notes:
         st.info(note)
     for r in runs:
         if r.error:
             st.error(f"**{r.entry.name}**: {r.error}")
     if any(not r.error for r in runs):
-        table = agreement_table(cleaned.sentences, runs)
+        table = matrix_frame("cola", items, runs)
         show_probability_table(table, key="cola", file_name="acceptability.csv")
         st.caption(
             "Cells show P(acceptable): green = acceptable, red = unacceptable, pale = unsure. "
@@ -69,5 +70,5 @@ if result := st.session_state.get("cola_result"):
                 idx = st.selectbox(
                     "Sentence", range(len(cleaned.sentences)), format_func=lambda i: cleaned.sentences[i][:80], key="kiwi_pick"
                 )
-                st.altair_chart(morpheme_chart(kiwi_run.results[idx]), width="stretch")
+                st.altair_chart(morpheme_chart(kiwi_run.predictions[idx]), width="stretch")
                 st.caption(KIWI_LIMITS)

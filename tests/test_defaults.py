@@ -8,6 +8,12 @@ from explorer.defaults.korean import generate_cola
 from explorer.defaults.prepare import E5_NAME, KIWI_NAME, OVERLAP_NAME, is_prepared
 from explorer.loading import count_parameters
 from explorer.service import Explorer
+from explorer.tasks.cola import ColaItem
+from explorer.tasks.registry import get as get_task
+
+
+def _items(sentences) -> list[ColaItem]:
+    return [ColaItem(str(n), s, None) for n, s in enumerate(sentences)]
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +49,9 @@ def test_electra_demo_is_lighter_than_bert_demo(explorer):
 @pytest.mark.parametrize("name", ["demo-electra-cola", "demo-bert-cola"])
 def test_demo_models_learned_the_generated_errors(explorer, unseen_pairs, name):
     entry = explorer.entry(name)
-    run = explorer.score_acceptability([entry], [s for pair in unseen_pairs for s in pair[:2]], device="cpu")[0]
+    run = explorer.predict([entry], "cola", _items([s for pair in unseen_pairs for s in pair[:2]]), device="cpu")[0]
     assert run.error is None
-    probs = [r.p_acceptable for r in run.results]
+    probs = [p.p1 for p in run.predictions]
     good, bad = probs[0::2], probs[1::2]
     prefers_good = sum(g > b for g, b in zip(good, bad)) / len(good)
     accuracy = (sum(g >= 0.5 for g in good) + sum(b < 0.5 for b in bad)) / (2 * len(good))
@@ -55,9 +61,9 @@ def test_demo_models_learned_the_generated_errors(explorer, unseen_pairs, name):
 def test_kiwi_lm_catches_particle_errors_and_shows_morphemes(explorer, unseen_pairs):
     kiwi = explorer.kiwi()
     particle = [(g, b) for g, b, err in unseen_pairs if err == "particle_allomorph"]
-    good = kiwi.score_acceptability([g for g, _ in particle])
-    bad = kiwi.score_acceptability([b for _, b in particle])
-    assert sum(g.p_acceptable > b.p_acceptable for g, b in zip(good, bad)) / len(particle) > 0.9
+    good = kiwi.predict(get_task("cola"), _items([g for g, _ in particle]))
+    bad = kiwi.predict(get_task("cola"), _items([b for _, b in particle]))
+    assert sum(g.p1 > b.p1 for g, b in zip(good, bad)) / len(particle) > 0.9
     morphemes = bad[0].details["morphemes"]
     assert morphemes and all({"form", "tag", "logprob"} <= set(m) for m in morphemes)
     assert kiwi.calibration.fitted_on != "uncalibrated default"
@@ -65,8 +71,8 @@ def test_kiwi_lm_catches_particle_errors_and_shows_morphemes(explorer, unseen_pa
 
 def test_e5_default_is_a_base_encoder_not_a_cola_model(explorer):
     entry = explorer.entry(E5_NAME)
-    run = explorer.score_acceptability([entry], ["책이 있다."], device="cpu")[0]
-    assert run.error and "no classification head" in run.error
+    run = explorer.predict([entry], "cola", _items(["책이 있다."]), device="cpu")[0]
+    assert run.error and "no task" in run.error and "base encoder" in run.error
 
 
 @pytest.mark.parametrize("task,floor", [("wic", 0.6), ("copa", 0.7)])

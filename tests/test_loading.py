@@ -10,9 +10,16 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from explorer.loading import CheckpointError, load_model, max_input_length
 from explorer.registry import ModelEntry, folder_entry
-from explorer.tasks.cola import score_acceptability
+from explorer.tasks.cola import ColaItem
+from explorer.tasks.predict import Prediction, predict_items
+from explorer.tasks.results import note_of
 
 SENTENCES = ["나는 어제 학교에 갔다.", "책가 책상 위에 있다.", "할머니께서 진지를 드셨다."]
+
+
+def _cola(loaded, sentences) -> list[Prediction]:
+    """CoLA predictions on the one prediction path, one per sentence."""
+    return predict_items(loaded, "cola", [ColaItem(str(n), s, None) for n, s in enumerate(sentences)])
 
 
 def _direct_probs(folder: Path, sentences, acceptable: int = 1):
@@ -33,12 +40,12 @@ def test_folder_loads_and_batched_scores_match_unbatched(make_checkpoint, family
     assert entry.task == "cola"
     loaded = load_model(entry, "cpu")
     assert loaded.head == "sequence" and loaded.n_params > 0
-    results = score_acceptability(loaded, SENTENCES)
+    results = _cola(loaded, SENTENCES)
     expected = _direct_probs(folder, SENTENCES)
-    assert [r.sentence for r in results] == SENTENCES
+    assert len(results) == len(SENTENCES)
     for r, p in zip(results, expected):
         # Same probability padded in a batch as alone: the attention mask is passed.
-        assert r.p_acceptable == pytest.approx(p, abs=1e-5)
+        assert r.p1 == pytest.approx(p, abs=1e-5)
         assert r.label == int(p >= 0.5)
 
 
@@ -48,7 +55,7 @@ def test_named_labels_decide_the_acceptable_class(make_checkpoint):
     )
     loaded = load_model(folder_entry(folder, "checkpoints"), "cpu")
     assert loaded.positive_label == 0
-    p = score_acceptability(loaded, SENTENCES[:1])[0].p_acceptable
+    p = _cola(loaded, SENTENCES[:1])[0].p1
     assert p == pytest.approx(_direct_probs(folder, SENTENCES[:1], acceptable=0)[0], abs=1e-5)
 
 
@@ -62,7 +69,7 @@ def test_raw_state_dict_with_ddp_prefix_and_fp16(make_checkpoint, tmp_path):
     entry = ModelEntry(name="raw", source=str(weights), task="cola", base=str(folder), origin="models.toml")
     loaded = load_model(entry, "cpu")
     assert loaded.dtype == torch.float32 and any("module." in n for n in loaded.notes)
-    got = [r.p_acceptable for r in score_acceptability(loaded, SENTENCES)]
+    got = [r.p1 for r in _cola(loaded, SENTENCES)]
     assert got == pytest.approx(_direct_probs(folder, SENTENCES), abs=2e-3)  # fp16 rounding only
 
 
@@ -118,7 +125,7 @@ def test_plain_pickled_state_dict_folder_loads_safely(make_checkpoint):
     (folder / "model.safetensors").unlink()
     torch.save(state, folder / "pytorch_model.bin")
     loaded = load_model(folder_entry(folder, "checkpoints"), "cpu")
-    assert [r.p_acceptable for r in score_acceptability(loaded, SENTENCES[:2])] == pytest.approx(expected, abs=1e-5)
+    assert [r.p1 for r in _cola(loaded, SENTENCES[:2])] == pytest.approx(expected, abs=1e-5)
 
 
 def test_heads_for_other_tasks_are_rejected(make_checkpoint):
@@ -140,9 +147,9 @@ def test_huge_line_is_truncated_with_dropped_token_count(make_checkpoint):
     loaded = load_model(folder_entry(folder, "checkpoints"), "cpu")
     assert loaded.max_length == 64  # 64 + padding_idx + 1 positions hold 64 tokens
     long_line = ("나는 학교에 갔다 " * 8000)[:100_000]
-    short, long = score_acceptability(loaded, ["책이 있다.", long_line])
+    short, long = _cola(loaded, ["책이 있다.", long_line])
     assert short.n_dropped == 0
-    assert long.n_tokens == 64 and long.n_dropped > 10_000 and "dropped" in long.note
+    assert long.n_tokens == 64 and long.n_dropped > 10_000 and "dropped" in note_of(long)
 
 
 def test_max_input_length_respects_tokenizer_and_positions(make_checkpoint):
@@ -191,7 +198,7 @@ def test_a_lightning_ckpt_folder_loads_and_trainer_state_is_not_taken_for_weight
     torch.save({"lr": 3e-5}, folder / "optimizer.pt")  # .pt is tried before .ckpt, yet this is no model
     torch.save({"state_dict": {f"model.{k}": v for k, v in state.items()}}, folder / "last.ckpt")
     loaded = load_model(folder_entry(folder, "checkpoints"), "cpu")
-    assert [r.p_acceptable for r in score_acceptability(loaded, SENTENCES[:2])] == pytest.approx(expected, abs=1e-5)
+    assert [r.p1 for r in _cola(loaded, SENTENCES[:2])] == pytest.approx(expected, abs=1e-5)
     assert any("'model.'" in note for note in loaded.notes)
 
 

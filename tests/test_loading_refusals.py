@@ -33,7 +33,8 @@ import explorer.loading as loading
 from explorer.loading import CheckpointError, estimate_bytes, estimate_parameters, load_model, read_safetensors_header
 from explorer.registry import ModelEntry, folder_entry, read_models_toml, scan_checkpoints
 from explorer.loading import count_parameters
-from explorer.tasks.cola import score_acceptability
+from explorer.tasks.cola import ColaItem
+from explorer.tasks.predict import predict_items
 from explorer.ui.home import registry_frame
 
 SENTENCES = ["나는 어제 학교에 갔다.", "책가 책상 위에 있다."]
@@ -65,7 +66,7 @@ def _refusal(folder: Path) -> str:
 
 def _probs(folder: Path) -> list[float]:
     loaded = load_model(folder_entry(folder, "checkpoints"), "cpu")
-    return [r.p_acceptable for r in score_acceptability(loaded, SENTENCES)]
+    return [p.p1 for p in predict_items(loaded, "cola", [ColaItem(str(n), s, None) for n, s in enumerate(SENTENCES)])]
 
 
 def _finishes(fn, *args, seconds: float = 60):

@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.loading import load_model
 from explorer.registry import folder_entry
-from explorer.tasks.cola import score_acceptability
+from explorer.tasks.cola import ColaItem
+from explorer.tasks.predict import predict_items
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 SENTENCES = ["나는 어제 학교에 갔다.", "책가 책상 위에 있다."]
@@ -60,7 +61,7 @@ def test_scoring_fills_the_table_with_each_models_probability(checkpoints):
     assert list(frame["sentence"]) == SENTENCES
     for name in ("tiny-electra-cola", "tiny-bert-cola"):
         loaded = load_model(folder_entry(checkpoints / name, "checkpoints"), "cpu")
-        expected = [r.p_acceptable for r in score_acceptability(loaded, SENTENCES)]
+        expected = [p.p1 for p in predict_items(loaded, "cola", [ColaItem(str(n), s, None) for n, s in enumerate(SENTENCES)])]
         assert list(frame[name]) == pytest.approx(expected, abs=1e-5)
     assert set(frame["verdict"]) <= {"acceptable", "unacceptable", "split"}
     assert all(0.5 <= a <= 1 for a in frame["agreement"])

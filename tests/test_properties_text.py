@@ -17,6 +17,8 @@ from explorer.data.readers import BoolqItem
 from explorer.internals.counterfactuals import variants
 from explorer.internals.inputs import parse
 from explorer.service import Explorer
+from explorer.tasks.cola import ColaItem
+from explorer.tasks.registry import get as get_task
 from explorer.tasks.items import CLI_SHAPES, InputError, parse_cli_input
 from explorer.tasks.wic import locate_target
 from explorer.text import split_sentences
@@ -85,9 +87,9 @@ def test_counterfactual_edits_never_raise(explorer, text):
 @FAST
 @given(TEXT)
 def test_kiwi_scorers_answer_anything_with_a_probability(explorer, text):
-    result = explorer.kiwi().score_acceptability([text])[0]
-    assert 0.0 <= result.p_acceptable <= 1.0 and not math.isnan(result.p_acceptable)
-    pred = explorer.kiwi_overlap().predict_task("boolq", [BoolqItem("x", text or "빈", text or "?", None)])[0]
+    result = explorer.kiwi().predict(get_task("cola"), [ColaItem("x", text, None)])[0]
+    assert 0.0 <= result.p1 <= 1.0 and not math.isnan(result.p1)
+    pred = explorer.kiwi_overlap().predict(get_task("boolq"), [BoolqItem("x", text or "빈", text or "?", None)])[0]
     assert (pred.judged and 0.0 <= pred.p1 <= 1.0) or (not pred.judged and pred.note)
 
 

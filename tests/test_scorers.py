@@ -11,6 +11,7 @@ from explorer.registry import ModelEntry, folder_entry
 from explorer.scorers import SCORER_KINDS, capabilities
 from explorer.service import Explorer
 from explorer.settings import Settings
+from explorer.tasks.registry import get as get_task
 from explorer.ui.model_picker import label_for
 
 
@@ -49,7 +50,7 @@ def test_built_in_scorers_refuse_other_tasks_before_loading_anything(tmp_path, n
 
 def test_the_overlap_baseline_itself_refuses_other_tasks():
     with pytest.raises(ValueError, match="only answers BoolQ"):
-        KiwiOverlap(morphemes=None).predict_task("wic", [])
+        KiwiOverlap(morphemes=None).predict(get_task("wic"), [])
 
 
 def test_picker_tags_say_which_models_are_zero_shot_or_baselines(tmp_path, make_checkpoint):
@@ -75,3 +76,28 @@ def test_attribute_refuses_a_built_in_scorer_in_words(tmp_path, capsys, monkeypa
     monkeypatch.setenv("EXPLORER_MODELS", str(tmp_path / "models.toml"))
     assert main(["attribute", "--model", KIWI_NAME, "--task", "cola", "책이 있다."]) == 1
     assert f"{KIWI_NAME} is not a transformer; it has no token attributions." in capsys.readouterr().err
+
+
+def test_every_kind_has_one_scorer_class_that_declares_its_own_capabilities():
+    from explorer.kiwi_lm import KiwiLM
+    from explorer.tasks.predict import TransformerScorer
+
+    classes = (TransformerScorer, KiwiLM, KiwiOverlap)
+    assert sorted(c.kind for c in classes) == sorted(SCORER_KINDS)
+    assert all(c.capabilities is SCORER_KINDS[c.kind] for c in classes)
+
+
+def test_the_service_hands_out_scorers_that_answer_on_the_one_path(tmp_path, make_checkpoint):
+    from explorer.tasks.cola import ColaItem
+    from explorer.tasks.predict import TransformerScorer
+
+    explorer = Explorer(Settings(checkpoints_dir=tmp_path, models_toml=tmp_path / "models.toml",
+                                 cache_dir=tmp_path / "cache", include_defaults=False))
+    entry = folder_entry(make_checkpoint("bert", name="path-cola", finetuning_task="cola"), "test")
+    scorer = explorer.scorer(entry, "cola", "cpu")
+    assert isinstance(scorer, TransformerScorer) and scorer.loaded is explorer.load(entry, "cpu")
+    items = [ColaItem("1", "책이 있다.", None), ColaItem("2", "책가 있다.", None)]
+    (run,) = explorer.predict([entry], "cola", items, device="cpu")
+    assert run.predictions == scorer.predict(get_task("cola"), items)
+    with pytest.raises(CheckpointError, match="is a cola model"):
+        explorer.scorer(entry, "wic", "cpu")

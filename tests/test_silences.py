@@ -9,9 +9,11 @@ from explorer.data.readers import BoolqItem
 from explorer.kiwi_lm import MAX_CHARS
 from explorer.kiwi_overlap import CANNOT_JUDGE, KiwiOverlap
 from explorer.registry import ModelEntry
-from explorer.service import Explorer, TaskRun, agreement_table
+from explorer.service import Explorer, TaskRun
+from explorer.tasks.cola import ColaItem
 from explorer.tasks.predict import Prediction
-from explorer.tasks.results import agreement, judged_labels, results_frame
+from explorer.tasks.registry import get as get_task
+from explorer.tasks.results import agreement, judged_labels, matrix_frame, results_frame
 from explorer.text import split_sentences
 
 PASSAGE = "한강은 서울을 가로질러 흐르는 강이다."
@@ -36,25 +38,26 @@ def test_a_line_of_only_invisible_characters_is_named_too():
 
 def test_kiwi_lm_says_how_much_of_a_long_sentence_it_read(explorer):
     long = "나는 어제 학교에 갔다. " * 200
-    result = explorer.kiwi().score_acceptability([long])[0]
+    items = [ColaItem("1", long, None)]
+    result = explorer.kiwi().predict(get_task("cola"), items)[0]
     assert result.note == f"truncated: Kiwi read the first {MAX_CHARS:,} of {len(long):,} characters"
-    run = explorer.score_acceptability([explorer.entry("Kiwi LM (zero-shot)")], [long])[0]
-    assert "Kiwi read the first" in agreement_table([long], [run])["notes"][0]
-    assert explorer.kiwi().score_acceptability(["나는 어제 학교에 갔다."])[0].note == ""
+    run = explorer.predict([explorer.entry("Kiwi LM (zero-shot)")], "cola", items)[0]
+    assert "Kiwi read the first" in matrix_frame("cola", items, [run])["notes"][0]
+    assert explorer.kiwi().predict(get_task("cola"), [ColaItem("2", "나는 어제 학교에 갔다.", None)])[0].note == ""
 
 
 def test_the_overlap_baseline_reads_evidence_past_the_first_2000_characters(explorer):
     overlap: KiwiOverlap = explorer.kiwi_overlap()
     padding = "오늘은 날씨가 맑고 바람이 분다. " * 150  # over 2,000 characters without the evidence
     assert len(padding) > MAX_CHARS
-    short = overlap.predict_task("boolq", [BoolqItem("a", PASSAGE, QUESTION, None)])[0]
-    late = overlap.predict_task("boolq", [BoolqItem("b", padding + PASSAGE, QUESTION, None)])[0]
+    short = overlap.predict(get_task("boolq"), [BoolqItem("a", PASSAGE, QUESTION, None)])[0]
+    late = overlap.predict(get_task("boolq"), [BoolqItem("b", padding + PASSAGE, QUESTION, None)])[0]
     assert late.details["found"] == short.details["found"] and late.probs == short.probs
 
 
 @pytest.mark.parametrize("question", ["😀", "?!", "그래요?"[:0] + "...?"])
 def test_a_question_without_content_words_cannot_be_judged(explorer, question):
-    pred = explorer.kiwi_overlap().predict_task("boolq", [BoolqItem("a", PASSAGE, question, None)])[0]
+    pred = explorer.kiwi_overlap().predict(get_task("boolq"), [BoolqItem("a", PASSAGE, question, None)])[0]
     assert not pred.judged and pred.note == CANNOT_JUDGE and pred.probs == [0.5, 0.5]
 
 

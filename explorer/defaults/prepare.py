@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from explorer.registry import ModelEntry
-from explorer.scorers import KIWI_LM, KIWI_OVERLAP
+from explorer.scorers import KIWI_LM, KIWI_OVERLAP, SCORER_KINDS
 from explorer.settings import Settings
 
 Progress = Callable[[float, str], None]
@@ -182,6 +182,12 @@ def _prepare_demos(settings: Settings, force: bool, report: Progress) -> dict:
     return manifest
 
 
+def _only_task(kind: str) -> str:
+    """The one task a built-in scorer answers, as its capabilities declare it."""
+    (task,) = SCORER_KINDS[kind].tasks or ()
+    return task
+
+
 def default_entries(settings: Settings) -> list[ModelEntry]:
     """Registry entries for the defaults, prepared or not.
 
@@ -199,7 +205,7 @@ def default_entries(settings: Settings) -> list[ModelEntry]:
         name=KIWI_NAME,
         source="kiwipiepy:cong",
         kind=KIWI_LM,
-        task="cola",
+        task=_only_task(KIWI_LM),
         task_how="built in (zero-shot language-model scorer)",
         origin="default",
         description="Kiwi's language model, length-normalised log-probability → P(acceptable). " + LIMITS,
@@ -210,7 +216,7 @@ def default_entries(settings: Settings) -> list[ModelEntry]:
         name=OVERLAP_NAME,
         source="kiwipiepy:overlap",
         kind=KIWI_OVERLAP,
-        task="boolq",
+        task=_only_task(KIWI_OVERLAP),
         task_how="built in (lexical-overlap baseline)",
         origin="default",
         input_format="question morphemes found in the passage",

@@ -1,19 +1,27 @@
-"""One entry point for every task: items in, predictions out.
+"""One prediction path for every task: items in, predictions out.
 
-Pages, ``evaluate`` and the CLI all call ``predict_items``, so a checkpoint is
-encoded the same way wherever it is used.
+``TransformerScorer`` is the checkpoint side of the ``Scorer`` protocol
+(``explorer.scorers``); the Kiwi LM and the overlap baseline implement the same
+``predict``. The service, pages, ``evaluate`` and the CLI go through it, so a
+checkpoint is encoded the same way wherever it is used, and CoLA takes the
+same path as every other task.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from explorer.loading import LoadedModel
+from explorer.scorers import SCORER_KINDS, TRANSFORMER, Capabilities, Progress
 from explorer.tasks.common import Scored, choose, classify
 from explorer.tasks.registry import get as get_task
 
-Progress = Callable[[int, int], None]
+if TYPE_CHECKING:
+    from explorer.scorers import Scorer
+    from explorer.tasks.base import Task
+
+__all__ = ["Prediction", "Progress", "TransformerScorer", "as_scorer", "predict_items"]
 
 
 @dataclass
@@ -26,7 +34,10 @@ class Prediction:
         probs: ``[P(0), P(1)]``; for COPA the probability of each alternative.
         n_tokens: Tokens the model read.
         n_dropped: Tokens truncation removed.
-        details: Extras (Kiwi morphemes).
+        details: What the scorer saw, for pages that explain it: the Kiwi LM's
+            ``morphemes`` (form, tag, start, end, logprob), ``logprob``,
+            ``logprob_per_char`` and ``chars_dropped``; the overlap baseline's
+            ``found``/``missing`` morphemes; a pair classifier's ``pair_scores``.
         note: What the user must know about this answer (input cut, no content
             words), shown beside it on every page and in the CLI.
         judged: False when the model could not judge the item at all (the
@@ -55,6 +66,43 @@ def _binary(scored: Sequence[Scored], positive: int) -> list[Prediction]:
     return out
 
 
+class TransformerScorer:
+    """A loaded checkpoint as a ``Scorer``: its head decides how items are read.
+
+    A classification task reads one text or a pair per item; an N-choice task uses a
+    multiple-choice head when the checkpoint has one, or else scores each
+    (first, ending) pair with a sequence classifier and picks the most likely.
+    Truncation is counted in ``Prediction.n_dropped``.
+    """
+
+    kind: ClassVar[str] = TRANSFORMER
+    capabilities: ClassVar[Capabilities] = SCORER_KINDS[TRANSFORMER]
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+
+    def predict(
+        self,
+        task: Task,
+        items: Sequence[Any],
+        input_format: str | None = None,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> list[Prediction]:
+        if not items:
+            return []
+        return _predict_checkpoint(self.loaded, task, items, input_format, batch_size, progress)
+
+
+def as_scorer(model: LoadedModel | Scorer) -> Scorer:
+    """A loaded checkpoint wrapped as a scorer; a built-in scorer as it is.
+
+    Only for callers that still hold what ``Explorer.task_model`` returns (the
+    ``predict_items`` shim); new code asks ``Explorer.scorer`` for a scorer.
+    """
+    return TransformerScorer(model) if isinstance(model, LoadedModel) else model
+
+
 def predict_items(
     model: Any,
     task: str,
@@ -63,33 +111,24 @@ def predict_items(
     batch_size: int = 32,
     progress: Progress | None = None,
 ) -> list[Prediction]:
-    """Predicts a task's items with a loaded checkpoint or the Kiwi scorer.
+    """``as_scorer(model).predict`` for a task id: kept for callers holding a loaded model.
 
     Args:
-        model: A ``LoadedModel`` or, for CoLA, any object with
-            ``score_acceptability`` (the Kiwi LM).
-        task: ``cola``, ``wic``, ``copa`` or ``boolq``.
-        items: Reader items of that task (labels are ignored).
-        input_format: The entry's input format (see each task module).
-        batch_size: Inputs per forward pass.
-        progress: Called with (done, total).
+        model: A ``LoadedModel`` or a built-in scorer (``Explorer.task_model``).
+        task: A registered task id (``cola``, ``wic``, ...).
     """
-    if not items:
-        return []
-    if hasattr(model, "predict_task"):  # non-transformer baselines answer in the same shape
-        predictions = model.predict_task(task, items)
-        if progress:
-            progress(len(items), len(items))
-        return predictions
-    if not isinstance(model, LoadedModel):
-        if task != "cola":
-            raise ValueError(f"{task} needs a transformer checkpoint; the Kiwi LM only scores acceptability.")
-        results = model.score_acceptability([i.sentence for i in items])
-        if progress:
-            progress(len(items), len(items))
-        return [Prediction(r.label, [1 - r.p_acceptable, r.p_acceptable], r.n_tokens, r.n_dropped, r.details, r.note)
-                for r in results]
-    spec = get_task(task)
+    return as_scorer(model).predict(get_task(task), items, input_format, batch_size=batch_size, progress=progress)
+
+
+def _predict_checkpoint(
+    model: LoadedModel,
+    spec: Task,
+    items: Sequence[Any],
+    input_format: str | None,
+    batch_size: int,
+    progress: Progress | None,
+) -> list[Prediction]:
+    """The items through the checkpoint's head (see ``TransformerScorer``)."""
     spec.check_items(items)
     encoded = [spec.encode(i, input_format) for i in items]
     pos = model.positive_label

@@ -1,14 +1,16 @@
-"""Pieces of the acceptability page: URL state, examples, Kiwi morpheme chart."""
+"""Pieces of the acceptability page: URL state, examples, sentences as items, Kiwi morpheme chart."""
 
 from __future__ import annotations
 
+from typing import Sequence
 from urllib.parse import quote
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from explorer.tasks.cola import AcceptabilityResult
+from explorer.tasks.cola import ColaItem
+from explorer.tasks.predict import Prediction
 
 MAX_URL_CHARS = 6000  # browsers and chat apps cut longer links
 
@@ -40,9 +42,15 @@ def add_example(examples: list[tuple[str, str]]) -> None:
         st.session_state["cola_text"] = (current + "\n" if current else "") + sentence
 
 
-def morpheme_chart(result: AcceptabilityResult) -> alt.Chart:
-    """Bar chart of Kiwi's log-probability per morpheme; the lowest bars mark the trouble."""
-    morphemes = result.details.get("morphemes", [])
+def sentence_items(sentences: Sequence[str]) -> list[ColaItem]:
+    """Typed sentences (already cleaned) as CoLA items, numbered from 1, for ``Explorer.predict``."""
+    return [ColaItem(str(n), sentence, None) for n, sentence in enumerate(sentences, start=1)]
+
+
+def morpheme_chart(prediction: Prediction) -> alt.Chart:
+    """Bar chart of Kiwi's log-probability per morpheme (from a Kiwi LM prediction's ``details``);
+    the lowest bars mark the trouble."""
+    morphemes = (prediction.details or {}).get("morphemes", [])
     frame = pd.DataFrame(
         {
             "position": list(range(len(morphemes))),

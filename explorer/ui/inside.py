@@ -345,11 +345,12 @@ def attributions_section(ctx: Context) -> None:
         with col:
             _attribution_column(ctx, entry, item, options)
     if ctx.task == "cola":
-        from explorer.ui.acceptability import morpheme_chart
+        from explorer.ui.acceptability import morpheme_chart, sentence_items
 
         sentence = ctx.inputs.rows_of(item)[0].first
         with st.expander("Kiwi LM: per-morpheme log-probabilities (its counterpart of attributions)"):
-            st.altair_chart(morpheme_chart(ctx.explorer.kiwi().score_acceptability([sentence])[0]), width="stretch")
+            kiwi = ctx.explorer.kiwi().predict(get_task("cola"), sentence_items([sentence]))[0]
+            st.altair_chart(morpheme_chart(kiwi), width="stretch")
 
 
 def _attribution_column(ctx: Context, entry: ModelEntry, item: int, options: AttributionOptions) -> None:
@@ -426,6 +427,7 @@ def counterfactuals_section(ctx: Context) -> None:
 
 def _cola_counterfactuals(ctx: Context, sentence: str) -> None:
     from explorer.internals.counterfactuals import flip_table, variants
+    from explorer.ui.acceptability import sentence_items
     from explorer.ui.model_picker import pick_models
 
     edits = _fewer(variants(sentence, ctx.morphemes(sentence)), lambda v: v.edit)
@@ -436,15 +438,15 @@ def _cola_counterfactuals(ctx: Context, sentence: str) -> None:
     if not scorers:
         st.info("Pick at least one model to rescore the edits.")
         return
-    runs = memo(("counterfactuals", sentence, tuple(e.name for e in scorers)), lambda: ctx.explorer.score_acceptability(
-        scorers, [sentence, *[v.text for v in edits]], device=ctx.device))
+    runs = memo(("counterfactuals", sentence, tuple(e.name for e in scorers)), lambda: ctx.explorer.predict(
+        scorers, "cola", sentence_items([sentence, *[v.text for v in edits]]), device=ctx.device))
     for r in runs:
         if r.error:
             st.error(f"**{r.entry.name}**: {r.error}")
     ok = [r for r in runs if r.error is None]
     if ok:
-        rows = flip_table({r.entry.name: r.results[0].p_acceptable for r in ok},
-                          {r.entry.name: [x.p_acceptable for x in r.results[1:]] for r in ok}, edits)
+        rows = flip_table({r.entry.name: r.predictions[0].p1 for r in ok},
+                          {r.entry.name: [x.p1 for x in r.predictions[1:]] for r in ok}, edits)
         _flip_frame(pd.DataFrame(rows), len(edits))
 
 

@@ -33,7 +33,7 @@ def show_probability_table(df: pd.DataFrame, key: str, file_name: str) -> None:
 
     Args:
         df: Columns ``sentence``, ``P(...) · model`` per model, ``verdict``,
-            ``agreement``, ``notes`` (from ``explorer.service.agreement_table``).
+            ``agreement``, ``notes`` (from ``explorer.tasks.results.matrix_frame``).
         key: Unique key for the widgets.
         file_name: Download file name.
     """
