@@ -182,7 +182,7 @@ def live_items(sentence: str, target: str = "", sentence2: str = "", question: s
     The sentence is the CoLA input, WiC's first sentence, BoolQ's passage and
     COPA's premise, so a single line reaches models of every task.
     """
-    from explorer.data.readers import ColaItem
+    from explorer.tasks.cola import ColaItem
     from explorer.tasks.items import make_boolq, make_copa, make_wic
 
     items: dict[str, object] = {"cola": ColaItem("input", sentence, None)}

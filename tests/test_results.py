@@ -1,6 +1,7 @@
 """The per-model results table of the WiC, COPA and BoolQ pages (no Streamlit needed)."""
 
-from explorer.data.readers import CopaItem, WicItem
+from explorer.tasks.copa import CopaItem
+from explorer.tasks.wic import WicItem
 from explorer.registry import ModelEntry
 from explorer.service import TaskRun
 from explorer.tasks.predict import Prediction

@@ -52,8 +52,8 @@ FIELD_LABELS = {
     "target": "the target word", "sentence1": "sentence 1", "sentence2": "sentence 2", "premise": "the premise",
     "alternative1": "alternative 1", "alternative2": "alternative 2", "passage": "the passage", "question": "the question",
 }
-QUESTION_OPTIONS = ("cause", "effect")
-QUESTION_LABELS = {"cause": "원인 · cause", "effect": "결과 · effect"}
+QUESTION_OPTIONS = tuple(copa_task.QUESTION_WORDS)
+QUESTION_LABELS = {question: f"{word} · {question}" for question, word in copa_task.QUESTION_WORDS.items()}
 # Used when explorer.defaults.task_data is missing or offers nothing usable.
 FALLBACK_EXAMPLES: dict[str, list[dict[str, str]]] = {
     "wic": [
