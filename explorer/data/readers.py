@@ -44,6 +44,7 @@ __all__ = [
     "Row",
     "cut",
     "header_lines",
+    "norm",
     "read_table",
 ]
 
@@ -68,7 +69,6 @@ class DatasetError(ValueError):
         self.name = name
         self.row = row
         self.column = column
-
 
 
 @dataclass
@@ -157,8 +157,6 @@ def norm(name: str) -> str:
     """Normalises a header name: case and all whitespace ignored."""
     return re.sub(r"\s+", "", name).lower()
 
-
-_norm = norm
 
 
 def header_lines(layouts: Sequence[Layout], task: str | None = None) -> list[str]:
@@ -291,8 +289,6 @@ def _show(value: str) -> str:
     if not value.strip():
         return "an empty value"
     return '"' + cut(value, 40) + '"'
-
-_cut = cut
 
 
 _BINARY = {"1": 1, "0": 0, "true": 1, "false": 0, "1.0": 1, "0.0": 0}
@@ -450,7 +446,7 @@ def _detect(header: list[str], layouts: Sequence[Layout], name: str, task: str |
     another task that happens to match as well (a generic ``text, label``
     beside a task's own) does not shadow them.
     """
-    names = {_norm(h) for h in header}
+    names = {norm(h) for h in header}
     if task is not None:
         own = _best(names, [layout for layout in layouts if layout.task == task])
         if own is not None:
@@ -458,7 +454,7 @@ def _detect(header: list[str], layouts: Sequence[Layout], name: str, task: str |
     found = _best(names, layouts)
     if found is None:
         wanted = "\n".join(f"  - {h}" for h in header_lines(layouts, task))
-        shown = _cut(", ".join(h.strip() for h in header))
+        shown = cut(", ".join(h.strip() for h in header))
         raise DatasetError(
             f"{name}: line {line}: unrecognised header ({shown}). Supported headers"
             f"{f' for {task}' if task else ''}:\n{wanted}",
@@ -549,11 +545,11 @@ def read_table(
     header = [h.strip() for h in header]
     layout = _detect(header, layouts, display, task, header_line)
 
-    normalised = [_norm(h) for h in header]
+    normalised = [norm(h) for h in header]
     repeated = sorted({h for h, c in Counter(normalised).items() if c > 1 and h})
     if repeated:
         raise DatasetError(
-            f"{display}: line {header_line}: the header repeats column(s) {_cut(', '.join(repeated))}.", display,
+            f"{display}: line {header_line}: the header repeats column(s) {cut(', '.join(repeated))}.", display,
             header_line,
         )
     index = {h: i for i, h in enumerate(normalised)}
@@ -562,7 +558,7 @@ def read_table(
     known = {*layout.required, *layout.optional}
     ignored = [h for h, n in zip(header, normalised) if n not in known and n]
     if ignored:
-        warnings.add("ignored columns", f"Ignored column(s) not used for {layout.task}: {_cut(', '.join(ignored))}.")
+        warnings.add("ignored columns", f"Ignored column(s) not used for {layout.task}: {cut(', '.join(ignored))}.")
     ctx = _Context(display, layout, index, header_text, warnings)
 
     rows = list(records)
@@ -578,7 +574,7 @@ def read_table(
                 fields = fields[:width]  # stray trailing delimiters, e.g. from a spreadsheet
             else:
                 raise DatasetError(
-                    f"{display}: row {line}: expected {width} fields ({_cut(', '.join(header))}), "
+                    f"{display}: row {line}: expected {width} fields ({cut(', '.join(header))}), "
                     f"found {len(fields)}. Check for a missing or extra "
                     f"{'tab' if delim == chr(9) else 'comma'} or an unclosed quote.",
                     display,
@@ -625,7 +621,7 @@ def _labelled(items: list[Any], ctx: _Context) -> bool:
     if len(missing) == len(items):
         return False
     first = missing[0]
-    column = _cut(ctx.header_text.get(ctx.layout.label, ctx.layout.label))
+    column = cut(ctx.header_text.get(ctx.layout.label, ctx.layout.label))
     raise DatasetError(
         f'{ctx.name}: row {first.row}, column "{column}": expected a label, got an empty value '
         f"({len(items) - len(missing)} of {len(items)} rows are labelled; a file must be fully labelled "
