@@ -255,7 +255,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from explorer.data.readers import DatasetError, read_dataset
+    from explorer.data.readers import DatasetError
+    from explorer.tasks.registry import read_dataset
     from explorer.evaluate import ResultStore, evaluate, write_metrics, write_predictions
     from explorer.loading import CheckpointError
     from explorer.service import Explorer

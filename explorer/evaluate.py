@@ -345,7 +345,7 @@ def predictions_frame(dataset: Dataset, results: Sequence[EvalResult]):
 
 def train_targets(path_or_bytes: Any, name: str | None = None) -> set[str]:
     """Targets of a WiC training file, for the seen/unseen slice."""
-    from explorer.data.readers import read_dataset
+    from explorer.tasks.registry import read_dataset
 
     dataset = read_dataset(path_or_bytes, name=name, task="wic")
     return get_task("wic").slice_context(dataset)

@@ -39,11 +39,12 @@ from transformers import (
     set_seed,
 )
 
-from explorer.data.readers import Dataset, DatasetError, read_dataset
+from explorer.data.readers import Dataset, DatasetError
 from explorer.loading import max_input_length, pad_with_eos
 from explorer.metrics import classification_metrics
 from explorer.registry import TASKS
 from explorer.tasks.registry import get as get_task
+from explorer.tasks.registry import read_dataset
 
 __all__ = ["MultipleChoiceCollator", "encode_items", "finetune", "reinit_zero_pooler"]
 

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
-from explorer.data.readers import BoolqItem
+from explorer.tasks.boolq import BoolqItem
 from explorer.kiwi_lm import MAX_CHARS
 from explorer.scorers import KIWI_OVERLAP, SCORER_KINDS, Capabilities, Progress
 

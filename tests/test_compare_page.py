@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from explorer.compare import comparison_table, filter_table
-from explorer.data.readers import read_dataset
+from explorer.tasks.registry import read_dataset
 from explorer.evaluate import ResultStore, evaluate
 from explorer.loading import load_model
 from explorer.registry import folder_entry

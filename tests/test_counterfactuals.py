@@ -6,7 +6,8 @@ import pytest
 
 pytest.importorskip("kiwipiepy")
 
-from explorer.data.readers import CopaItem, WicItem  # noqa: E402
+from explorer.tasks.copa import CopaItem  # noqa: E402
+from explorer.tasks.wic import WicItem  # noqa: E402
 from explorer.internals.counterfactuals import (  # noqa: E402
     EDIT_KINDS,
     Variant,

@@ -89,7 +89,7 @@ def test_task_demos_beat_chance_on_unseen_generated_items(explorer, task, floor)
 
 
 def test_boolq_overlap_baseline_answers_and_explains(explorer):
-    from explorer.data.readers import BoolqItem
+    from explorer.tasks.boolq import BoolqItem
     from explorer.defaults.task_data import generate_boolq
 
     items = generate_boolq(200, seed=4243)

@@ -10,7 +10,11 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, matthews_corrcoef
 
 from conftest import SHARED_DATA
-from explorer.data.readers import BoolqItem, ColaItem, CopaItem, WicItem, read_dataset
+from explorer.tasks.boolq import BoolqItem
+from explorer.tasks.cola import ColaItem
+from explorer.tasks.copa import CopaItem
+from explorer.tasks.registry import read_dataset
+from explorer.tasks.wic import WicItem
 from explorer.evaluate import ResultStore, disagreements, evaluate, slice_metrics
 from explorer.loading import load_model
 from explorer.registry import folder_entry

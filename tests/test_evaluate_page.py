@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from explorer.data.readers import read_dataset
+from explorer.tasks.registry import read_dataset
 from explorer.evaluate import ResultStore, evaluate
 from explorer.loading import load_model
 from explorer.registry import folder_entry

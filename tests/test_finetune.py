@@ -15,7 +15,9 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoTokenizer, BertConfig, BertModel
 
-from explorer.data.readers import CopaItem, DatasetError, read_dataset
+from explorer.data.readers import DatasetError
+from explorer.tasks.copa import CopaItem
+from explorer.tasks.registry import read_dataset
 from explorer.defaults.korean import generate_cola
 from explorer.finetune import MultipleChoiceCollator, encode_items, finetune, reinit_zero_pooler
 from explorer.loading import load_model

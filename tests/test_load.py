@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 import psutil
 import pytest
 
-from explorer.data.readers import ColaItem
+from explorer.tasks.cola import ColaItem
 from explorer.registry import TASK_NAMES
 from explorer.service import Explorer
 from explorer.settings import Settings

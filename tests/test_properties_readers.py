@@ -10,7 +10,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.data.readers import FORMATS, Dataset, DatasetError, read_dataset
+from explorer.data.readers import Dataset, DatasetError
+from explorer.tasks.registry import FORMATS, read_dataset
 
 # The longest legitimate message lists every supported header (about 600 characters);
 # anything much longer is quoting file content it should have cut.

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.data.readers import BoolqItem
+from explorer.tasks.boolq import BoolqItem
 from explorer.internals.counterfactuals import variants
 from explorer.internals.inputs import parse
 from explorer.service import Explorer

@@ -9,16 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from explorer.data import (
-    FORMATS,
-    BoolqItem,
-    ColaItem,
-    CopaItem,
-    DatasetError,
-    WicItem,
-    read_dataset,
-    supported_headers,
-)
+from explorer.data.readers import DatasetError
+from explorer.tasks.boolq import BoolqItem
+from explorer.tasks.cola import ColaItem
+from explorer.tasks.copa import CopaItem
+from explorer.tasks.registry import FORMATS, read_dataset, supported_headers
+from explorer.tasks.wic import WicItem
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -2,7 +2,9 @@
 
 import math
 
-from explorer.data.readers import BoolqItem, CopaItem, WicItem
+from explorer.tasks.boolq import BoolqItem
+from explorer.tasks.copa import CopaItem
+from explorer.tasks.wic import WicItem
 from explorer.registry import ModelEntry
 from explorer.service import TaskRun
 from explorer.tasks.predict import Prediction

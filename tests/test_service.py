@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from explorer.cache import weight_bytes
-from explorer.data.readers import BoolqItem
+from explorer.tasks.boolq import BoolqItem
 from explorer.registry import ModelEntry, folder_entry
 from explorer.service import Explorer, TaskRun, resolve_device
 from explorer.settings import DEFAULT_CACHE_SHARE, Settings, load_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from explorer.compare import live_table
-from explorer.data.readers import BoolqItem
+from explorer.tasks.boolq import BoolqItem
 from explorer.kiwi_lm import MAX_CHARS
 from explorer.kiwi_overlap import CANNOT_JUDGE, KiwiOverlap
 from explorer.registry import ModelEntry

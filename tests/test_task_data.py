@@ -27,7 +27,10 @@ import pytest
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from explorer.data.readers import BoolqItem, CopaItem, WicItem, read_dataset
+from explorer.tasks.boolq import BoolqItem
+from explorer.tasks.copa import CopaItem
+from explorer.tasks.registry import read_dataset
+from explorer.tasks.wic import WicItem
 from explorer.defaults import task_data as td
 from explorer.defaults.task_data import demo_inputs, fill, generate_boolq, generate_copa, generate_wic
 

@@ -4,7 +4,9 @@ import pytest
 import torch
 from transformers import AutoModelForMultipleChoice, AutoModelForSequenceClassification, AutoTokenizer
 
-from explorer.data.readers import BoolqItem, CopaItem, WicItem
+from explorer.tasks.boolq import BoolqItem
+from explorer.tasks.copa import CopaItem
+from explorer.tasks.wic import WicItem
 from explorer.kiwi_lm import KiwiLM
 from explorer.loading import load_model
 from explorer.registry import folder_entry

@@ -1,30 +1,10 @@
-"""Task data: reading the CoLA, WiC, COPA and BoolQ files users already have.
+"""Task data: the generic reader of tab-separated task files.
 
-See ``explorer.data.readers`` for the supported layouts and their quirks.
+The layouts and item classes belong to their tasks (``explorer.tasks.<task>``);
+``explorer.tasks.registry.read_dataset`` reads a file in any registered layout.
+See ``explorer.data.readers`` for decoding, quoting and header detection.
 """
 
-from explorer.data.readers import (
-    FORMATS,
-    BoolqItem,
-    ColaItem,
-    CopaItem,
-    Dataset,
-    DatasetError,
-    Format,
-    WicItem,
-    read_dataset,
-    supported_headers,
-)
+from explorer.data.readers import Dataset, DatasetError, Format, Layout, Row, header_lines, read_table
 
-__all__ = [
-    "FORMATS",
-    "BoolqItem",
-    "ColaItem",
-    "CopaItem",
-    "Dataset",
-    "DatasetError",
-    "Format",
-    "WicItem",
-    "read_dataset",
-    "supported_headers",
-]
+__all__ = ["Dataset", "DatasetError", "Format", "Layout", "Row", "header_lines", "read_table"]

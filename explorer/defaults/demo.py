@@ -31,10 +31,13 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from explorer.data.readers import BoolqItem, ColaItem, CopaItem, WicItem
 from explorer.defaults.korean import generate_cola
 from explorer.tasks import copa
+from explorer.tasks.boolq import BoolqItem
+from explorer.tasks.cola import ColaItem
+from explorer.tasks.copa import CopaItem
 from explorer.tasks.registry import get as get_task
+from explorer.tasks.wic import WicItem
 
 Progress = Callable[[float, str], None]
 MAX_LENGTH = 64

@@ -50,9 +50,11 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, TypeVar
 
-from explorer.data.readers import BoolqItem, CopaItem, WicItem
 from explorer.defaults.korean import NAMES, PEOPLE
 from explorer.morphology import attach, compose, decompose, past_stem
+from explorer.tasks.boolq import BoolqItem
+from explorer.tasks.copa import CopaItem
+from explorer.tasks.wic import WicItem, unbracket
 
 __all__ = [
     "BOOLQ_PASSAGE_CHARS",
@@ -113,10 +115,10 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 def _bracketed(text: str) -> tuple[str, tuple[int, int]]:
     """Removes the one ``[...]`` marker and returns (text, span of its content)."""
-    start = text.index("[")
-    end = text.index("]", start)
-    plain = text[:start] + text[start + 1 : end] + text[end + 1 :]
-    return plain, (start, end - 1)
+    plain, spans = unbracket(text)
+    if len(spans) != 1:  # a template bug, not user input
+        raise ValueError(f"expected exactly one [target] mark in {text!r}, found {len(spans)}")
+    return plain, spans[0]
 
 
 def _drop_rieul(stem: str) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.data.readers import ColaItem
+from explorer.tasks.cola import ColaItem
 from explorer.tasks.items import CLI_SHAPES, InputError, make_wic, parse_cli_input
 from explorer.tasks.registry import get as get_task
 from explorer.text import split_sentences

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, NamedTuple, Sequence
 
+from explorer.data.readers import Layout  # a task declares its file layouts with it
+
 
 @dataclass(frozen=True)
 class ModelInput:
@@ -157,6 +159,9 @@ class Task:
         cli_shape: How an item is typed on one line, fields separated by ``|``.
         input_formats: Ways a checkpoint may have been trained to read an item (name → description).
         default_format: The format used when a checkpoint does not say.
+        layouts: The published file layouts the task reads, each with its
+            row builder (see ``explorer.data.readers.Layout``); the registry's
+            ``read_dataset`` detects a file's layout among every task's.
     """
 
     id: ClassVar[str]
@@ -172,6 +177,7 @@ class Task:
     cli_shape: ClassVar[str]
     input_formats: ClassVar[dict[str, str]] = {}
     default_format: ClassVar[str | None] = None
+    layouts: ClassVar[tuple[Layout, ...]] = ()
 
     @property
     def labels(self) -> list[int]:

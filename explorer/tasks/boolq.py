@@ -6,7 +6,10 @@ passage side, and we report how many passage tokens were dropped.
 
 from __future__ import annotations
 
-from explorer.data.readers import BoolqItem
+from collections import Counter
+from dataclasses import dataclass
+
+from explorer.data.readers import Layout, Row, norm
 from explorer.tasks.base import Field, ModelInput, Task, short, with_note
 
 FORMATS = {
@@ -14,6 +17,46 @@ FORMATS = {
     "question-passage": "question first, passage second (passage truncated)",
 }
 DEFAULT_FORMAT = "passage-question"
+
+
+@dataclass(frozen=True, slots=True)
+class BoolqItem:
+    """One BoolQ question about a passage.
+
+    Attributes:
+        id: The file's ``ID``.
+        passage: The ``Text`` column.
+        question: The ``Question`` column, stripped.
+        label: 1 yes (TRUE), 0 no (FALSE), None when unlabelled.
+        row: Line number in the file (header = 1).
+    """
+
+    id: str
+    passage: str
+    question: str
+    label: int | None
+    row: int = 0
+
+
+def _row(row: Row, seen: Counter[str]) -> BoolqItem:
+    label = row.binary(row.layout.label, "TRUE/FALSE or 1/0")
+    return BoolqItem(row.unique_id(seen), row.text("text"), row.text("question"), label, row.line)
+
+
+_NIKL_LABEL = norm("Answer(FALSE = 0, TRUE = 1)")
+
+LAYOUTS = (
+    Layout(
+        "nikl2021_boolq", "boolq", "NIKL 2021 BoolQ",
+        ("ID", "Text", "Question", "Answer(FALSE = 0, TRUE = 1)"),
+        ("id", "text", "question"), (_NIKL_LABEL,), _NIKL_LABEL, _row,
+    ),
+    Layout(
+        "kobest_boolq", "boolq", "KoBEST v1 BoolQ",
+        ("ID", "Text", "Question", "Answer"),
+        ("id", "text", "question"), ("answer",), "answer", _row,
+    ),
+)
 
 
 class Boolq(Task):
@@ -26,6 +69,7 @@ class Boolq(Task):
     input_formats = FORMATS
     default_format = DEFAULT_FORMAT
     verdict_column = "answer"
+    layouts = LAYOUTS
 
     def encode(self, item: BoolqItem, input_format: str | None = None) -> ModelInput:
         first, second, truncation = encode(item, input_format)

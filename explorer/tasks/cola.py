@@ -7,8 +7,67 @@ CoLA page's sentences × models table is ``explorer.tasks.results.matrix_frame``
 
 from __future__ import annotations
 
-from explorer.data.readers import ColaItem
+from collections import Counter
+from dataclasses import dataclass
+
+from explorer.data.readers import Layout, Row
 from explorer.tasks.base import Field, ModelInput, Task
+
+
+@dataclass(frozen=True, slots=True)
+class ColaItem:
+    """One CoLA sentence.
+
+    The NIKL ``source_annotation`` column (``*``, ``?``, ``#`` or empty) restates
+    the label, so it is deliberately not read at all: nothing built from a
+    ``ColaItem`` can leak it into a model's input.
+
+    Attributes:
+        id: Unique within the dataset: the test file's ``index``, or for
+            train/dev ``source#k`` (``source`` names a group of related
+            sentences and repeats; ``k`` counts from 1 within the group).
+        sentence: The sentence, surrounding whitespace stripped.
+        label: 1 acceptable, 0 unacceptable, None when the file has no labels.
+        source: The ``source`` column (train/dev only); for grouping, not model input.
+        row: Line number in the file (header = 1).
+    """
+
+    id: str
+    sentence: str
+    label: int | None
+    source: str | None = None
+    row: int = 0
+
+
+def _label(row: Row) -> int | None:
+    return row.binary("acceptability_label", "0 or 1")
+
+
+def _train_row(row: Row, seen: Counter[str]) -> ColaItem:
+    label, sentence = _label(row), row.text("sentence")
+    # ``source`` groups related sentences (e.g. a minimal pair), so it repeats.
+    source = row.text("source")
+    seen[source] += 1
+    return ColaItem(f"{source}#{seen[source]}", sentence, label, source, row.line)
+
+
+def _test_row(row: Row, seen: Counter[str]) -> ColaItem:
+    label, sentence = _label(row), row.text("sentence")
+    return ColaItem(row.unique_id(seen, "index"), sentence, label, None, row.line)
+
+
+LAYOUTS = (
+    Layout(
+        "nikl2021_cola", "cola", "NIKL 2021 CoLA train/dev",
+        ("source", "acceptability_label", "source_annotation", "sentence"),
+        ("source", "sentence"), ("acceptability_label", "source_annotation"), "acceptability_label", _train_row,
+    ),
+    Layout(
+        "nikl2021_cola_test", "cola", "NIKL 2021 CoLA test",
+        ("index", "sentence", "acceptability_label"),
+        ("index", "sentence"), ("acceptability_label",), "acceptability_label", _test_row,
+    ),
+)
 
 
 class Cola(Task):
@@ -19,6 +78,7 @@ class Cola(Task):
     label_names = {0: "unacceptable", 1: "acceptable"}
     main_metric = "mcc"  # NIKL ranks CoLA by Matthews correlation: the classes are unbalanced
     cli_shape = "SENTENCE"
+    layouts = LAYOUTS
 
     def encode(self, item: ColaItem, input_format: str | None = None) -> ModelInput:
         return ModelInput(item.sentence)

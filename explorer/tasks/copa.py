@@ -9,11 +9,17 @@ question word — is the entry's ``input_format``.
 
 from __future__ import annotations
 
-from explorer.data.readers import CopaItem
+from collections import Counter
+from dataclasses import dataclass
+
+from explorer.data.readers import Layout, Row
 from explorer.tasks.base import Field, ModelInput, Task, short, with_note
 
 DEFAULT_CONNECTIVES = {"cause": "왜냐하면", "effect": "그래서"}
+# The one table of COPA's questions: the Korean word files and users write for each.
 QUESTION_WORDS = {"cause": "원인", "effect": "결과"}
+# What a question may be written as (원인/결과 or cause/effect) → the question.
+QUESTIONS = {**{word: question for question, word in QUESTION_WORDS.items()}, **{q: q for q in QUESTION_WORDS}}
 FORMATS = {
     "connective": "premise | connective + alternative (왜냐하면 for cause, 그래서 for effect); "
     "`connective:CAUSE/EFFECT` sets other words",
@@ -23,6 +29,50 @@ FORMATS = {
 DEFAULT_FORMAT = "connective"
 QUESTION_FIELD = Field("question", "Question", "q", "choice", options=(("cause", "원인 · cause"), ("effect", "결과 · effect")),
                        live="cq")
+
+
+@dataclass(frozen=True, slots=True)
+class CopaItem:
+    """One COPA question.
+
+    Attributes:
+        id: The file's ``ID``.
+        premise: The ``sentence`` column.
+        question: ``"cause"`` (원인) or ``"effect"`` (결과).
+        alternatives: Columns ``1`` and ``2``.
+        label: 0 or 1, the index into ``alternatives`` (the file's Answer is
+            1-based), None when unlabelled.
+        row: Line number in the file (header = 1).
+    """
+
+    id: str
+    premise: str
+    question: str
+    alternatives: tuple[str, str]
+    label: int | None
+    row: int = 0
+
+
+def question_of(text: str | None) -> str | None:
+    """``"cause"`` or ``"effect"`` for 원인/결과/cause/effect (case and surrounding spaces ignored), else None."""
+    return QUESTIONS.get((text or "").strip().lower())
+
+
+def _row(row: Row, seen: Counter[str]) -> CopaItem:
+    question = question_of(row.raw("question"))
+    if question is None:
+        raise row.fail("question", "원인 (cause) or 결과 (effect)")
+    label = row.class_id("answer", 2, first=1)  # the file counts alternatives from 1
+    return CopaItem(row.unique_id(seen), row.text("sentence"), question, (row.text("1"), row.text("2")), label, row.line)
+
+
+LAYOUTS = (
+    Layout(
+        "copa", "copa", "NIKL 2021 / KoBEST v1 COPA",
+        ("ID", "sentence", "question", "1", "2", "Answer"),
+        ("id", "sentence", "question", "1", "2"), ("answer",), "answer", _row,
+    ),
+)
 
 
 def parse_format(input_format: str | None) -> tuple[str, dict[str, str]]:
@@ -61,6 +111,7 @@ class Copa(Task):
     input_formats = FORMATS
     default_format = DEFAULT_FORMAT
     verdict_column = "choice"
+    layouts = LAYOUTS
 
     def encode(self, item: CopaItem, input_format: str | None = None) -> ModelInput:
         first, endings = encode(item, input_format)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from explorer.data.readers import BoolqItem, ColaItem, CopaItem, WicItem
+from explorer.tasks.boolq import BoolqItem
+from explorer.tasks.cola import ColaItem
+from explorer.tasks.copa import QUESTIONS, CopaItem  # the one 원인/결과 ↔ cause/effect table
 from explorer.tasks.registry import TASKS
 from explorer.tasks.registry import get as get_task
-from explorer.tasks.wic import TargetSpan, locate_target, strip_marks
+from explorer.tasks.wic import TargetSpan, WicItem, locate_target, strip_marks
 from explorer.text import clean_sentence
 
-QUESTIONS = {"원인": "cause", "cause": "cause", "결과": "effect", "effect": "effect"}
 CLI_SHAPES = {task_id: task.cli_shape for task_id, task in TASKS.items()}  # a view of the task registry
 
 

@@ -9,10 +9,11 @@ and let users mark it themselves with [brackets] when both fail.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from explorer.data.readers import WicItem
+from explorer.data.readers import Layout, Row, cut
 from explorer.tasks.base import Field, Highlight, ModelInput, Task, with_note
 
 FORMATS = {
@@ -21,6 +22,187 @@ FORMATS = {
     "prefixed": "the target, a colon, then sentence 1; sentence 2 as the second text",
 }
 DEFAULT_FORMAT = "pair"
+
+
+@dataclass(frozen=True, slots=True)
+class WicItem:
+    """One WiC pair: is ``target`` used in the same sense in both sentences?
+
+    Attributes:
+        id: The file's ``ID``.
+        target: The word (often just a stem, e.g. 묻) as given in ``Target``.
+        sentence1: First sentence, without KoBEST's [brackets].
+        sentence2: Second sentence, without brackets.
+        span1: ``(start, end)`` of the target in ``sentence1``, 0-based and
+            end-exclusive, or None when the file gives no usable span (a
+            warning then says why).
+        span2: Same for ``sentence2``.
+        label: 1 same sense, 0 different, None when unlabelled.
+        row: Line number in the file (header = 1).
+    """
+
+    id: str
+    target: str
+    sentence1: str
+    sentence2: str
+    span1: tuple[int, int] | None
+    span2: tuple[int, int] | None
+    label: int | None
+    row: int = 0
+
+
+# --------------------------------------------------------------------------- [bracket] marks ↔ spans
+# The one place that knows how a target is marked in a sentence: KoBEST files,
+# users typing a WiC item, the "marked" input format and the generated demo
+# data all write ``[target]``.
+
+_MARK = re.compile(r"\[([^\[\]]+)\]")
+
+
+def unbracket(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    """Removes every ``[...]`` mark; returns the plain text and each mark's span in it (0-based, end exclusive).
+
+    An empty ``[]`` marks nothing and stays as text.
+    """
+    spans: list[tuple[int, int]] = []
+    pieces: list[str] = []
+    length = last = 0
+    for match in _MARK.finditer(marked):
+        before, inside = marked[last : match.start()], match.group(1)
+        pieces += [before, inside]
+        length += len(before)
+        spans.append((length, length + len(inside)))
+        length += len(inside)
+        last = match.end()
+    pieces.append(marked[last:])
+    return "".join(pieces), spans
+
+
+def bracket(sentence: str, span: tuple[int, int] | None) -> str:
+    """``sentence`` with the span wrapped in ``[...]`` (unchanged when ``span`` is None): the inverse of ``unbracket``."""
+    if span is None:
+        return sentence
+    a, b = span
+    return f"{sentence[:a]}[{sentence[a:b]}]{sentence[b:]}"
+
+
+def strip_marks(sentence: str) -> tuple[str, tuple[int, int] | None]:
+    """Removes every ``[...]`` mark and returns the clean text and the first mark's span in it."""
+    plain, spans = unbracket(sentence)
+    return plain, spans[0] if spans else None
+
+
+# --------------------------------------------------------------------------- reading the published files
+
+
+def _checked_span(
+    row: Row, which: str, sentence: str, target: str, span: tuple[int, int] | None
+) -> tuple[int, int] | None:
+    """Validates a span against its sentence, warning instead of failing.
+
+    Real files have a few imperfect spans; one bad span should not stop a
+    user from looking at the other thousands of items.
+    """
+    if span is None:
+        return None
+    start, end = span
+    if not 0 <= start < end <= len(sentence):
+        row.warn(
+            "span outside its sentence (span dropped)",
+            f"row {row.line}: {which} span {start}:{end} is outside the sentence "
+            f"({len(sentence)} characters); span dropped.",
+        )
+        return None
+    if sentence[start:end] != target:
+        row.warn(
+            "span text differs from Target",
+            f'row {row.line}: {which}[{start}:{end}] is "{cut(sentence[start:end])}", not the Target "{cut(target)}".',
+        )
+    return span
+
+
+def _strip_with_span(sentence: str, span: tuple[int, int] | None) -> tuple[str, tuple[int, int] | None]:
+    """Strips surrounding whitespace, shifting the span to match."""
+    lead = len(sentence) - len(sentence.lstrip())
+    stripped = sentence.strip()
+    if span is None or not lead:
+        return stripped, span
+    return stripped, (span[0] - lead, span[1] - lead)
+
+
+def _marked_span(row: Row, which: str, marked: str, n: str, target: str) -> tuple[str, tuple[int, int] | None]:
+    """KoBEST's sentence with its [target] marks removed, and the target's span (warning when unclear)."""
+    plain, spans = unbracket(marked)
+    if not spans:
+        row.warn(
+            "no [bracketed] target (span left empty)",
+            f'row {row.line}: {which} has no [bracketed] target "{cut(target)}"; span left empty.',
+        )
+        return plain, None
+    exact = [s for s in spans if plain[s[0] : s[1]] == target]
+    span = (exact or spans)[0]
+    if len(spans) > 1:
+        row.warn(
+            "several [bracketed] marks (first matching one used)",
+            f"row {row.line}: {which} has {len(spans)} [bracketed] marks; "
+            f'using "{cut(plain[span[0]:span[1]])}" at {span[0]}:{span[1]}.',
+        )
+    return plain, span
+
+
+def _offset_span(row: Row, which: str, raw: str, n: str, target: str) -> tuple[str, tuple[int, int] | None]:
+    """NIKL's sentence as written, and the span its ``start_sN``/``end_sN`` columns give."""
+    expected = "a character offset (a whole number)"
+    start, end = row.whole_number(f"start_s{n}", expected), row.whole_number(f"end_s{n}", expected)
+    if start is None or end is None:
+        row.warn("missing offsets (span left empty)", f"row {row.line}: {which} has no offsets.")
+        return raw, None
+    return raw, (start, end)
+
+
+# How a layout finds sentence n's target: ``(row, "SENTENCE1", raw sentence, "1", target) -> (sentence, span)``.
+SpanFinder = Callable[[Row, str, str, str, str], tuple[str, tuple[int, int] | None]]
+
+
+def _build(row: Row, seen: Counter[str], find_span: SpanFinder) -> WicItem:
+    label = row.binary("answer", "True or False")
+    target = row.text("target")
+    spans: list[tuple[int, int] | None] = []
+    sentences: list[str] = []
+    for n in ("1", "2"):
+        which = f"SENTENCE{n}"
+        raw = row.raw(f"sentence{n}")
+        if not raw.strip():
+            raise row.fail(f"sentence{n}", "text")
+        sentence, span = find_span(row, which, raw, n, target)
+        sentence, span = _strip_with_span(sentence, span)
+        sentences.append(sentence)
+        spans.append(_checked_span(row, which, sentence, target, span))
+    return WicItem(row.unique_id(seen), target, sentences[0], sentences[1], spans[0], spans[1], label, row.line)
+
+
+def _nikl_row(row: Row, seen: Counter[str]) -> WicItem:
+    return _build(row, seen, _offset_span)
+
+
+def _kobest_row(row: Row, seen: Counter[str]) -> WicItem:
+    return _build(row, seen, _marked_span)
+
+
+LAYOUTS = (
+    Layout(
+        "nikl2021_wic", "wic", "NIKL 2021 WiC",
+        ("ID", "Target", "SENTENCE1", "SENTENCE2", "ANSWER", "start_s1", "end_s1", "start_s2", "end_s2"),
+        ("id", "target", "sentence1", "sentence2", "start_s1", "end_s1", "start_s2", "end_s2"), ("answer",),
+        "answer", _nikl_row,
+    ),
+    Layout(
+        "kobest_wic", "wic", "KoBEST v1 WiC",
+        ("ID", "Target", "SENTENCE1", "Dictionary 1", "Link 1", "SENTENCE2", "Dictionary 2", "Link2", "ANSWER"),
+        ("id", "target", "sentence1", "sentence2"), ("answer", "dictionary1", "link1", "dictionary2", "link2"),
+        "answer", _kobest_row,
+    ),
+)
 
 
 class Wic(Task):
@@ -32,6 +214,7 @@ class Wic(Task):
     cli_shape = "TARGET|SENTENCE1|SENTENCE2"
     input_formats = FORMATS
     default_format = DEFAULT_FORMAT
+    layouts = LAYOUTS
 
     def encode(self, item: WicItem, input_format: str | None = None) -> ModelInput:
         return ModelInput(*encode(item, input_format))
@@ -92,7 +275,6 @@ class Wic(Task):
             marks.append(Highlight(f"Sentence {n}", sentence, found.span, found.how if found.span else "not found", problem))
         return marks
 
-_MARK = re.compile(r"\[([^\[\]]+)\]")
 _KIWI_TAGS = ("NN", "VV", "VA", "VX", "XR", "MA", "NP", "NR")
 
 
@@ -102,16 +284,6 @@ class TargetSpan:
 
     span: tuple[int, int] | None
     how: str
-
-
-def strip_marks(sentence: str) -> tuple[str, tuple[int, int] | None]:
-    """Removes the first ``[...]`` marking and returns its span in the clean text."""
-    match = _MARK.search(sentence)
-    if not match:
-        return sentence, None
-    clean = sentence[: match.start()] + match.group(1) + sentence[match.end() :]
-    clean = _MARK.sub(lambda m: m.group(1), clean)
-    return clean, (match.start(), match.start() + len(match.group(1)))
 
 
 def locate_target(sentence: str, target: str, analyse: Callable[[str], Sequence] | None = None) -> TargetSpan:
@@ -148,18 +320,11 @@ def locate_target(sentence: str, target: str, analyse: Callable[[str], Sequence]
     return TargetSpan(None, f"“{target}” not found: mark it in the sentence with [brackets]")
 
 
-def _mark(sentence: str, span: tuple[int, int] | None) -> str:
-    if span is None:
-        return sentence
-    a, b = span
-    return f"{sentence[:a]}[{sentence[a:b]}]{sentence[b:]}"
-
-
 def encode(item: WicItem, input_format: str | None = None) -> tuple[str, str]:
     """The text pair a WiC checkpoint expects, by its registry ``input_format``."""
     fmt = input_format or DEFAULT_FORMAT
     if fmt == "marked":
-        return _mark(item.sentence1, item.span1), _mark(item.sentence2, item.span2)
+        return bracket(item.sentence1, item.span1), bracket(item.sentence2, item.span2)
     if fmt == "prefixed":
         return f"{item.target}: {item.sentence1}", item.sentence2
     if fmt != "pair":

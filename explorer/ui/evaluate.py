@@ -15,10 +15,11 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import DeletedFile
 
-from explorer.data.readers import Dataset, DatasetError, read_dataset
+from explorer.data.readers import Dataset, DatasetError
 from explorer.evaluate import EvalResult, find_data_files
 from explorer.safeio import DATA_LIMIT, size_text
 from explorer.tasks.registry import get as get_task
+from explorer.tasks.registry import read_dataset
 
 # Uploads parsed and kept for every session at once, bounded by their bytes (a
 # parsed file takes about 1.5-3x its size more, and up to 6x while it is read).
