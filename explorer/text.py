@@ -8,6 +8,7 @@ change tokenisation.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ def split_sentences(text: str, max_lines: int = MAX_LINES) -> CleanedInput:
     return out
 
 
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\](){}#$~|:<>&\"']")
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\](){}#$~|:]")
 
 
 def escape_markdown(text: str) -> str:
@@ -95,4 +96,4 @@ def escape_markdown(text: str) -> str:
     reference, which markdown shows as the character itself and never reads as
     syntax: a model named ``**x**`` or ``<img ...>`` is shown as typed.
     """
-    return _MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", str(text))
+    return _MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", html.escape(str(text), quote=True))
