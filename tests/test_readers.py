@@ -252,7 +252,7 @@ def test_bytes_upload_and_file_like(tmp_path):
     upload = io.BytesIO(data)
     upload.name = "from_browser.tsv"
     assert read_dataset(upload).path == "from_browser.tsv"
-    assert error_for(b"ID\tText\n", name="x.tsv").startswith("x.tsv: line 1: unrecognised header")
+    assert error_for(b"ID\tComment\n", name="x.tsv").startswith("x.tsv: line 1: unrecognised header")
 
 
 def test_utf16_excel_export(tmp_path):
@@ -281,7 +281,7 @@ def test_multiline_quoted_field_and_quote_all_file(tmp_path):
 def test_trailing_empty_fields_and_extra_columns(tmp_path):
     ds = read_dataset(write(tmp_path, [KOBEST_BOOLQ_HEADER + "\tnote", "1\t가.\t가?\tTrue\tmine\t\t"]))
     assert ds.items[0].label == 1
-    assert ds.warnings == ["Ignored column(s) not used for boolq: note."]
+    assert ds.warnings == ["Ignored column(s) not used for boolq: note (read: ID, Text, Question, Answer)."]
 
 
 def test_repeated_ids_warn(tmp_path):
@@ -301,9 +301,10 @@ def test_wrong_number_of_fields(tmp_path):
 
 
 def test_unknown_header_lists_supported_ones(tmp_path):
-    path = write(tmp_path, ["context\tchoice1\tchoice2\tchoice3\tchoice4\tlabel", "a\tb\tc\td\te\t0"], name="hs.tsv")
+    # KorNLI's layout: a Korean benchmark file no registered task reads.
+    path = write(tmp_path, ["sentence1\tsentence2\tgold_label", "a\tb\tentailment"], name="hs.tsv")
     message = error_for(path)
-    header = "context, choice1, choice2, choice3, choice4, label"
+    header = "sentence1, sentence2, gold_label"
     assert message.startswith(f"hs.tsv: line 1: unrecognised header ({header})")
     for line in supported_headers():
         assert line in message
@@ -453,9 +454,11 @@ def test_real_boolq_keeps_quotes_that_are_text(real):
 
 
 @needs_real_data
-@pytest.mark.parametrize("rel", ["kobest_v1/hellaswag/dev.tsv", "kobest_v1/sentineg/train.tsv"])
-def test_real_unsupported_tasks_are_rejected(rel):
-    assert "unrecognised header" in error_for(SHARED_DATA / rel)
+@pytest.mark.parametrize(("rel", "task", "n"), [("kobest_v1/sentineg/train.tsv", "sentineg", 3649),
+                                                ("kobest_v1/sentineg/dev.tsv", "sentineg", 400)])
+def test_real_kobest_files_of_added_tasks_are_read_by_their_task(rel, task, n):
+    ds = read_dataset(SHARED_DATA / rel)
+    assert (ds.task, len(ds.items), ds.labelled, ds.warnings) == (task, n, True, [])
 
 
 @pytest.mark.parametrize("header", [WIC_HEADER, KOBEST_WIC_HEADER, COPA_HEADER, COLA_HEADER, BOOLQ_HEADER])

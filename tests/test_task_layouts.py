@@ -123,14 +123,14 @@ def test_n_class_labels_counted_from_zero_are_checked_by_the_builder(toys):
 
 
 def test_columns_in_any_order_and_columns_not_read_are_named(toys):
-    train = registry.read_dataset(b"ID\tText\tLabel\r\n1\t\xeb\xb3\x84\xeb\xa1\x9c\xeb\x8b\xa4\t0\r\n", name="train.tsv")
-    dev = registry.read_dataset(b"ID\tLabel\tText\r\n1\t0\t\xeb\xb3\x84\xeb\xa1\x9c\xeb\x8b\xa4\r\n", name="dev.tsv")
+    train = registry.read_dataset(b"ID\tText\tLabel\r\n1\t\xeb\xb3\x84\xeb\xa1\x9c\xeb\x8b\xa4\t0\r\n", name="train.tsv", task="toy_sentences")
+    dev = registry.read_dataset(b"ID\tLabel\tText\r\n1\t0\t\xeb\xb3\x84\xeb\xa1\x9c\xeb\x8b\xa4\r\n", name="dev.tsv", task="toy_sentences")
     assert train.items == dev.items == [SentenceItem("1", "별로다", 0, 2)]
     assert train.warnings == dev.warnings == []
     extra = "ID\tText\tLabel\tLabel_origin\tText_origin\tCategory_neg\n1\t별로다\t0\t1\t좋다\t부정\n".encode()
     ds = registry.read_dataset(extra, name="test.tsv", task="toy_sentences")
     assert ds.items == [SentenceItem("1", "별로다", 0, 2)]  # Text and Label, never the *_origin columns
-    assert ds.warnings == ["Ignored column(s) not used for toy_sentences: Label_origin, Text_origin, Category_neg."]
+    assert ds.warnings == ["Ignored column(s) not used for toy_sentences: Label_origin, Text_origin, Category_neg (read: ID, Text, Label)."]
 
 
 def test_the_reader_takes_its_layouts_as_an_argument():

@@ -558,7 +558,9 @@ def read_table(
     known = {*layout.required, *layout.optional}
     ignored = [h for h, n in zip(header, normalised) if n not in known and n]
     if ignored:
-        warnings.add("ignored columns", f"Ignored column(s) not used for {layout.task}: {cut(', '.join(ignored))}.")
+        read = [h for h, n in zip(header, normalised) if n in known]
+        warnings.add("ignored columns", f"Ignored column(s) not used for {layout.task}: {cut(', '.join(ignored))} "
+                     f"(read: {cut(', '.join(read))}).")
     ctx = _Context(display, layout, index, header_text, warnings)
 
     rows = list(records)

@@ -9,9 +9,10 @@ from explorer.tasks.base import Task
 from explorer.tasks.boolq import Boolq
 from explorer.tasks.cola import Cola
 from explorer.tasks.copa import Copa
+from explorer.tasks.sentineg import Sentineg
 from explorer.tasks.wic import Wic
 
-TASKS: dict[str, Task] = {task.id: task for task in (Cola(), Wic(), Copa(), Boolq())}
+TASKS: dict[str, Task] = {task.id: task for task in (Cola(), Wic(), Copa(), Boolq(), Sentineg())}
 
 
 def get(task_id: str) -> Task:
