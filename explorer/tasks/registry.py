@@ -9,10 +9,11 @@ from explorer.tasks.base import Task
 from explorer.tasks.boolq import Boolq
 from explorer.tasks.cola import Cola
 from explorer.tasks.copa import Copa
+from explorer.tasks.hellaswag import Hellaswag
 from explorer.tasks.sentineg import Sentineg
 from explorer.tasks.wic import Wic
 
-TASKS: dict[str, Task] = {task.id: task for task in (Cola(), Wic(), Copa(), Boolq(), Sentineg())}
+TASKS: dict[str, Task] = {task.id: task for task in (Cola(), Wic(), Copa(), Boolq(), Sentineg(), Hellaswag())}
 
 
 def get(task_id: str) -> Task:
