@@ -90,43 +90,31 @@ def _fail(message: str, code: int) -> int:
 
 
 def _parse_inputs(task: str, texts: Sequence[str], analyse) -> tuple[list[Any], list[int], list[list[str]]]:
-    """Items from CLI arguments, the 1-based positions of empty ones, and notes per item.
+    """Items from CLI arguments (``Task.parse_line``), the 1-based positions of non-empty ones, and notes per item.
 
     Raises:
         InputError: an argument cannot form an item; the message names its position.
     """
-    from explorer.tasks.items import InputError, parse_cli_input
+    from explorer.tasks.items import InputError
+    from explorer.tasks.registry import get as get_task
     from explorer.text import clean_sentence
 
-    items, positions, empty = [], [], []
+    items, positions, notes, empty = [], [], [], []
     for position, text in enumerate(texts, start=1):
         if not clean_sentence(text)[0]:
             empty.append(position)
             continue
         try:
-            items.append(parse_cli_input(task, text, analyse))
+            item, item_notes = get_task(task).parse_line(text, analyse)
         except InputError as exc:
             raise InputError(f"input {position}: {exc}") from None
+        items.append(item)
+        notes.append(item_notes)
         positions.append(position)
-    notes = [_item_notes(task, item, analyse) for item in items]
     if empty and items:  # when every input is empty, the caller's "no input" error says it all
         which = ", ".join(map(str, empty))
         print(f"warning: skipped empty input(s) at position(s) {which} of {len(texts)}.", file=sys.stderr)
     return items, positions, notes
-
-
-def _item_notes(task: str, item: Any, analyse) -> list[str]:
-    """What the user should know about an item the model still answers (a WiC target not found)."""
-    if task != "wic":
-        return []
-    from explorer.tasks.wic import locate_target
-
-    notes = []
-    for n, (sentence, span) in enumerate(((item.sentence1, item.span1), (item.sentence2, item.span2)), start=1):
-        if span is None:
-            how = locate_target(sentence, item.target, analyse).how
-            notes.append(f"sentence {n}: {how}.")
-    return notes
 
 
 def _warn_notes(positions: Sequence[int], notes: Sequence[list[str]]) -> None:
@@ -195,9 +183,10 @@ def _items_and_entry(explorer, args: argparse.Namespace):
     """
     from explorer.loading import CheckpointError
     from explorer.tasks.items import InputError
+    from explorer.tasks.registry import get as get_task
 
     try:
-        analyse = explorer.kiwi().morphemes if args.task == "wic" else None
+        analyse = explorer.kiwi().morphemes if get_task(args.task).uses_morphemes else None
         items, positions, notes = _parse_inputs(args.task, args.inputs, analyse)
     except InputError as exc:
         return _fail(str(exc), 2)
@@ -219,6 +208,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if isinstance(parsed, int):
         return parsed
     items, positions, notes, entry = parsed
+    task = get_task(args.task)
     run = explorer.predict([entry], args.task, items, device=args.device)[0]
     if run.error:
         print(f"error: {run.error}", file=sys.stderr)
@@ -229,12 +219,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         # A prediction may carry its own note (e.g. input cut before the model read it).
         if pred.note and pred.note not in item_notes:
             item_notes.append(pred.note)
-        row = {"input": get_task(args.task).text(item), "judged": pred.judged, "label": pred.label if pred.judged else None,
-               "probs": pred.probs if pred.judged else None, "n_tokens": pred.n_tokens,
-               "n_dropped": pred.n_dropped, "notes": item_notes}
-        if args.task == "cola":
-            row = {"sentence": item.sentence, "p_acceptable": pred.p1, **row}
-        rows.append(row)
+        rows.append({**task.cli_json_fields(item, pred), "input": task.text(item), "judged": pred.judged,
+                     "label": pred.label if pred.judged else None, "probs": pred.probs if pred.judged else None,
+                     "n_tokens": pred.n_tokens, "n_dropped": pred.n_dropped, "notes": item_notes})
     _warn_notes(positions, notes)
     if args.json:
         print(json.dumps({"model": entry.name, "task": args.task, "results": rows}, ensure_ascii=False, indent=2))
@@ -243,7 +230,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         if not pred.judged:  # no verdict, and no placeholder probability that would read as one
             print(f"-\tcannot judge\t{row['input']}")
             continue
-        task = get_task(args.task)
         answer = task.label_name(pred.label)
         # A choice shows how sure the model is of it; a class, P(the positive class).
         prob = pred.probs[pred.label] if task.n_choices else pred.probs[task.positive]
@@ -389,7 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     from explorer.internals import MAX_STEPS, METHODS
     from explorer.tasks.registry import TASKS
 
-    TASK_IDS = list(TASKS)
+    TASK_IDS = list(TASKS)  # the first registered task is the default where --task may be left out
+    # Each task's one-line syntax, as Task.parse_line reads it.
+    shapes = "Inputs: " + "; ".join(f"{task_id} {task.cli_shape}" for task_id, task in TASKS.items())
 
     parser = argparse.ArgumentParser(prog="python -m explorer", description="ko-model-explorer command line")
     common = argparse.ArgumentParser(add_help=False)
@@ -407,12 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_models)
 
-    p = sub.add_parser(
-        "predict", parents=[common], help="answer inputs with one model",
-        description="Inputs: cola SENTENCE; wic TARGET|SENTENCE1|SENTENCE2; copa PREMISE|원인|ALT1|ALT2; boolq PASSAGE|QUESTION",
-    )
+    p = sub.add_parser("predict", parents=[common], help="answer inputs with one model", description=shapes)
     p.add_argument("--model", required=True, help="registry name, checkpoint folder, or hub id")
-    p.add_argument("--task", default="cola", choices=TASK_IDS)
+    p.add_argument("--task", default=TASK_IDS[0], choices=TASK_IDS)
     p.add_argument("--device", default=None, help="auto, cpu, cuda, mps")
     p.add_argument("--json", action="store_true")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
@@ -428,9 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None)
     p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("attribute", parents=[common], help="token attributions (Captum) for inputs, like predict")
+    p = sub.add_parser("attribute", parents=[common], help="token attributions (Captum) for inputs, like predict",
+                       description=shapes)
     p.add_argument("--model", required=True)
-    p.add_argument("--task", default="cola", choices=TASK_IDS)
+    p.add_argument("--task", default=TASK_IDS[0], choices=TASK_IDS)
     p.add_argument("--method", default="ig", choices=METHODS)
     p.add_argument("--steps", type=whole_number(1, MAX_STEPS), default=50, help=f"IG integration steps (1–{MAX_STEPS})")
     p.add_argument("--device", default=None)

@@ -17,8 +17,9 @@ from explorer.evaluate import EvalResult
 from explorer.reference import load_reference
 from explorer.registry import ModelEntry, read_json
 from explorer.scorers import capabilities
+from explorer.tasks.base import Task
+from explorer.tasks.registry import TASKS
 
-NIKL_COLUMNS = {"cola": "CoLA MCC", "wic": "WiC acc", "copa": "COPA acc", "boolq": "BoolQ acc"}
 OTHER_COLUMNS = {
     "nsmc_acc": "NSMC acc",
     "naver_ner_f1": "Naver NER F1",
@@ -28,7 +29,35 @@ OTHER_COLUMNS = {
     "question_pair_acc": "Question Pair acc",
     "korean_hate_speech_dev_f1": "Hate Speech F1",
 }
-METRIC_COLUMNS = [*NIKL_COLUMNS.values(), *OTHER_COLUMNS.values()]
+# How the NIKL 2021 leaderboard file names a metric in its columns (round1_cola_mcc, round1_wic_acc).
+_LEADERBOARD_METRICS = {"accuracy": "acc", "mcc": "mcc", "f1_macro": "f1"}
+# How Comparison's caption names each task's main metric.
+_METRIC_WORDS = {"accuracy": "accuracy", "mcc": "Matthews correlation", "f1_macro": "macro-F1"}
+
+
+def task_columns() -> dict[str, str]:
+    """Each registered task's column (``Task.compare_column``: name and main metric), by task id.
+
+    Read from the registry on each call, so a task registered later gets its column too.
+    """
+    return {task_id: task.compare_column for task_id, task in TASKS.items()}
+
+
+def metric_columns() -> list[str]:
+    """Every metric column of the table: the tasks' columns, then the other published benchmarks."""
+    return [*task_columns().values(), *OTHER_COLUMNS.values()]
+
+
+def scale_caption() -> str:
+    """How the tasks' columns are scored: "CoLA is Matthews correlation, the others accuracy."."""
+    others = [(task.name, _METRIC_WORDS.get(task.main_metric, task.main_metric))
+              for task in TASKS.values() if task.main_metric != "accuracy"]
+    if not others:
+        return "every task is accuracy."
+    parts = [f"{name} is {words}" if k == 0 else f"{name} {words}" for k, (name, words) in enumerate(others)]
+    return ", ".join(parts) + ", the others accuracy."
+
+
 _FAMILIES = ("electra", "roberta", "albert", "funnel", "distilbert", "bert", "xlm", "e5", "gpt")
 
 
@@ -62,11 +91,12 @@ def _our_rows(entries: Sequence[ModelEntry], results: Sequence[EvalResult]) -> l
             "source": "evaluated here" + (" (demo)" if entry and entry.demo else ""),
         }
         data, when = [], []
-        for task, column in NIKL_COLUMNS.items():
-            r = latest.get((model, task))
+        for task_id, task in TASKS.items():
+            r = latest.get((model, task_id))
             if r:
-                row[column] = 100 * (r.metrics["mcc"] if task == "cola" else r.metrics["accuracy"])
-                data.append(f"{task}: {r.data.get('name')}")
+                value = r.metrics.get(task.main_metric)  # each task is ranked by its own main metric
+                row[task.compare_column] = None if value is None else 100 * value
+                data.append(f"{task_id}: {r.data.get('name')}")
                 when.append(r.created[:10])
         row["data"] = "; ".join(data)
         row["when"] = max(when) if when else ""
@@ -98,9 +128,11 @@ def _published_rows(reference: dict[str, pd.DataFrame]) -> list[dict]:
         for round_ in (1, 2):
             row = {"model": f"{r['team']} (rank {int(r['rank'])}, round {round_})", "ours": False, "family": "ensemble/other",
                    "source": r["source"], "data": f"NIKL 2021 leaderboard, round {round_} test", "when": "2021"}
-            for task, column in NIKL_COLUMNS.items():
-                metric = "mcc" if task == "cola" else "acc"
-                row[column] = r[f"round{round_}_{task}_{metric}"]
+            for task_id, task in TASKS.items():
+                # The leaderboard has the NIKL tasks only; another task's cell stays empty.
+                key = f"round{round_}_{task_id}_{_LEADERBOARD_METRICS.get(task.main_metric)}"
+                if key in r.index:
+                    row[task.compare_column] = r[key]
             rows.append(row)
     seen = set()
     for table, label in (("koelectra_readme", "KoELECTRA README subtasks"), ("seed_bert_family", "study group BERT-family table")):
@@ -124,14 +156,20 @@ def _published_rows(reference: dict[str, pd.DataFrame]) -> list[dict]:
                "source": group["source"].iloc[0], "data": "NIKL 2021 dev, reported", "when": "2021"}
         notes = []
         for _, r in group.iterrows():
-            if r["task"] in {"wic", "copa", "boolq"} and r["metric"].endswith("accuracy"):
+            task = TASKS.get(r["task"])
+            if task is not None and _reports_main_metric(task, r["metric"]):
                 value = r["value"] * (100 if r["scale"] == "fraction" else 1)
-                row[NIKL_COLUMNS[r["task"]]] = value
-            else:  # CoLA was reported as accuracy, not MCC: keep it out of the MCC column
+                row[task.compare_column] = value
+            else:  # e.g. CoLA was reported as accuracy, not MCC: keep it out of the MCC column
                 notes.append(f"{r['task']} {r['metric']} {r['value']}")
         row["note"] = "; ".join(notes)
         rows.append(row)
     return rows
+
+
+def _reports_main_metric(task: Task, metric: str) -> bool:
+    """Whether a published figure (``dev_accuracy``) is the task's main metric, so it may sit in its column."""
+    return metric == task.main_metric or metric.endswith(f"_{task.main_metric}")
 
 
 def comparison_table(entries: Sequence[ModelEntry], results: Sequence[EvalResult],
@@ -140,12 +178,13 @@ def comparison_table(entries: Sequence[ModelEntry], results: Sequence[EvalResult
     reference = reference or load_reference()
     rows = _our_rows(entries, results) + _published_rows(reference)
     frame = pd.DataFrame(rows)
-    for column in [*METRIC_COLUMNS, "params (M)", "checkpoint size", "note", "data", "when"]:
+    metrics = metric_columns()
+    for column in [*metrics, "params (M)", "checkpoint size", "note", "data", "when"]:
         if column not in frame:
             frame[column] = pd.NA
-    ordered = ["model", "ours", "family", "params (M)", *METRIC_COLUMNS, "data", "when", "checkpoint size", "note", "source"]
+    ordered = ["model", "ours", "family", "params (M)", *metrics, "data", "when", "checkpoint size", "note", "source"]
     frame = frame[ordered]
-    for column in [*METRIC_COLUMNS, "params (M)"]:
+    for column in [*metrics, "params (M)"]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
 
@@ -168,7 +207,7 @@ def filter_table(frame: pd.DataFrame, tasks: Sequence[str] = (), families: Seque
     if max_params is not None:
         out = out[out["params (M)"].isna() | (out["params (M)"] <= max_params)]
     if tasks:
-        drop = [c for c in METRIC_COLUMNS if c not in tasks]
+        drop = [c for c in metric_columns() if c not in tasks]
         out = out.drop(columns=drop)
         out = out[out[list(tasks)].notna().any(axis=1)]
     return out.reset_index(drop=True)

@@ -140,18 +140,25 @@ def folder_file_problems(folder: Path) -> list[str]:
 
 
 def _task_in(text: str) -> str | None:
+    """The first registered task whose id or alias is a word of ``text`` (``nikl_cola`` → cola, not ``chocolate``)."""
     text = text.lower()
-    for task in TASKS:
-        if re.search(rf"(^|[^a-z]){task}([^a-z]|$)", text):
-            return task
+    for task in _TASK_TABLE.values():
+        for name in (task.id, *task.aliases):
+            if re.search(rf"(^|[^a-z]){re.escape(name.lower())}([^a-z]|$)", text):
+                return task.id
     return None
+
+
+# The architecture-name suffix of each kind of head (``ElectraForMultipleChoice``).
+_HEAD_SUFFIXES = {"multiple_choice": "ForMultipleChoice", "sequence": "ForSequenceClassification"}
 
 
 def infer_task(config: dict[str, Any] | None, folder_name: str = "") -> tuple[str | None, str]:
     """Guesses a checkpoint's task from its config and folder name.
 
-    Order: ``finetuning_task``, label names, architecture (a multiple-choice
-    head among our four tasks can only be COPA), then the folder name.
+    Order: ``finetuning_task`` (a task id or one of its ``aliases``), label names
+    (a task's ``label_words``), architecture (a head some task is the default for:
+    a multiple-choice head is COPA unless something else says), then the folder name.
 
     Returns:
         ``(task, how)`` where ``how`` explains the evidence, e.g.
@@ -164,13 +171,15 @@ def infer_task(config: dict[str, Any] | None, folder_name: str = "") -> tuple[st
     labels = " ".join(str(v).lower() for v in (config.get("id2label") or {}).values())
     if labels:
         words = set(re.split(r"[^a-z가-힣]+", labels))
-        if words & {"acceptable", "grammatical", "unacceptable", "ungrammatical", "허용", "적격", "비문"}:
-            return "cola", f"config.id2label names ({labels})"
-        if {"same", "different"} & words or "same_sense" in labels:
-            return "wic", f"config.id2label names ({labels})"
+        for task in _TASK_TABLE.values():
+            if words & task.label_words:
+                return task.id, f"config.id2label names ({labels})"
     archs = config.get("architectures") or []
-    if any(str(a).endswith("ForMultipleChoice") for a in archs):
-        return "copa", f"config.architectures = {archs} (multiple-choice head)"
+    for task in _TASK_TABLE.values():
+        suffix = _HEAD_SUFFIXES.get(task.default_for_head or "")
+        if suffix and any(str(a).endswith(suffix) for a in archs):
+            head = task.default_for_head.replace("_", "-")
+            return task.id, f"config.architectures = {archs} ({head} head)"
     if folder_name and _task_in(folder_name):
         return _task_in(folder_name), f"folder name {folder_name!r}"
     return None, "not found in config.finetuning_task, id2label, architectures or folder name"
@@ -280,8 +289,8 @@ def read_models_toml(path: Path) -> tuple[list[ModelEntry], list[str]]:
         if entry.base and not Path(entry.base).is_absolute() and (path.parent / entry.base).exists():
             entry.base = str((path.parent / entry.base).resolve())
         if task:
-            if task not in TASKS:
-                problems.append(f"{path.name}: model {name!r} has task {task!r}; expected one of {', '.join(TASKS)}.")
+            if task not in _TASK_TABLE:
+                problems.append(f"{path.name}: model {name!r} has task {task!r}; expected one of {', '.join(_TASK_TABLE)}.")
                 continue
             entry.task, entry.task_how = task, "models.toml"
         for folder in dict.fromkeys(Path(p) for p in (source, entry.base) if p and Path(p).is_dir()):

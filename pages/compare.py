@@ -4,11 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from explorer.anatomy import anatomy, anatomy_frame
-from explorer.compare import METRIC_COLUMNS, NIKL_COLUMNS, comparison_table, filter_table
+from explorer.compare import comparison_table, filter_table, metric_columns, scale_caption, task_columns
 from explorer.curves import curves_frame, overfitting_signals, read_curves
 from explorer.evaluate import ResultStore
 from explorer.loading import CheckpointError
-from explorer.registry import TASK_TITLES, TASKS
+from explorer.tasks.registry import TASKS
 from explorer.ui.compare import anatomy_chart, checkpoint_folders, curves_chart, metric_chart, show_comparison
 from explorer.ui.evaluate import choose_dataset, run_evaluations
 from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
@@ -20,13 +20,14 @@ entries, _ = explorer.registry()
 st.title("Comparison")
 st.caption(
     "Which model wins on which task: our evaluated checkpoints (tinted) beside published Korean results, with sources. "
-    "Scores ×100; CoLA is Matthews correlation, the others accuracy. Empty cells are empty in the sources."
+    f"Scores ×100; {scale_caption()} Empty cells are empty in the sources."
 )
+all_metrics = metric_columns()
 
 frame = comparison_table(entries, store.load_all())
 params = st.query_params
 cols = st.columns([3, 2, 1])
-tasks = cols[0].multiselect("Metrics", METRIC_COLUMNS, default=[m for m in params.get_all("metric") if m in METRIC_COLUMNS],
+tasks = cols[0].multiselect("Metrics", all_metrics, default=[m for m in params.get_all("metric") if m in all_metrics],
                             key="cmp_metrics", placeholder="all metrics")
 families = cols[1].multiselect("Family", sorted(frame["family"].dropna().unique()),
                                default=[f for f in params.get_all("family") if f in set(frame["family"])], key="cmp_family",
@@ -38,14 +39,16 @@ if not frame["ours"].any():
     st.info("None of your models has been evaluated yet: use “Run missing evaluations” below or the Evaluate page.")
 show_comparison(shown, key="cmp")
 
-chart_metric = st.selectbox("Chart", [c for c in (tasks or METRIC_COLUMNS) if shown.get(c) is not None and shown[c].notna().any()],
+chart_metric = st.selectbox("Chart", [c for c in (tasks or all_metrics) if shown.get(c) is not None and shown[c].notna().any()],
                             key="cmp_chart")
 if chart_metric:
     st.altair_chart(metric_chart(shown, chart_metric), width="stretch")
 
 with st.expander("Run missing evaluations"):
-    task = st.segmented_control("Task", TASKS, default="cola", format_func=TASK_TITLES.get, key="cmp_task") or "cola"
-    done = set(frame.loc[frame["ours"] & frame[NIKL_COLUMNS[task]].notna(), "model"])
+    first = next(iter(TASKS))
+    task = st.segmented_control("Task", list(TASKS), default=first, format_func=lambda t: TASKS[t].title,
+                                key="cmp_task") or first
+    done = set(frame.loc[frame["ours"] & frame[task_columns()[task]].notna(), "model"])
     missing = [e for e in entries if e.task == task and not e.problems and e.name not in done]
     st.caption(f"{len(missing)} registered {task} model(s) without a saved {task} result.")
     dataset, content = choose_dataset(task, explorer.settings.data_dir, key="cmp-data")

@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.tasks.cola import ColaItem
-from explorer.tasks.items import CLI_SHAPES, InputError, make_wic, parse_cli_input
+from explorer.tasks.base import InputError, Task
+from explorer.tasks.registry import TASKS
 from explorer.tasks.registry import get as get_task
 from explorer.text import split_sentences
 
@@ -28,13 +28,13 @@ from explorer.text import split_sentences
 # per row), so the batch stays small.
 MAX_INPUTS = 8
 
-EXAMPLES = {
-    "cola": "나는 어제 학교에 갔다.\n책가 책상 위에 있다.\n할머니께서 시장에서 떡을 파셨다.",
-    "wic": "배 | 배가 아파서 병원에 갔다. | 배를 타고 섬으로 갔다.\n눈 | 눈이 많이 내렸다. | 밤새 눈이 펑펑 왔다.",
-    "copa": "비가 많이 왔다. | 결과 | 길이 미끄러웠다. | 하늘이 맑았다.\n"
-            "아이가 울었다. | 원인 | 넘어져서 무릎을 다쳤다. | 선물을 받았다.",
-    "boolq": "한강은 서울을 가로질러 흐르는 강이다. | 한강은 서울을 지나가나요?",
-}
+
+def example_text(task: str) -> str:
+    """The lines Inside a model starts with for ``task`` (see ``Task.starting_lines``)."""
+    return "\n".join(get_task(task).starting_lines)
+
+
+EXAMPLES = {task_id: example_text(task_id) for task_id in TASKS}  # a view of the task registry
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ class Inputs:
 
     Attributes:
         task: The model's task.
-        items: Task items, one per valid line (``ColaItem`` for CoLA; a CoLA line
-            ``a | b`` is kept as a generic pair to show segment ids).
+        items: Task items, one per valid line (for a one-text task such as CoLA, a
+            line ``a | b`` is kept as a generic pair to show segment ids).
         lines: The cleaned line each item came from.
         rows: What the model reads, item by item.
         problems: ``line N: why`` for each line that was skipped.
@@ -102,24 +102,24 @@ def parse(
     """Parses the user's lines for ``task`` and encodes them for one checkpoint.
 
     Args:
-        task: ``cola``, ``wic``, ``copa`` or ``boolq``.
-        text: What the user typed, one input per line.
+        task: A registered task id.
+        text: What the user typed, one input per line (``Task.parse_line``'s syntax).
         input_format: The checkpoint's ``input_format`` (registry).
-        analyse: Kiwi morphemes of a sentence, used to find WiC targets.
+        analyse: Kiwi morphemes of a sentence (WiC finds its targets with them).
         max_inputs: Lines beyond this are dropped with a note.
 
     Returns:
         The items, the rows, and a message per skipped line.
     """
-    if task not in CLI_SHAPES:
-        raise ValueError(f"unknown task {task!r}")
+    spec = get_task(task)
     cleaned = split_sentences(text, max_lines=max_inputs)
     out = Inputs(task, notes=list(cleaned.notes))
     for number, line in enumerate(cleaned.sentences, start=1):
         try:
-            item, notes = _item(task, line, analyse)
+            item, notes = _item(spec, line, analyse)
         except InputError as exc:
-            out.problems.append(f"line {number}: {exc} Expected {CLI_SHAPES[task]}.")
+            expected = "" if spec.cli_shape in str(exc) else f" Expected {spec.cli_shape}."  # said once, not twice
+            out.problems.append(f"line {number}: {exc}{expected}")
             continue
         index = len(out.items)
         try:
@@ -131,13 +131,13 @@ def parse(
         out.items.append(item)
         out.lines.append(line)
         out.rows.extend(rows)
-    if task == "cola":
-        _single_or_pairs(out)
+    if spec.n_fields == 1:
+        _single_or_pairs(spec, out)
     return out
 
 
-def _single_or_pairs(out: Inputs) -> None:
-    """A batch is all single sentences or all pairs: mixed, the pairs keep their first sentence.
+def _single_or_pairs(task: Task, out: Inputs) -> None:
+    """A batch is all single texts or all pairs: mixed, the pairs keep their first text.
 
     One batch cannot mix the two (an empty second text would add a stray [SEP]).
     """
@@ -145,29 +145,24 @@ def _single_or_pairs(out: Inputs) -> None:
     if not pairs or len(pairs) == len(out.items):
         return
     for i in pairs:
-        out.items[i] = ColaItem("input", out.items[i][0], None)
+        out.items[i] = task.parse_line(out.items[i][0])[0]
     out.rows = [Row(r.item, None, r.first, None, r.label) for r in out.rows]
     out.notes.append("Single sentences and `a | b` pairs are mixed: the pairs are read as their first sentence.")
 
 
-def _item(task: str, line: str, analyse: Callable[[str], Sequence[Any]] | None) -> tuple[Any, list[str]]:
-    if task == "cola":
+def _item(task: Task, line: str, analyse: Callable[[str], Sequence[Any]] | None) -> tuple[Any, list[str]]:
+    if task.n_fields == 1:
         first, sep, second = line.partition(" | ")
-        # A pair typed for a CoLA model is kept as a pair: it shows segment ids.
-        return (ColaItem("input", first.strip(), None), []) if not sep else ((first.strip(), second.strip()), [])
-    if task == "wic":
-        fields = [f.strip() for f in line.split("|")]
-        if len(fields) != 3:
-            raise InputError(f"WiC needs 3 fields separated by '|' (got {len(fields)}).")
-        item, spans = make_wic(*fields, analyse=analyse)
-        return item, [f"sentence {n}: {s.how}" for n, s in enumerate(spans, start=1) if s.span is None]
-    return parse_cli_input(task, line, analyse), []
+        # A pair typed for a one-text task (a CoLA model) is kept as a pair: it shows segment ids.
+        if sep:
+            return (first.strip(), second.strip()), []
+    return task.parse_line(line, analyse)
 
 
 def item_rows(task: str, item: Any, index: int = 0, input_format: str | None = None) -> list[Row]:
     """The rows a checkpoint reads for one item, encoded by its ``input_format``."""
     label = str(index + 1)
-    if isinstance(item, tuple):  # a generic pair typed for a CoLA model
+    if isinstance(item, tuple):  # a generic pair typed for a one-text task
         return [Row(index, None, item[0], item[1], label)]
     encoded = get_task(task).encode(item, input_format)
     if not encoded.endings:
@@ -176,7 +171,7 @@ def item_rows(task: str, item: Any, index: int = 0, input_format: str | None = N
 
 
 def item_text(item: Any, task: str) -> str:
-    """A one-line summary of an item for pickers: ``Task.text``, or a generic CoLA pair as typed."""
-    if isinstance(item, tuple):  # a generic pair typed for a CoLA model belongs to no task
+    """A one-line summary of an item for pickers: ``Task.text``, or a generic pair as typed."""
+    if isinstance(item, tuple):  # a generic pair typed for a one-text task belongs to no task
         return " | ".join(item)
     return get_task(task).text(item)

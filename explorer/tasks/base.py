@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, NamedTuple, Sequence
 
 from explorer.data.readers import Layout  # a task declares its file layouts with it
+from explorer.text import clean_sentence
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,26 @@ class ModelInput:
         if self.endings:
             return [(self.first, ending) for ending in self.endings]
         return [(self.first, self.second)]
+
+
+class InputError(ValueError):
+    """What the user typed cannot form an item; the message says why."""
+
+
+def clean_field(text: str, what: str) -> str:
+    """One typed field, cleaned (``explorer.text.clean_sentence``).
+
+    Raises:
+        InputError: nothing is left; the message names ``what`` ("The premise is empty.").
+    """
+    cleaned, _ = clean_sentence(text or "")
+    if not cleaned:
+        raise InputError(f"{what} is empty.")
+    return cleaned
+
+
+# Short metric names for table columns (Comparison's ``CoLA MCC``), by metric key.
+METRIC_ABBREVIATIONS = {"accuracy": "acc", "mcc": "MCC", "f1_macro": "F1"}
 
 
 # --- the task's page: form fields and what the page shows ------------------------------------------
@@ -333,6 +354,82 @@ class Task:
     def highlights(self, item: Any, extra: Any) -> list[Highlight]:
         """Spans of the item the page marks above the table; none by default."""
         return []
+
+    # --- How the analysis surfaces read a task: Inside a model, the CLI, Comparison, model inference.
+    # example_lines: Inputs in ``cli_shape`` that Inside a model starts with.
+    # uses_morphemes: ``parse_line`` wants Kiwi morphemes (WiC finds a target through them).
+    # counterfactual_edits: What Inside a model's counterfactual tab edits: ``sentence`` (the one
+    #     sentence, rescored by every acceptability scorer), ``fields`` (each sentence of the item,
+    #     explorer.internals.counterfactuals.pair_variants), or None (no edits).
+    # label_words: Words in a checkpoint's ``id2label`` that identify this task (lower-case, letters
+    #     or Hangul only: id2label is split into words at anything else).
+    # aliases: Other spellings of the task in ``finetuning_task`` or a folder name.
+    # default_for_head: The head (``multiple_choice``) whose checkpoints are this task when nothing
+    #     else says which; one task per head at most.
+    example_lines: ClassVar[tuple[str, ...]] = ()
+    counterfactual_edits: ClassVar[str | None] = None
+    label_words: ClassVar[frozenset[str]] = frozenset()
+    aliases: ClassVar[tuple[str, ...]] = ()
+    default_for_head: ClassVar[str | None] = None
+
+    @property
+    def shape_help(self) -> str:
+        """Inside a model's help for one input line; a task may say it in words (a class attribute)."""
+        return f"`{self.cli_shape.replace('|', ' | ')}` per line"
+
+    @property
+    def compare_column(self) -> str:
+        """The Comparison page's column: the task's name and main metric (``CoLA MCC``, ``WiC acc``)."""
+        return f"{self.name} {METRIC_ABBREVIATIONS.get(self.main_metric, self.main_metric)}"
+
+    def line_fields(self, text: str) -> list[str]:
+        """The ``|``-separated fields of one line, as many as ``cli_shape`` has.
+
+        A one-field task reads the whole line, ``|`` included (a CoLA sentence may hold one).
+
+        Raises:
+            InputError: the line has another number of fields; the message shows ``cli_shape``.
+        """
+        if self.n_fields == 1:
+            return [text]
+        fields = [f.strip() for f in text.split("|")]
+        if len(fields) != self.n_fields:
+            raise InputError(f"{self.id} input needs {self.n_fields} fields separated by '|': {self.cli_shape} "
+                             f"(got {len(fields)}).")
+        return fields
+
+    def parse_line(self, text: str, analyse: Callable[[str], Sequence] | None = None) -> tuple[Any, list[str]]:
+        """One typed line in ``cli_shape`` (the CLI, Inside a model) → the item and notes worth showing.
+
+        Args:
+            analyse: Kiwi morphemes of a text, for a task that ``uses_morphemes``; None skips them.
+
+        Returns:
+            The item, and full-sentence notes on what did not stop it (a WiC target not found).
+
+        Raises:
+            InputError: the line cannot form an item; the message says why.
+        """
+        # By default the line holds the page's fields in order, so a task that declares its
+        # fields and make_item reads typed lines too.
+        names = [field.name for field in self.fields]
+        if len(names) != self.n_fields:
+            raise NotImplementedError(f"{self.id}: cli_shape and fields differ; override parse_line")
+        item, _ = self.make_item(dict(zip(names, self.line_fields(text))), analyse)
+        return item, []
+
+    @property
+    def starting_lines(self) -> tuple[str, ...]:
+        """The lines Inside a model starts with: ``example_lines``, else the page's examples as typed lines."""
+        if self.example_lines:
+            return self.example_lines
+        names = [field.name for field in self.fields]
+        return tuple(" | ".join(example[name] for name in names) for example in self.examples
+                     if all(name in example for name in names))
+
+    def cli_json_fields(self, item: Any, pred: Any) -> dict[str, Any]:
+        """Keys a ``predict --json`` row starts with beyond the shared ones (CoLA keeps its older keys)."""
+        return {}
 
     def __repr__(self) -> str:
         return f"<task {self.id}>"

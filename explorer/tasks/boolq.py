@@ -121,6 +121,14 @@ class Boolq(Task):
 
         return make_boolq(values["passage"], values["question"]), None
 
+    shape_help = "`passage | question` per line"
+    example_lines = ("한강은 서울을 가로질러 흐르는 강이다. | 한강은 서울을 지나가나요?",)
+
+    def parse_line(self, text: str, analyse=None) -> tuple[BoolqItem, list[str]]:
+        from explorer.tasks.items import make_boolq  # items imports the registry, which imports this module
+
+        return make_boolq(*self.line_fields(text)), []
+
 
 def encode(item: BoolqItem, input_format: str | None = None) -> tuple[str, str, str]:
     """Returns (first, second, truncation) so only the passage side is cut."""

@@ -100,6 +100,20 @@ class Cola(Task):
     blurb = "Acceptability (CoLA): score sentences with every model"
     fields = (Field("sentence", "Sentences", "s", "text", live="s"),)
 
+    shape_help = "one sentence per line; `first | second` makes a sentence pair (to see segment ids)"
+    example_lines = ("나는 어제 학교에 갔다.", "책가 책상 위에 있다.", "할머니께서 시장에서 떡을 파셨다.")
+    counterfactual_edits = "sentence"
+    label_words = frozenset({"acceptable", "grammatical", "unacceptable", "ungrammatical", "허용", "적격", "비문"})
+
+    def parse_line(self, text: str, analyse=None) -> tuple[ColaItem, list[str]]:
+        from explorer.tasks.items import make_cola  # items imports the registry, which imports this module
+
+        return make_cola(*self.line_fields(text)), []
+
+    def cli_json_fields(self, item: ColaItem, pred) -> dict:
+        return {"sentence": item.sentence, "p_acceptable": pred.p1}
+
+
     def make_item(self, values, analyse=None) -> tuple[ColaItem, None]:
         from explorer.tasks.items import _clean  # items imports the registry, which imports this module
 

@@ -203,3 +203,14 @@ class Copa(Task):
         from explorer.tasks.items import make_copa  # items imports the registry, which imports this module
 
         return make_copa(values["premise"], values["question"], values["alternative1"], values["alternative2"]), None
+
+    shape_help = "`premise | 원인 or 결과 | alternative 1 | alternative 2` per line"
+    example_lines = ("비가 많이 왔다. | 결과 | 길이 미끄러웠다. | 하늘이 맑았다.",
+                     "아이가 울었다. | 원인 | 넘어져서 무릎을 다쳤다. | 선물을 받았다.")
+    counterfactual_edits = "fields"
+    default_for_head = "multiple_choice"  # among the NIKL tasks only COPA has a multiple-choice head
+
+    def parse_line(self, text: str, analyse=None) -> tuple[CopaItem, list[str]]:
+        from explorer.tasks.items import make_copa  # items imports the registry, which imports this module
+
+        return make_copa(*self.line_fields(text)), []

@@ -67,6 +67,7 @@ class Hellaswag(Task):
     n_choices = N_ENDINGS
     cli_shape = "CONTEXT|ENDING1|ENDING2|ENDING3|ENDING4"
     layouts = LAYOUTS
+    aliases = ("hella_swag", "kobest_hellaswag")
 
     def encode(self, item: HellaswagItem, input_format: str | None = None) -> ModelInput:
         return ModelInput(item.context, endings=item.endings, truncation="only_first")

@@ -10,20 +10,14 @@ from explorer.tasks.copa import QUESTIONS, CopaItem  # the one 원인/결과 ↔
 from explorer.tasks.registry import TASKS
 from explorer.tasks.registry import get as get_task
 from explorer.tasks.wic import TargetSpan, WicItem, locate_target, strip_marks
-from explorer.text import clean_sentence
+from explorer.tasks.base import InputError  # pages and the CLI import it from here
+from explorer.tasks.base import clean_field as _clean
 
 CLI_SHAPES = {task_id: task.cli_shape for task_id, task in TASKS.items()}  # a view of the task registry
 
 
-class InputError(ValueError):
-    """What the user typed cannot form an item; the message says why."""
-
-
-def _clean(text: str, what: str) -> str:
-    cleaned, _ = clean_sentence(text or "")
-    if not cleaned:
-        raise InputError(f"{what} is empty.")
-    return cleaned
+def make_cola(sentence: str) -> ColaItem:
+    return ColaItem("input", _clean(sentence, "The sentence"), None)
 
 
 def make_wic(
@@ -60,15 +54,5 @@ def make_boolq(passage: str, question: str) -> BoolqItem:
 
 
 def parse_cli_input(task: str, text: str, analyse: Callable[[str], Sequence] | None = None):
-    """One CLI argument → one item; fields are separated by ``|``."""
-    fields = [f.strip() for f in text.split("|")]
-    expected = get_task(task).n_fields
-    if task != "cola" and len(fields) != expected:
-        raise InputError(f"{task} input needs {expected} fields separated by '|': {CLI_SHAPES[task]} (got {len(fields)}).")
-    if task == "cola":
-        return ColaItem("input", _clean(text, "The sentence"), None)
-    if task == "wic":
-        return make_wic(*fields, analyse=analyse)[0]
-    if task == "copa":
-        return make_copa(*fields)
-    return make_boolq(*fields)
+    """One CLI argument → one item (``Task.parse_line`` without its notes); fields are separated by ``|``."""
+    return get_task(task).parse_line(text, analyse)[0]

@@ -60,6 +60,7 @@ class Sentineg(Task):
     cli_shape = "SENTENCE"
     verdict_column = "sentiment"
     layouts = LAYOUTS
+    label_words = frozenset({"negative", "positive", "부정", "긍정"})  # a sentiment head's id2label
 
     def encode(self, item: SentinegItem, input_format: str | None = None) -> ModelInput:
         return ModelInput(item.text)

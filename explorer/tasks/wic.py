@@ -275,6 +275,17 @@ class Wic(Task):
             marks.append(Highlight(f"Sentence {n}", sentence, found.span, found.how if found.span else "not found", problem))
         return marks
 
+    shape_help = "`target | sentence 1 | sentence 2` per line; mark the target with [brackets] if it is not found"
+    example_lines = ("배 | 배가 아파서 병원에 갔다. | 배를 타고 섬으로 갔다.", "눈 | 눈이 많이 내렸다. | 밤새 눈이 펑펑 왔다.")
+    counterfactual_edits = "fields"
+    label_words = frozenset({"same", "different"})  # "same_sense" reads as the word "same"
+
+    def parse_line(self, text: str, analyse=None) -> tuple[WicItem, list[str]]:
+        from explorer.tasks.items import make_wic  # items imports the registry, which imports this module
+
+        item, spans = make_wic(*self.line_fields(text), analyse=analyse)
+        return item, [f"sentence {n}: {s.how}." for n, s in enumerate(spans, start=1) if s.span is None]
+
 _KIWI_TAGS = ("NN", "VV", "VA", "VX", "XR", "MA", "NP", "NR")
 
 

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from explorer.compare import METRIC_COLUMNS
+from explorer.compare import metric_columns
 from explorer.scorers import capabilities
 
 OURS_STYLE = "background-color: #e8f0fe; font-weight: 600"
@@ -17,7 +17,7 @@ OURS_STYLE = "background-color: #e8f0fe; font-weight: 600"
 
 def show_comparison(frame: pd.DataFrame, key: str) -> None:
     """Sortable table: our rows tinted, the best value per metric column in green, CSV export."""
-    metrics = [c for c in METRIC_COLUMNS if c in frame.columns]
+    metrics = [c for c in metric_columns() if c in frame.columns]
     styler = (
         frame.style.apply(lambda row: [OURS_STYLE if row["ours"] else "" for _ in row], axis=1)
         .highlight_max(subset=metrics, color="#b7e1b7", props="background-color: #b7e1b7; font-weight: 700")

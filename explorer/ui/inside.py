@@ -15,21 +15,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from explorer.internals.inputs import EXAMPLES, Inputs, item_text, parse
+from explorer.internals.inputs import Inputs, example_text, item_text, parse
 from explorer.loading import CheckpointError, LoadedModel
-from explorer.registry import TASK_NAMES, ModelEntry
-from explorer.scorers import capabilities
+from explorer.registry import ModelEntry
+from explorer.scorers import KIWI_LM, SCORER_KINDS, capabilities
 from explorer.service import Explorer
-from explorer.tasks.items import CLI_SHAPES
-from explorer.ui.internals import memo
+from explorer.tasks.registry import TASKS
 from explorer.tasks.registry import get as get_task
-
-SHAPE_HELP = {
-    "cola": "one sentence per line; `first | second` makes a sentence pair (to see segment ids)",
-    "wic": "`target | sentence 1 | sentence 2` per line; mark the target with [brackets] if it is not found",
-    "copa": "`premise | 원인 or 결과 | alternative 1 | alternative 2` per line",
-    "boolq": "`passage | question` per line",
-}
+from explorer.ui.internals import memo
 
 
 @dataclass
@@ -71,20 +64,21 @@ def choose_input(explorer: Explorer) -> Context:
     by_name = {e.name: e for e in models}
     wanted = st.query_params.get("m")
     name = st.selectbox("Model", names, index=names.index(wanted) if wanted in names else 0, key="int_model",
-                        format_func=lambda n: f"{n} · {TASK_NAMES.get(by_name[n].task, by_name[n].task)}")
+                        format_func=lambda n: f"{n} · {_task_name(by_name[n].task)}")
     entry = by_name[name]
     task = entry.task
+    spec = get_task(task)
     from_url = st.query_params.get("s") if st.query_params.get("t") == task else None
-    text = st.text_area(f"{TASK_NAMES[task]} inputs", value=from_url or EXAMPLES[task], key=f"int_text_{task}", height=110,
-                        help=f"{SHAPE_HELP[task]}. At most 8 inputs.")
-    st.caption(f"{TASK_NAMES[task]}: {SHAPE_HELP[task]}.")
+    text = st.text_area(f"{spec.name} inputs", value=from_url or example_text(task), key=f"int_text_{task}", height=110,
+                        help=f"{spec.shape_help}. At most 8 inputs.")
+    st.caption(f"{spec.name}: {spec.shape_help}.")
     inputs = parse(task, text, entry.input_format, explorer.kiwi().morphemes)
     for problem in inputs.problems:
         st.warning(problem)
     for note in inputs.notes:
         st.caption(f"ℹ️ {note}")
     if not inputs.rows:
-        st.warning(f"Type at least one input ({CLI_SHAPES[task]}).")
+        st.warning(f"Type at least one input ({spec.cli_shape}).")
         st.stop()
     _keep_in_url(name, task, "\n".join(inputs.lines))
     device = st.session_state.get("device")
@@ -95,6 +89,11 @@ def choose_input(explorer: Explorer) -> Context:
         st.stop()
     _say_what_is_cut(loaded, inputs)
     return Context(explorer, entries, models, entry, loaded, text, inputs, device)
+
+
+def _task_name(task_id: str) -> str:
+    """The task's short name, or its id as the entry spells it when no registered task has it."""
+    return TASKS[task_id].name if task_id in TASKS else task_id
 
 
 def _keep_in_url(name: str, task: str, text: str) -> None:
@@ -310,7 +309,9 @@ def attribution_options(ctx: Context) -> AttributionOptions:
                                  "saliency and gradient × input need none.")
     steps = c3.select_slider("Steps", [10, 25, 50, 100, 200], value=50, key="int_steps", disabled=method != "ig")
     multiple_choice = ctx.loaded.head == "multiple_choice"
-    choices = ["predicted", 0, 1]
+    # A multiple-choice head scores one row per alternative; a classifier has its own classes.
+    n_classes = len(ctx.inputs.rows_of(0)) if multiple_choice else ctx.loaded.num_labels
+    choices = ["predicted", *range(n_classes)]
     target = c4.selectbox("Explain", choices, key="int_target",
                           format_func=lambda t: "predicted" if t == "predicted" else
                           (f"alternative {t + 1}" if multiple_choice else f"class {t}"))
@@ -344,7 +345,7 @@ def attributions_section(ctx: Context) -> None:
     for col, entry in zip(st.columns(len(entries)), entries):
         with col:
             _attribution_column(ctx, entry, item, options)
-    if ctx.task == "cola":
+    if SCORER_KINDS[KIWI_LM].answers(ctx.task):  # the Kiwi LM scores these texts: show its counterpart
         from explorer.ui.acceptability import morpheme_chart, sentence_items
 
         sentence = ctx.inputs.rows_of(item)[0].first
@@ -412,17 +413,30 @@ def _attribution_view(ctx: Context, entry: ModelEntry, loaded: LoadedModel, resu
 
 
 def counterfactuals_section(ctx: Context) -> None:
-    if ctx.task not in ("cola", "wic", "copa"):
-        st.info("Counterfactual edits are made for CoLA sentences and for each sentence of WiC and COPA inputs.")
+    edits = get_task(ctx.task).counterfactual_edits
+    if edits is None:
+        st.info(_which_tasks_get_edits())
         return
     st.caption("Minimal edits from Kiwi's analysis: a particle swapped for its wrong allomorph or a neighbouring case "
                "particle, a particle dropped, the tense changed, two eojeol swapped. Every selected model rescores "
                "every variant; flipped judgements are highlighted.")
     item = pick_item(ctx, "int_cf_item", "Input to edit")
-    if ctx.task == "cola":
+    if edits == "sentence":
         _cola_counterfactuals(ctx, ctx.inputs.rows_of(item)[0].first)
     else:
         _pair_counterfactuals(ctx, ctx.inputs.items[item])
+
+
+def _which_tasks_get_edits() -> str:
+    """Which tasks the counterfactual tab edits, from the registry (``Task.counterfactual_edits``)."""
+    def names(kind: str) -> str:
+        return " and ".join(t.name for t in TASKS.values() if t.counterfactual_edits == kind)
+
+    parts = [f"for {names('sentence')} sentences" if names("sentence") else "",
+             f"for each sentence of {names('fields')} inputs" if names("fields") else ""]
+    if not any(parts):
+        return "No task has counterfactual edits."
+    return "Counterfactual edits are made " + " and ".join(p for p in parts if p) + "."
 
 
 def _cola_counterfactuals(ctx: Context, sentence: str) -> None:
@@ -431,7 +445,7 @@ def _cola_counterfactuals(ctx: Context, sentence: str) -> None:
     from explorer.ui.model_picker import pick_models
 
     edits = _fewer(variants(sentence, ctx.morphemes(sentence)), lambda v: v.edit)
-    scorers = pick_models(ctx.entries, "cola", key="int_cf_models", preselected=_first_models(ctx, "cola"))
+    scorers = pick_models(ctx.entries, ctx.task, key="int_cf_models", preselected=_first_models(ctx, ctx.task))
     if not edits:
         st.info("Kiwi found nothing to edit in this sentence.")
         return
