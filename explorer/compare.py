@@ -49,13 +49,19 @@ def metric_columns() -> list[str]:
 
 
 def scale_caption() -> str:
-    """How the tasks' columns are scored: "CoLA is Matthews correlation, the others accuracy."."""
-    others = [(task.name, _METRIC_WORDS.get(task.main_metric, task.main_metric))
-              for task in TASKS.values() if task.main_metric != "accuracy"]
-    if not others:
+    """How the tasks' columns are scored: "CoLA is Matthews correlation; SentiNeg and HellaSwag macro-F1; the others accuracy."."""
+    by_metric: dict[str, list[str]] = {}
+    for task in TASKS.values():
+        if task.main_metric != "accuracy":
+            by_metric.setdefault(task.main_metric, []).append(task.name)
+    if not by_metric:
         return "every task is accuracy."
-    parts = [f"{name} is {words}" if k == 0 else f"{name} {words}" for k, (name, words) in enumerate(others)]
-    return ", ".join(parts) + ", the others accuracy."
+    parts = []
+    for k, (metric, names) in enumerate(by_metric.items()):
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        verb = ("is " if len(names) == 1 else "are ") if k == 0 else ""
+        parts.append(f"{listed} {verb}{_METRIC_WORDS.get(metric, metric)}")
+    return "; ".join(parts) + "; the others accuracy."
 
 
 _FAMILIES = ("electra", "roberta", "albert", "funnel", "distilbert", "bert", "xlm", "e5", "gpt")

@@ -94,6 +94,6 @@ def test_live_items_cover_every_task_whose_fields_are_filled():
 
     items = live_items("비가 많이 왔다.", target="비", sentence2="비가 그쳤다.", question="비가 왔나요?",
                        copa_question="결과", alternative1="길이 젖었다.", alternative2="해가 떴다.")
-    assert set(items) == {"cola", "wic", "boolq", "copa"}
+    assert set(items) == {"cola", "sentineg", "wic", "boolq", "copa"}  # every one-sentence task takes the sentence
     assert items["wic"].span1 == (0, 1) and items["copa"].question == "effect" and items["boolq"].passage == "비가 많이 왔다."
-    assert set(live_items("비가 왔다.", target="비")) == {"cola"}  # WiC needs its second sentence too
+    assert set(live_items("비가 왔다.", target="비")) == {"cola", "sentineg"}  # WiC needs its second sentence too

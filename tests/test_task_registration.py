@@ -103,7 +103,7 @@ def test_comparison_gives_a_registered_task_its_column_and_main_metric(trio):
     assert ours["data"].iloc[0] == "trio: trio_dev.tsv"
     assert frame.loc[~frame["ours"], "Trio F1"].isna().all()  # no published source has it
     assert list(filter_table(frame, tasks=["Trio F1"])["model"]) == ["trio-model"]
-    assert scale_caption() == "CoLA is Matthews correlation, Trio macro-F1, the others accuracy."
+    assert scale_caption() == "CoLA is Matthews correlation; SentiNeg, HellaSwag and Trio macro-F1; the others accuracy."
 
 
 def test_a_registered_task_is_inferred_from_its_own_words(trio):
