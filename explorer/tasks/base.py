@@ -237,6 +237,11 @@ class Task:
         seen = {tuple(self.values(item).values()) for item in train}
         return train, [i for i in self.demo_items(n_dev, seed=14) if tuple(self.values(i).values()) not in seen]
 
+    def tokenizer_texts(self, item: Any) -> list[str]:
+        """The texts a tokenizer trained for this task learns from one item (demo checkpoints):
+        its text fields, plus any marks or words its input formats add."""
+        return list(self.values(item).values())
+
     def editable_fields(self, item: Any) -> list[tuple[str, str]]:
         """The (field, text) pairs counterfactual edits may change, in order; empty: no edits for this task."""
         return []

@@ -112,6 +112,9 @@ class Copa(Task):
 
         return generate_copa(n, seed=seed)
 
+    def tokenizer_texts(self, item: CopaItem) -> list[str]:
+        return [item.premise, *item.alternatives, *DEFAULT_CONNECTIVES.values()]
+
     def editable_fields(self, item: CopaItem) -> list[tuple[str, str]]:
         alternatives = [(f"alternative{k}", alt) for k, alt in enumerate(item.alternatives, start=1)]
         return [("premise", item.premise), *alternatives]

@@ -62,6 +62,9 @@ class Wic(Task):
 
         return generate_wic(n, seed=seed)
 
+    def tokenizer_texts(self, item: WicItem) -> list[str]:
+        return [item.sentence1, item.sentence2, "[", "]"]  # the marked format's brackets; the target is in both
+
     def editable_fields(self, item: WicItem) -> list[tuple[str, str]]:
         return [("sentence1", item.sentence1), ("sentence2", item.sentence2)]
 
