@@ -373,8 +373,3 @@ def slice_context_of(task_id: str, path_or_bytes: Any, name: str | None = None) 
 
     dataset = read_dataset(path_or_bytes, name=name, task=task_id)
     return get_task(task_id).slice_context(dataset)
-
-
-def train_targets(path_or_bytes: Any, name: str | None = None) -> set[str]:
-    """Targets of a WiC training file, for the seen/unseen slice (a view of ``slice_context_of``)."""
-    return slice_context_of("wic", path_or_bytes, name)
