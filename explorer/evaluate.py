@@ -34,6 +34,8 @@ Progress = Callable[[int, int], None]
 RESULT_LIMIT = DATA_LIMIT
 # A temp file this old belongs to a save that was killed, not to one in progress.
 STALE_TMP_SECONDS = 3600
+# Metric key → its column in ``metrics_frame`` (the Evaluate page highlights a task's main metric there).
+METRIC_COLUMNS = {"accuracy": "accuracy", "mcc": "MCC", "f1_macro": "F1 macro"}
 
 
 class IncompleteResult(ValueError):
@@ -50,7 +52,8 @@ class EvalResult:
         data: File name, format, row count and a content hash.
         metrics: ``n``, ``accuracy``, ``mcc``, ``f1_macro``, ``confusion``...
             (None for unlabelled files).
-        predictions: One row per item: id, gold, pred, prob.
+        predictions: One row per item: id, gold, pred, text, and ``prob`` = P(label 1) for a
+            two-class task or ``probs`` (one per class) for more.
     """
 
     model: str
@@ -111,7 +114,7 @@ def evaluate(
     rows = [_prediction_row(task, item, pred) for item, pred in zip(dataset.items, preds)]
     metrics = None
     if dataset.labelled:
-        metrics = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows])
+        metrics = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows], labels=task.labels)
         # Items the model could not judge (the overlap baseline on a question without
         # content words) keep their placeholder label; the count says how many there were.
         metrics["not_judged"] = sum(1 for p in preds if not p.judged)
@@ -127,7 +130,9 @@ def evaluate(
 
 
 def _prediction_row(task: Task, item: Any, pred: Prediction) -> dict[str, Any]:
-    row = {"id": item.id, "gold": item.label, "pred": pred.label, "prob": round(pred.p1, 6), "text": task.text(item)}
+    # Two classes keep one number, P(label 1), as results saved before N-class tasks existed.
+    probs = {"prob": round(pred.p1, 6)} if task.num_labels == 2 else {"probs": [round(p, 6) for p in pred.probs]}
+    row = {"id": item.id, "gold": item.label, "pred": pred.label, **probs, "text": task.text(item)}
     if not pred.judged:
         row["note"] = pred.note
     return row
@@ -142,14 +147,26 @@ def metrics_payload(result: EvalResult) -> dict[str, Any]:
 
 
 def predictions_tsv(result: EvalResult) -> str:
-    """One row per item with the gold label, the prediction, P(label 1) and a note where the model could not judge."""
+    """One row per item: gold label, prediction, probabilities, text, and a note where the model could not judge.
+
+    A two-class result has one ``prob`` column (P(label 1)); an N-class one a
+    ``P(k)`` column per class k.
+    """
     out = io.StringIO()
     writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-    writer.writerow(["id", "gold", "pred", "prob", "text", "note"])
+    n = _n_probs(result)
+    writer.writerow(["id", "gold", "pred", *(["prob"] if n is None else [f"P({k})" for k in range(n)]), "text", "note"])
     for r in result.predictions:
-        writer.writerow([r["id"], "" if r["gold"] is None else r["gold"], r["pred"], f"{r['prob']:.6f}", r["text"],
-                         r.get("note", "")])
+        probs = [r["prob"]] if n is None else r["probs"]
+        writer.writerow([r["id"], "" if r["gold"] is None else r["gold"], r["pred"], *(f"{p:.6f}" for p in probs),
+                         r["text"], r.get("note", "")])
     return out.getvalue()
+
+
+def _n_probs(result: EvalResult) -> int | None:
+    """Classes per prediction row of an N-class result; None for a two-class one (a single ``prob``)."""
+    first = result.predictions[0] if result.predictions else {}
+    return len(first["probs"]) if "probs" in first else None
 
 
 def write_metrics(result: EvalResult, path: Path) -> None:
@@ -291,7 +308,7 @@ def slice_metrics(dataset: Dataset, result: EvalResult, context: Any = None) -> 
             groups.setdefault((kind, value), []).append(row)
     out = []
     for (kind, value), rows in sorted(groups.items()):
-        m = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows])
+        m = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows], labels=task.labels)
         out.append({"model": result.model, "slice": kind, "value": value, "n": m["n"], "accuracy": m["accuracy"], "mcc": m["mcc"]})
     return out
 
@@ -331,7 +348,11 @@ def metrics_frame(results: Sequence[EvalResult]):
 
 
 def predictions_frame(dataset: Dataset, results: Sequence[EvalResult]):
-    """One row per item: its text, gold label and each model's prediction and P(label 1)."""
+    """One row per item: its text, gold label and each model's prediction and probability.
+
+    Two classes: P(label 1) (``P(1) · model``); more: the probability of the model's own
+    answer (``P(pred) · model``).
+    """
     import pandas as pd
 
     task = get_task(dataset.task)
@@ -339,13 +360,16 @@ def predictions_frame(dataset: Dataset, results: Sequence[EvalResult]):
                           "gold": [i.label for i in dataset.items]})
     for r in results:
         frame[f"pred · {r.model}"] = [p["pred"] for p in r.predictions]
-        frame[f"P(1) · {r.model}"] = [p["prob"] for p in r.predictions]
+        if _n_probs(r) is None:
+            frame[f"P(1) · {r.model}"] = [p["prob"] for p in r.predictions]
+        else:
+            frame[f"P(pred) · {r.model}"] = [p["probs"][p["pred"]] for p in r.predictions]
     return frame
 
 
-def train_targets(path_or_bytes: Any, name: str | None = None) -> set[str]:
-    """Targets of a WiC training file, for the seen/unseen slice."""
+def slice_context_of(task_id: str, path_or_bytes: Any, name: str | None = None) -> Any:
+    """A task's slice context (``Task.slice_context``) from the related file its ``slice_upload`` asks for."""
     from explorer.tasks.registry import read_dataset
 
-    dataset = read_dataset(path_or_bytes, name=name, task="wic")
-    return get_task("wic").slice_context(dataset)
+    dataset = read_dataset(path_or_bytes, name=name, task=task_id)
+    return get_task(task_id).slice_context(dataset)

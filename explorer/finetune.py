@@ -1,8 +1,8 @@
-"""Fine-tuning a base encoder on one of the four tasks with the Hugging Face ``Trainer``.
+"""Fine-tuning a base encoder on a registered task with the Hugging Face ``Trainer``.
 
 The output folder is an ordinary Hugging Face checkpoint that the app loads
 like any other: ``config.json`` names the task (``finetuning_task``, and
-``id2label`` for the binary tasks), the weights are ``model.safetensors``, the
+``id2label`` from the task's ``config_labels``), the weights are ``model.safetensors``, the
 tokenizer is saved beside them, and ``trainer_state.json`` holds the loss and
 dev metrics per epoch. The ``checkpoint-*`` folders that ``save_total_limit``
 keeps (the best and the latest) stay inside it.
@@ -16,6 +16,7 @@ and ``accelerate launch`` / ``torchrun`` run this same function on several GPUs.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -42,7 +43,6 @@ from transformers import (
 from explorer.data.readers import Dataset, DatasetError
 from explorer.loading import max_input_length, pad_with_eos
 from explorer.metrics import classification_metrics
-from explorer.registry import TASKS
 from explorer.tasks.registry import get as get_task
 from explorer.tasks.registry import read_dataset
 
@@ -50,14 +50,6 @@ __all__ = ["MultipleChoiceCollator", "encode_items", "finetune", "reinit_zero_po
 
 Progress = Callable[[float, str], None]
 
-# The metric that picks the best epoch: NIKL scored CoLA by MCC, the others by accuracy.
-# Label names the registry reads to infer the task and the positive class.
-ID2LABEL = {
-    "cola": {0: "unacceptable", 1: "acceptable"},
-    "wic": {0: "different", 1: "same"},
-    "boolq": {0: "no", 1: "yes"},
-    "copa": {0: "LABEL_0", 1: "LABEL_1"},  # a multiple-choice head: the transformers default
-}
 E5_NAME = "multilingual-e5-small"
 SUMMARY_FILE = "explorer_finetune.json"
 # About 50 train-loss points over the whole run, whatever its length.
@@ -67,11 +59,11 @@ _WARMUP_RATIO = 0.1
 
 @dataclass
 class MultipleChoiceCollator:
-    """Pads COPA features to ``[batch, n_choices, longest]`` (transformers has no such collator).
+    """Pads multiple-choice features to ``[batch, n_choices, longest]`` (transformers has no such collator).
 
     Each feature holds one list per choice under every tokenizer key and an
     integer ``labels``; choices are flattened, padded by the tokenizer, then
-    folded back.
+    folded back. Every feature of a batch must have the same number of choices.
     """
 
     tokenizer: Any
@@ -79,6 +71,9 @@ class MultipleChoiceCollator:
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         n_choices = len(features[0]["input_ids"])
+        if any(len(feature["input_ids"]) != n_choices for feature in features):
+            counts = sorted({len(feature["input_ids"]) for feature in features})
+            raise ValueError(f"a multiple-choice batch needs the same number of choices per item, got {counts}")
         flat = [
             {key: value[i] for key, value in feature.items() if key != "labels"}
             for feature in features
@@ -119,14 +114,14 @@ def encode_items(
     """Turns labelled reader items into tokenized features with ``labels``.
 
     Args:
-        task: One of ``explorer.registry.TASKS``.
+        task: A registered task id.
         items: Labelled items of that task.
         tokenizer: The base model's tokenizer.
-        max_length: Longest input in tokens (per choice for COPA).
+        max_length: Longest input in tokens (per choice for a multiple-choice task).
         input_format: The task's input convention (see each task module).
 
     Returns:
-        One dict per item; COPA features hold one list per alternative.
+        One dict per item; a multiple-choice item's feature holds one list per alternative.
     """
     spec = get_task(task)
     encoded = [spec.encode(i, input_format) for i in items]
@@ -135,11 +130,11 @@ def encode_items(
     seconds = None if not rows or rows[0][1] is None else [second for _, second in rows]
     truncation = encoded[0].truncation if encoded else "longest_first"
     enc = _tokenize(tokenizer, [first for first, _ in rows], seconds, truncation, max_length)
-    n_choices = spec.n_choices
-    if n_choices:
-        features = [
-            {key: values[k * n_choices : (k + 1) * n_choices] for key, values in enc.items()} for k in range(len(items))
-        ]
+    if encoded and encoded[0].endings:
+        features, start = [], 0
+        for e in encoded:  # each item's own number of endings
+            features.append({key: values[start : start + len(e.endings)] for key, values in enc.items()})
+            start += len(e.endings)
     else:
         features = [{key: values[k] for key, values in enc.items()} for k in range(len(items))]
     for feature, item in zip(features, items):
@@ -180,12 +175,13 @@ def resolve_base(base: str) -> tuple[str, str]:
 
 
 def _load_model(task: str, base: str, config: Any) -> torch.nn.Module:
-    """Builds the task head on the base; a head of another shape (or none) is freshly initialised."""
-    config.num_labels = 2
-    config.id2label = dict(ID2LABEL[task])
+    """Builds the task's head on the base; a head of another shape (or none) is freshly initialised."""
+    spec = get_task(task)
+    config.num_labels = spec.num_labels
+    config.id2label = spec.config_id2label  # label names the registry reads to infer the task and the positive class
     config.label2id = {name: idx for idx, name in config.id2label.items()}
     config.finetuning_task = task  # what the registry reads first to infer the task
-    cls = AutoModelForMultipleChoice if task == "copa" else AutoModelForSequenceClassification
+    cls = AutoModelForMultipleChoice if spec.head == "multiple_choice" else AutoModelForSequenceClassification
     return cls.from_pretrained(
         base,
         config=config,
@@ -218,11 +214,12 @@ def reinit_zero_pooler(model: torch.nn.Module) -> list[str]:
     return names
 
 
-def _metrics(prediction: EvalPrediction) -> dict[str, float]:
+def _metrics(prediction: EvalPrediction, *, labels: Sequence[int]) -> dict[str, float]:
+    """Dev metrics over the task's ``labels`` (bind them with ``functools.partial``)."""
     logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
     pred = np.asarray(logits).argmax(axis=-1).tolist()
     gold = np.asarray(prediction.label_ids).tolist()
-    scores = classification_metrics(gold, pred)
+    scores = classification_metrics(gold, pred, labels=labels)
     return {"accuracy": scores["accuracy"], "mcc": scores["mcc"], "f1_macro": scores["f1_macro"]}
 
 
@@ -281,13 +278,14 @@ def finetune(
 ) -> dict[str, Any]:
     """Fine-tunes ``base`` on a task's train file, picking the best epoch on the dev file.
 
-    COPA trains a multiple-choice head (both alternatives scored jointly);
-    CoLA, WiC and BoolQ a two-class sequence-classification head. Evaluation
-    and a checkpoint happen every epoch; the best by the task's metric (CoLA:
+    The head is the task's: a multiple-choice task (COPA) trains a
+    multiple-choice head (all alternatives scored jointly), the others a
+    sequence-classification head with one output per class. Evaluation and a
+    checkpoint happen every epoch; the best by the task's ``main_metric`` (CoLA:
     MCC, others: accuracy) is reloaded at the end and saved at the top of ``out``.
 
     Args:
-        task: ``cola``, ``wic``, ``copa`` or ``boolq``.
+        task: A registered task id (``cola``, ``wic``, ``copa``, ``boolq``...).
         base: A hub id, a local model folder, or ``multilingual-e5-small`` for
             the offline e5 default.
         train: Labelled train file in a published layout (``read_dataset``).
@@ -296,7 +294,7 @@ def finetune(
         epochs: Training epochs (fractions allowed).
         lr: Peak learning rate (linear warmup over 10 % of steps, then decay).
         batch_size: Train batch per device (dev batches are twice as large).
-        max_length: Longest input in tokens (for COPA, per alternative).
+        max_length: Longest input in tokens (for a multiple-choice task, per alternative).
         seed: Seed for the head's initialisation, shuffling and subsampling.
         input_format: The task's input convention (see ``explorer.tasks``);
             stored in the config as ``explorer_input_format`` when given.
@@ -314,8 +312,7 @@ def finetune(
         FileExistsError: ``out`` already holds files.
         ValueError: Unknown task or input format.
     """
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    spec = get_task(task)  # an unknown task fails here, naming the known ones
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
     out = Path(out)
@@ -351,10 +348,10 @@ def finetune(
     multiple = 8 if torch.cuda.is_available() else None
     collator = (
         MultipleChoiceCollator(tokenizer, multiple)
-        if task == "copa"
+        if spec.head == "multiple_choice"
         else DataCollatorWithPadding(tokenizer, pad_to_multiple_of=multiple)
     )
-    metric = get_task(task).main_metric
+    metric = spec.main_metric
     args = TrainingArguments(
         output_dir=str(out),
         num_train_epochs=epochs,
@@ -386,7 +383,7 @@ def finetune(
         train_dataset=train_set,
         eval_dataset=dev_set,
         processing_class=tokenizer,
-        compute_metrics=_metrics,
+        compute_metrics=functools.partial(_metrics, labels=spec.labels),
         callbacks=[_ReportProgress(report, metric)],
     )
     result = trainer.train()

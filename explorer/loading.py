@@ -56,6 +56,8 @@ from explorer.registry import (
 )
 from explorer.safeio import CONFIG_LIMIT, is_regular_file, read_limited_text, size_text
 from explorer.scorers import capabilities
+from explorer.tasks import registry as task_registry
+from explorer.tasks.base import Task
 
 # Per-file "Loading weights" bars from transformers flood logs and the app's
 # terminal; our own progress reporting says what is happening.
@@ -493,16 +495,25 @@ def _check_head(entry: ModelEntry, config: PretrainedConfig, head: str | None) -
             f"{entry.name} has no classification head (architectures = {config.architectures}). "
             "It is a base or pre-training model: fine-tune it first (python -m explorer finetune)."
         )
-    if entry.task == "copa" and head == "multiple_choice":
-        return head
+    task = _registered_task(entry.task)
     if head == "multiple_choice":
-        raise CheckpointError(f"{entry.name} has a multiple-choice head (a COPA model), not one for {entry.task}.")
-    if entry.task in {"cola", "wic", "boolq"} and config.num_labels != 2:
+        if task is not None and task.head == "multiple_choice":
+            return head
         raise CheckpointError(
-            f"{entry.name} has a {config.num_labels}-class head; {entry.task} needs a 2-class head. "
+            f"{entry.name} has a multiple-choice head (it picks one of several endings), not one for {entry.task}."
+        )
+    # A sequence head on a multiple-choice task is a pair classifier: it scores each ending as right or not.
+    if task is not None and task.head == "sequence" and config.num_labels != task.num_labels:
+        raise CheckpointError(
+            f"{entry.name} has a {config.num_labels}-class head; {entry.task} needs a {task.num_labels}-class head. "
             "It looks like a checkpoint for another task."
         )
     return head
+
+
+def _registered_task(task_id: str | None) -> Task | None:
+    """The registered task of an entry, or None (no task, or one this app does not know)."""
+    return task_registry.TASKS.get(task_id) if task_id else None
 
 
 def load_model(entry: ModelEntry, device: str = "auto") -> LoadedModel:
@@ -535,11 +546,12 @@ def load_model(entry: ModelEntry, device: str = "auto") -> LoadedModel:
     config_source = entry.source if has_config or not entry.base else entry.base
     config = _load_config(config_source)
     head = _head_for(config)
-    if head is None and entry.base and entry.task:
+    if head is None and entry.base and _registered_task(entry.task):
         # A base config for a state dict trained with a task head: build that head.
-        head = "multiple_choice" if entry.task == "copa" else "sequence"
+        task = _registered_task(entry.task)
+        head = task.head
         if head == "sequence":
-            config.num_labels = 2
+            config.num_labels = task.num_labels
     head = _check_head(entry, config, head)
 
     dev = pick_device(device)

@@ -81,7 +81,8 @@ def classification_metrics(gold: Sequence[int], pred: Sequence[int], labels: Seq
         gold: True class per item.
         pred: Predicted class per item, same length.
         labels: All classes, in the order used for ``confusion`` and the
-            macro average (two or more classes; three-way tasks work too).
+            macro average: a task's ``Task.labels`` (two or more classes). The
+            default, 0 and 1, suits only a two-class task; callers with a task pass its labels.
 
     Returns:
         ``n``; ``accuracy``; ``mcc`` (Matthews correlation, the CoLA metric);

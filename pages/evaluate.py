@@ -4,12 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from explorer.evaluate import (
+    METRIC_COLUMNS,
     ResultStore,
     disagreements,
     metrics_frame,
     predictions_frame,
+    slice_context_of,
     slice_metrics,
-    train_targets,
 )
 from explorer.registry import TASK_TITLES, TASKS
 from explorer.tasks.registry import get as get_task
@@ -40,9 +41,9 @@ if dataset is not None:
     )
     for warning in dataset.warnings:
         st.warning(warning)
-    if task == "wic":
-        train = parsed_upload("Optional: the WiC train file, to slice by target seen/unseen", ["tsv"], "eval_train",
-                              kind="wic-train", parse=lambda data, name: train_targets(data, name=name))
+    if get_task(task).slice_upload:
+        train = parsed_upload(get_task(task).slice_upload, ["tsv"], f"eval_train_{task}", kind=f"{task}-slice-context",
+                              parse=lambda data, name: slice_context_of(task, data, name=name))
         if train is not None and train.error:
             st.error(f"The train file cannot be read: {train.error}")
         elif train is not None:
@@ -64,7 +65,7 @@ if state and state[0] == task:
         st.success(f"Evaluated {len(results)} model(s) on {results[0].data['name']}; results saved to {store.folder}.")
         st.subheader("Metrics")
         frame = metrics_frame(results)
-        main = {"mcc": "MCC"}.get(get_task(task).main_metric, "accuracy")
+        main = METRIC_COLUMNS[get_task(task).main_metric]
         st.dataframe(
             frame.style.highlight_max(subset=[main], color="#cdeccd").format(
                 {"accuracy": "{:.4f}", "MCC": "{:.4f}", "F1 macro": "{:.4f}", "seconds": "{:.1f}"}, na_rep="–"
@@ -84,7 +85,7 @@ if state and state[0] == task:
                 st.caption("Accuracy per slice; n is the number of items in the slice.")
         st.subheader("Error browser")
         preds = predictions_frame(dataset, results)
-        shown = filter_predictions(preds, [r.model for r in results], key="eval_filter")
+        shown = filter_predictions(preds, [r.model for r in results], get_task(task).labels, key="eval_filter")
         st.caption(f"{len(shown):,} of {len(preds):,} items")
         st.dataframe(shown.head(2000), hide_index=True, width="stretch")
         if len(results) > 1:

@@ -79,3 +79,23 @@ def test_a_result_that_cannot_be_saved_is_still_shown_with_a_message(env, monkey
     assert not at.exception
     assert sum("could not be saved for later" in e.value for e in at.error) == 2
     assert set(at.dataframe[0].value["model"]) == {"ev-electra-cola", "ev-bert-cola"}
+
+
+def test_a_task_with_a_slice_upload_asks_for_its_file_and_slices_by_it(env, make_checkpoint):
+    """WiC declares ``slice_upload`` (its train file): the page asks for it and adds the seen/unseen slice."""
+    from test_finetune import WIC_HEADER, _wic_rows
+
+    shutil.copytree(make_checkpoint("bert", name="w1", finetuning_task="wic", seed=3), env / "checkpoints" / "ev-wic")
+    header = WIC_HEADER.encode() + b"\n"
+    dev = header + "\n".join("\t".join(map(str, r)) for r in _wic_rows(6, 2)).encode() + b"\n"
+    train = header + "\n".join("\t".join(map(str, r)) for r in _wic_rows(4, 1)).encode() + b"\n"
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/evaluate.py")
+    at.run()
+    at.segmented_control(key="eval_task").set_value("wic").run()
+    at.file_uploader(key="eval-up").set_value(("NIKL_SKT_WiC_Dev.tsv", dev, "text/tab-separated-values")).run()
+    at.file_uploader(key="eval_train_wic").set_value(("NIKL_SKT_WiC_Train.tsv", train, "text/tab-separated-values")).run()
+    at.button(key="eval_run").click().run()
+    assert not at.exception and not at.error
+    slices = next(d.value for d in at.dataframe if "slice" in d.value.columns)
+    assert ("target in train", "seen") in set(zip(slices["slice"], slices["value"]))

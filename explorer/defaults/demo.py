@@ -31,13 +31,7 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from explorer.defaults.korean import generate_cola
-from explorer.tasks import copa
-from explorer.tasks.boolq import BoolqItem
-from explorer.tasks.cola import ColaItem
-from explorer.tasks.copa import CopaItem
 from explorer.tasks.registry import get as get_task
-from explorer.tasks.wic import WicItem
 
 Progress = Callable[[float, str], None]
 MAX_LENGTH = 64
@@ -85,11 +79,6 @@ DEMOS = (
         task="copa", input_format="connective", seconds=30.0, epochs=2, n_train=4000, layers=2,
     ),
 )
-LABEL_NAMES = {
-    "cola": {0: "unacceptable", 1: "acceptable"},
-    "wic": {0: "different", 1: "same"},
-    "boolq": {0: "no", 1: "yes"},
-}
 
 
 def train_tokenizer(texts: Sequence[str], out_dir: Path, vocab_size: int = 2000, max_length: int = MAX_LENGTH) -> PreTrainedTokenizerFast:
@@ -125,7 +114,8 @@ def train_tokenizer(texts: Sequence[str], out_dir: Path, vocab_size: int = 2000,
 
 def build_model(spec: DemoSpec, vocab_size: int, pad_id: int):
     """A small, randomly initialised model of the spec's family and task head."""
-    labels = LABEL_NAMES.get(spec.task, {0: "LABEL_0", 1: "LABEL_1"})
+    task = get_task(spec.task)
+    labels = task.config_id2label
     common = dict(
         vocab_size=vocab_size,
         hidden_size=128,
@@ -134,7 +124,7 @@ def build_model(spec: DemoSpec, vocab_size: int, pad_id: int):
         intermediate_size=256,
         max_position_embeddings=spec.max_length,
         pad_token_id=pad_id,
-        num_labels=2,
+        num_labels=task.num_labels,
         id2label=labels,
         label2id={v: k for k, v in labels.items()},
         finetuning_task=spec.task,
@@ -144,24 +134,19 @@ def build_model(spec: DemoSpec, vocab_size: int, pad_id: int):
     config = ElectraConfig(embedding_size=64, **common) if spec.family == "electra" else BertConfig(**common)
     if spec.input_format:
         config.explorer_input_format = spec.input_format  # read back by the registry
-    if spec.task == "copa":
+    if task.head == "multiple_choice":
         return (ElectraForMultipleChoice if spec.family == "electra" else BertForMultipleChoice)(config)
     return (ElectraForSequenceClassification if spec.family == "electra" else BertForSequenceClassification)(config)
 
 
-def texts_of(items: Sequence) -> list[str]:
-    """Every text in task items, for tokenizer training."""
-    out = []
-    for i in items:
-        if isinstance(i, ColaItem):
-            out.append(i.sentence)
-        elif isinstance(i, WicItem):
-            out += [i.sentence1, i.sentence2, "[", "]"]
-        elif isinstance(i, CopaItem):
-            out += [i.premise, *i.alternatives, *copa.DEFAULT_CONNECTIVES.values()]
-        elif isinstance(i, BoolqItem):
-            out += [i.passage, i.question]
-    return out
+def texts_of(spec: DemoSpec, items: Sequence) -> list[str]:
+    """Every text in task items, for tokenizer training (``Task.tokenizer_texts``).
+
+    Not the encoded inputs: training the vocabulary on WiC's [marked] sentences measured
+    0.70-0.75 accuracy on unseen items against 0.82 with the plain sentences and the brackets apart.
+    """
+    task = get_task(spec.task)
+    return [text for item in items for text in task.tokenizer_texts(item)]
 
 
 def encode_batch(tokenizer, spec: DemoSpec, items: Sequence) -> dict[str, torch.Tensor]:
@@ -173,8 +158,8 @@ def encode_batch(tokenizer, spec: DemoSpec, items: Sequence) -> dict[str, torch.
     truncation = True if encoded[0].truncation == "longest_first" else encoded[0].truncation
     flat = tokenizer([first for first, _ in rows], seconds, padding=True, truncation=truncation,
                      max_length=spec.max_length, return_tensors="pt")
-    if task.n_choices:
-        return {k: v.view(len(items), task.n_choices, -1) for k, v in flat.items()}
+    if encoded[0].endings:  # a [batch, endings, tokens] block: every item of a batch has the same number
+        return {k: v.view(len(items), len(encoded[0].endings), -1) for k, v in flat.items()}
     return dict(flat)
 
 
@@ -255,39 +240,20 @@ def _score_saved(folder: Path, spec: DemoSpec, dev: Sequence) -> dict:
     entry.name, entry.task = spec.name, spec.task
     loaded = load_model(entry, "cpu")
     preds = predict_items(loaded, spec.task, dev, spec.input_format, batch_size=128)
-    m = classification_metrics([i.label for i in dev], [p.label for p in preds])
+    m = classification_metrics([i.label for i in dev], [p.label for p in preds], labels=get_task(spec.task).labels)
     return {"dev_accuracy": m["accuracy"], "dev_mcc": m["mcc"]}
 
 
-def _content(item) -> tuple:
-    """An item's texts without its id, row and label."""
-    if isinstance(item, WicItem):
-        return (item.target, item.sentence1, item.sentence2)
-    if isinstance(item, CopaItem):
-        return (item.premise, item.question, *item.alternatives)
-    if isinstance(item, BoolqItem):
-        return (item.passage, item.question)
-    return (item.sentence,)
-
-
 def demo_data(task: str = "cola", n_train: int = 8000, n_dev: int = 1000) -> tuple[list, list]:
-    """Generated data for a task; CoLA is split by source sentence so dev pairs are unseen."""
-    if task != "cola":
-        from explorer.defaults import task_data
+    """Generated (train, dev) items of a task (``Task.demo_data``): dev holds no item seen in training.
 
-        make = {"wic": task_data.generate_wic, "copa": task_data.generate_copa, "boolq": task_data.generate_boolq}[task]
-        train, dev = make(n_train, seed=13), make(n_dev, seed=14)
-        # Templates repeat across seeds; dev items seen in training would only measure memory.
-        seen = {_content(i) for i in train}
-        return train, [i for i in dev if _content(i) not in seen]
-    examples = generate_cola(n_train + n_dev, seed=13)
-    sources = sorted({e.source for e in examples})
-    random.Random(7).shuffle(sources)
-    dev_sources = set(sources[: max(1, len(sources) * n_dev // (n_train + n_dev))])
-    to_item = lambda k, e: ColaItem(f"gen-{k}", e.sentence, e.label)  # noqa: E731
-    train = [to_item(k, e) for k, e in enumerate(examples) if e.source not in dev_sources]
-    dev = [to_item(k, e) for k, e in enumerate(examples) if e.source in dev_sources]
-    return train, dev
+    Raises:
+        ValueError: the task has no generated data.
+    """
+    data = get_task(task).demo_data(n_train, n_dev)
+    if data is None:
+        raise ValueError(f"{get_task(task).name} has no generated demo data; fine-tune a model on its files instead.")
+    return data
 
 
 def build_demo(name: str, out_root: str, queue=None) -> dict:
@@ -301,7 +267,7 @@ def build_demo(name: str, out_root: str, queue=None) -> dict:
     spec = next(d for d in DEMOS if d.name == name)
     train, dev = demo_data(spec.task, n_train=spec.n_train)
     out = Path(out_root) / spec.name
-    tokenizer = train_tokenizer(texts_of(train), out.with_name(out.name + ".tokenizer"), max_length=spec.max_length)
+    tokenizer = train_tokenizer(texts_of(spec, train), out.with_name(out.name + ".tokenizer"), max_length=spec.max_length)
     report = (lambda f, m: queue.put((name, f, m))) if queue is not None else None
     metrics = train_demo(spec, tokenizer, train, dev, out, progress=report)
     shutil.rmtree(out.with_name(out.name + ".tokenizer"), ignore_errors=True)

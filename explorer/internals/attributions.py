@@ -38,6 +38,7 @@ from explorer.internals.padding import readable_tokens, with_pad_token
 BASELINES = ("pad", "mask", "zero")
 OUTPUTS = ("logit", "prob")
 MC_TARGETS = ("chosen", "difference")
+TRUNCATIONS = ("longest_first", "only_first", "only_second")
 # Above this share of |f(x) - f(baseline)| the IG path integral is too coarse.
 DELTA_WARN_RATIO = 0.05
 _OCCLUSION_BATCH = 32
@@ -163,7 +164,9 @@ def _attribution_session(model: torch.nn.Module) -> Iterator[None]:
 # --------------------------------------------------------------------------- encoding
 
 
-def _encode(loaded: Any, first: str, second: str | None, endings: Sequence[str] | None) -> tuple[_Encoded, list[str]]:
+def _encode(
+    loaded: Any, first: str, second: str | None, endings: Sequence[str] | None, truncation: str = "longest_first"
+) -> tuple[_Encoded, list[str]]:
     notes: list[str] = []
     tok = loaded.tokenizer
     multiple_choice = endings is not None
@@ -176,9 +179,11 @@ def _encode(loaded: Any, first: str, second: str | None, endings: Sequence[str] 
             raise ValueError("multiple choice needs at least two endings")
         tok = with_pad_token(tok)  # rows are padded to a common length
         firsts, seconds = [first] * len(endings), list(endings)
-        raw = tok(firsts, seconds, **_encode_kwargs(tok, loaded.max_length, padding=True))
+        raw = tok(firsts, seconds, **_encode_kwargs(tok, loaded.max_length, True, truncation))
     else:
-        raw = tok(first, second, **_encode_kwargs(tok, loaded.max_length, padding=False))
+        # One-sided truncation means something only for a pair; a single text is simply cut.
+        single_cut = truncation if second is not None else True
+        raw = tok(first, second, **_encode_kwargs(tok, loaded.max_length, False, single_cut))
     fast = bool(getattr(tok, "is_fast", False))
     if not fast:
         notes.append("slow tokenizer: no character offsets, so no eojeol/morpheme aggregation")
@@ -199,9 +204,9 @@ def _encode(loaded: Any, first: str, second: str | None, endings: Sequence[str] 
     ), notes
 
 
-def _encode_kwargs(tok: Any, max_length: int, padding: bool) -> dict[str, Any]:
+def _encode_kwargs(tok: Any, max_length: int, padding: bool, truncation: str | bool = True) -> dict[str, Any]:
     kwargs: dict[str, Any] = dict(
-        truncation=True, max_length=max_length, padding=padding, return_tensors="pt",
+        truncation=truncation, max_length=max_length, padding=padding, return_tensors="pt",
         return_special_tokens_mask=True,
     )
     if getattr(tok, "is_fast", False):
@@ -339,6 +344,7 @@ def attribute(
     mc_target: str = "chosen",
     output: str = "logit",
     internal_batch_size: int = 16,
+    truncation: str = "longest_first",
 ) -> Attribution:
     """Attributes one prediction to its input tokens.
 
@@ -358,6 +364,8 @@ def attribute(
             score minus that of the strongest other alternative.
         output: Attribute the ``logit`` or the softmax ``prob``.
         internal_batch_size: IG interpolation points per forward pass.
+        truncation: Which side of a pair the tokenizer may cut (``ModelInput.truncation``:
+            ``only_first`` keeps every ending whole), so the attributed input is the one predicted.
 
     Returns:
         The attribution; for IG with its convergence delta.
@@ -369,13 +377,14 @@ def attribute(
     _check_choice("baseline", baseline, BASELINES)
     _check_choice("output", output, OUTPUTS)
     _check_choice("mc_target", mc_target, MC_TARGETS)
+    _check_choice("truncation", truncation, TRUNCATIONS)
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
         raise ValueError(f"steps must be a whole number from 1 to {MAX_STEPS}, not {steps!r}")
     if isinstance(internal_batch_size, bool) or not isinstance(internal_batch_size, int) or internal_batch_size < 1:
         raise ValueError(f"internal_batch_size must be a whole number of at least 1, not {internal_batch_size!r}")
     model = loaded.model
     with _attribution_session(model):
-        enc, notes = _encode(loaded, first, None if endings is not None else second, endings)
+        enc, notes = _encode(loaded, first, None if endings is not None else second, endings, truncation)
         probs = _predict(loaded, enc)
         predicted = int(max(range(len(probs)), key=probs.__getitem__))
         target = predicted if target is None else int(target)

@@ -350,30 +350,27 @@ def flip_table(
 
 
 def pair_fields(task: str, item: Any) -> list[tuple[str, str]]:
-    """The (field, text) pairs of a WiC or COPA item that get edited.
+    """The (field, text) pairs of an item that get edited (``Task.editable_fields``).
 
-    WiC: ``sentence1``, ``sentence2``. COPA: ``premise``, ``alternative1``,
-    ``alternative2`` (``alternatives[0]``/``[1]``).
+    WiC: ``sentence1``, ``sentence2``. COPA: ``premise``, ``alternative1`` ... ``alternativeN``.
 
     Raises:
-        ValueError: For any other task.
+        ValueError: For a task that makes no counterfactual edits.
     """
-    if task == "wic":
-        return [("sentence1", item.sentence1), ("sentence2", item.sentence2)]
-    if task == "copa":
-        first, second = item.alternatives
-        return [("premise", item.premise), ("alternative1", first), ("alternative2", second)]
-    raise ValueError(f"pair variants are for 'wic' or 'copa', not {task!r}")
+    fields = get_task(task).editable_fields(item)
+    if not fields:
+        raise ValueError(f"counterfactual edits are not made for {get_task(task).name} items")
+    return fields
 
 
 def pair_variants(
     task: str, item: Any, morphemes_fn: Callable[[str], Iterable[MorphemeLike]]
 ) -> list[tuple[str, Variant]]:
-    """The same edits applied to each sentence of a WiC item or each part of a COPA item.
+    """The same edits applied to each editable field of an item (each sentence of WiC, each part of COPA).
 
     Args:
-        task: ``"wic"`` or ``"copa"``.
-        item: A :class:`explorer.data.readers.WicItem` or ``CopaItem``.
+        task: A task id whose items have ``editable_fields``.
+        item: One of its items.
         morphemes_fn: Analyses one sentence, e.g. ``KiwiLM().morphemes``.
 
     Returns:
@@ -385,53 +382,11 @@ def pair_variants(
 def edited_item(
     task: str, item: Any, field: str, variant: Variant, analyse: Callable[[str], Iterable[MorphemeLike]] | None = None
 ) -> Any:
-    """``item`` with one field (see :func:`pair_fields`) replaced by its edited text.
+    """``item`` with one field (see :func:`pair_fields`) replaced by its edited text (``Task.with_field``).
 
-    A WiC target keeps pointing at the same word: its span moves with the edit
-    (a dropped particle before it shifts it; an eojeol swap carries it along), so a
-    model reading ``[marked]`` targets sees the mark where the user put it.
+    Marks the task keeps move with the edit: a WiC target keeps pointing at the same word.
     """
-    from dataclasses import replace
-
-    if task == "wic":
-        if field not in ("sentence1", "sentence2"):
-            raise ValueError(f"WiC has no field {field!r}")
-        n = field[-1]
-        span = _moved_span(getattr(item, field), getattr(item, "span" + n), variant, item.target, analyse)
-        return replace(item, **{field: variant.text, "span" + n: span})
-    if task == "copa":
-        if field == "premise":
-            return replace(item, premise=variant.text)
-        alternatives = list(item.alternatives)
-        alternatives[{"alternative1": 0, "alternative2": 1}[field]] = variant.text
-        return replace(item, alternatives=tuple(alternatives))
-    raise ValueError(f"edited items are for 'wic' or 'copa', not {task!r}")
-
-
-def _moved_span(
-    original: str, span: tuple[int, int] | None, variant: Variant, target: str,
-    analyse: Callable[[str], Iterable[MorphemeLike]] | None,
-) -> tuple[int, int] | None:
-    """Where the target word of ``original[span]`` sits in ``variant.text``."""
-    from explorer.tasks.wic import locate_target
-
-    if span is None:
-        return locate_target(variant.text, target, analyse).span
-    a, b = span
-    start, end = variant.span
-    shift = len(variant.text) - len(original)
-    if b <= start:  # the edit is after the target
-        return span
-    if a >= end:  # the edit is before it: it moves by the change in length
-        return a + shift, b + shift
-    # The edit touches the target's eojeol (a particle on it, a swap carrying it):
-    # find the same word inside the edited region, else anywhere.
-    word = original[a:b]
-    region_end = end + shift
-    at = variant.text.find(word, start, max(start, region_end))
-    if at >= 0:
-        return at, at + len(word)
-    return locate_target(variant.text, target, analyse).span
+    return get_task(task).with_field(item, field, variant.text, variant.span, analyse)
 
 
 def pair_flip_table(
@@ -440,23 +395,24 @@ def pair_flip_table(
     original: Mapping[str, Any],
     edited: Mapping[str, Sequence[Any]],
 ) -> list[dict[str, Any]]:
-    """One row per edit and model for WiC/COPA: the answer before and after, and whether it flipped.
+    """One row per edit and model: the answer before and after, and whether it flipped.
 
-    The score shown is P(same sense) for WiC and P(alternative 1) for COPA, so a
-    change has one sign convention per task.
+    The score shown is the task's ``score_class`` probability (P(same sense) for WiC,
+    P(alternative 1) for a multiple-choice task), so a change has one sign convention per task.
 
     Args:
-        task: ``wic`` or ``copa``.
+        task: A task id whose items have ``editable_fields``.
         edits: ``(field, variant)`` from :func:`pair_variants`.
         original: Model name → its prediction (``label``, ``probs``) on the item.
         edited: Model name → its predictions on the edited items, in ``edits`` order.
     """
-    score_name = get_task(task).prob_columns[0]
+    spec = get_task(task)
+    shown = spec.score_class
+    score_name = f"P({spec.label_name(shown)})"
     rows = []
     for model, before in original.items():
         for (field, variant), after in zip(edits, edited[model]):
-            p0 = before.probs[1] if task == "wic" else before.probs[0]
-            p1 = after.probs[1] if task == "wic" else after.probs[0]
+            p0, p1 = before.probs[shown], after.probs[shown]
             rows.append({
                 "model": model, "field": field, "edit": variant.edit, "detail": variant.detail,
                 "variant": variant.text, "answer_original": before.label, "answer_variant": after.label,

@@ -431,6 +431,79 @@ class Task:
         """Keys a ``predict --json`` row starts with beyond the shared ones (CoLA keeps its older keys)."""
         return {}
 
+    # ------------------------------------------------------------------ heads, labels and optional hooks
+    # What finetune, loading, evaluate, the demo builder and counterfactual edits ask a task.
+
+    config_labels: ClassVar[dict[int, str] | None] = None
+    """The ``id2label`` written into the configs of checkpoints trained here (and read back to infer the
+    task). None: transformers' ``LABEL_k``. Checkpoint-facing, so it keeps its wording when ``label_names`` change."""
+    slice_upload: ClassVar[str | None] = None
+    """What the Evaluate page asks for as an optional related file for ``slice_context`` (None: it asks nothing)."""
+
+    @property
+    def num_labels(self) -> int:
+        """Classes of a sequence head, or alternatives of a multiple-choice item."""
+        return len(self.label_names)
+
+    @property
+    def config_id2label(self) -> dict[int, str]:
+        """``config_labels``, or ``LABEL_k`` for every class: what a new checkpoint's config says."""
+        return dict(self.config_labels) if self.config_labels else {k: f"LABEL_{k}" for k in self.labels}
+
+    @property
+    def score_class(self) -> int:
+        """The class whose probability a one-number view shows (``prob_columns[0]``): the positive
+        class, or alternative 1 of a multiple-choice task."""
+        return self.labels[0] if self.n_choices else self.positive
+
+    def demo_items(self, n: int, seed: int) -> list | None:
+        """``n`` generated labelled items to train a demo checkpoint on, or None: the task has no demo data."""
+        return None
+
+    def demo_data(self, n_train: int, n_dev: int) -> tuple[list, list] | None:
+        """Generated (train, dev) items for a demo checkpoint, or None when the task has no demo data.
+
+        Dev items are drawn with another seed, and any that also occur in train are
+        dropped: templates repeat across seeds, and seen items would only measure memory.
+        """
+        train = self.demo_items(n_train, seed=13)
+        if train is None:
+            return None
+        seen = {tuple(self.values(item).values()) for item in train}
+        return train, [i for i in self.demo_items(n_dev, seed=14) if tuple(self.values(i).values()) not in seen]
+
+    def tokenizer_texts(self, item: Any) -> list[str]:
+        """The texts a tokenizer trained for this task learns from one item (demo checkpoints):
+        its text fields, plus any marks or words its input formats add."""
+        return list(self.values(item).values())
+
+    def editable_fields(self, item: Any) -> list[tuple[str, str]]:
+        """The (field, text) pairs counterfactual edits may change, in order; empty: no edits for this task."""
+        return []
+
+    def with_field(self, item: Any, field: str, text: str, edit_span: tuple[int, int] | None = None,
+                   analyse: Any = None) -> Any:
+        """``item`` with one of its ``editable_fields`` replaced by ``text``.
+
+        Args:
+            edit_span: Where in the old text the edit was made (tasks that keep marks, such as
+                WiC's target span, move them with it), or None when unknown.
+            analyse: Kiwi's morpheme analysis of a sentence, for tasks that must find a word again.
+
+        Raises:
+            ValueError: ``field`` is not one of the item's editable fields.
+        """
+        from dataclasses import replace
+
+        self._check_editable(item, field)
+        return replace(item, **{field: text})
+
+    def _check_editable(self, item: Any, field: str) -> None:
+        fields = [name for name, _ in self.editable_fields(item)]
+        if field not in fields:
+            has = f"only {', '.join(fields)}" if fields else "none"
+            raise ValueError(f"{self.name} has no editable field {field!r} ({has})")
+
     def __repr__(self) -> str:
         return f"<task {self.id}>"
 

@@ -129,6 +129,14 @@ class Boolq(Task):
 
         return make_boolq(*self.line_fields(text)), []
 
+    # Heads, labels and optional hooks.
+    config_labels = {0: "no", 1: "yes"}
+
+    def demo_items(self, n: int, seed: int) -> list[BoolqItem]:
+        from explorer.defaults.task_data import generate_boolq
+
+        return generate_boolq(n, seed=seed)
+
 
 def encode(item: BoolqItem, input_format: str | None = None) -> tuple[str, str, str]:
     """Returns (first, second, truncation) so only the passage side is cut."""

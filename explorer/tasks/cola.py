@@ -100,6 +100,28 @@ class Cola(Task):
     blurb = "Acceptability (CoLA): score sentences with every model"
     fields = (Field("sentence", "Sentences", "s", "text", live="s"),)
 
+    # Heads, labels and optional hooks.
+    config_labels = {0: "unacceptable", 1: "acceptable"}
+
+    def editable_fields(self, item: ColaItem) -> list[tuple[str, str]]:
+        return [("sentence", item.sentence)]
+
+    def demo_data(self, n_train: int, n_dev: int) -> tuple[list, list]:
+        """Generated sentences split by source sentence, so dev minimal pairs come from unseen sources."""
+        import random
+
+        from explorer.defaults.korean import generate_cola
+
+        examples = generate_cola(n_train + n_dev, seed=13)
+        sources = sorted({e.source for e in examples})
+        random.Random(7).shuffle(sources)
+        dev_sources = set(sources[: max(1, len(sources) * n_dev // (n_train + n_dev))])
+        to_item = lambda k, e: ColaItem(f"gen-{k}", e.sentence, e.label)  # noqa: E731
+        train = [to_item(k, e) for k, e in enumerate(examples) if e.source not in dev_sources]
+        dev = [to_item(k, e) for k, e in enumerate(examples) if e.source in dev_sources]
+        return train, dev
+
+
     shape_help = "one sentence per line; `first | second` makes a sentence pair (to see segment ids)"
     example_lines = ("나는 어제 학교에 갔다.", "책가 책상 위에 있다.", "할머니께서 시장에서 떡을 파셨다.")
     counterfactual_edits = "sentence"

@@ -92,20 +92,26 @@ def _lengths(tokenizer, firsts: Sequence[str], seconds: Sequence[str] | None, sp
     return [len(ids) for ids in enc["input_ids"]]
 
 
-def _check_kept_side(loaded: LoadedModel, firsts: Sequence[str], seconds: Sequence[str], truncation: str) -> None:
+def _check_kept_side(loaded: LoadedModel, firsts: Sequence[str], seconds: Sequence[str], truncation: str,
+                     owners: Sequence[int] | None = None) -> None:
     """Refuses a pair whose uncut side alone fills the model (the tokenizer's own error names no input).
 
     With ``only_first`` the second text is never cut (BoolQ: the question), so
     it and the special tokens must leave room for at least one token of the first.
+
+    Args:
+        owners: The input (0-based) each pair belongs to, when an input has several
+            pairs (one per ending); by default pair k is input k.
     """
     kept = seconds if truncation == "only_first" else firsts
     room = loaded.max_length - loaded.tokenizer.num_special_tokens_to_add(pair=True)
     for i, n in enumerate(_lengths(loaded.tokenizer, kept, None, special=False)):
         if n >= room:
             side = "second" if truncation == "only_first" else "first"
+            where = (owners[i] if owners is not None else i) + 1
             raise ValueError(
-                f"input {i + 1}: its {side} text (for BoolQ, the question) alone is {n} tokens, and only the other "
-                f"text may be cut; the model reads {loaded.max_length} tokens in all. Shorten it."
+                f"input {where}: its {side} text (the part never cut, such as BoolQ's question) alone is {n} "
+                f"tokens, and only the other text may be cut; the model reads {loaded.max_length} tokens in all. Shorten it."
             )
 
 
@@ -161,33 +167,57 @@ def choose(
     loaded: LoadedModel,
     firsts: Sequence[str],
     endings: Sequence[Sequence[str]],
+    truncation: str = "longest_first",
     batch_size: int = 16,
     progress: Progress | None = None,
 ) -> list[Scored]:
     """Scores N endings per first text with a multiple-choice head.
 
+    Items may have different numbers of endings: a head scores a
+    ``[batch, endings, tokens]`` block, so each batch holds items with the same number.
+
+    Args:
+        truncation: ``longest_first``, or ``only_first`` so an ending is never cut
+            (a long context is), or ``only_second``.
+
     Returns:
-        Per item, the softmax over its endings.
+        Per item, in input order, the softmax over its endings.
+
+    Raises:
+        ValueError: a model without a multiple-choice head, an item with fewer than two
+            endings, or (with one-sided truncation) an uncut side that alone fills the model.
     """
     if loaded.head != "multiple_choice":
         raise ValueError(f"{loaded.entry.name} has a {loaded.head} head; this needs a multiple-choice head.")
+    if len(endings) != len(firsts):
+        raise ValueError(f"{len(firsts)} first texts but {len(endings)} lists of endings.")
+    by_count: dict[int, list[int]] = {}
+    for i, item_endings in enumerate(endings):
+        if len(item_endings) < 2:
+            raise ValueError(f"input {i + 1} has {len(item_endings)} ending(s); a choice needs at least two.")
+        by_count.setdefault(len(item_endings), []).append(i)
+    if truncation in ("only_first", "only_second"):
+        owners = [i for i, e in enumerate(endings) for _ in e]
+        _check_kept_side(loaded, [firsts[i] for i in owners], [x for e in endings for x in e], truncation, owners)
     tok = loaded.tokenizer
-    n_choices = len(endings[0]) if endings else 0
-    out: list[Scored] = []
-    for start in range(0, len(firsts), batch_size):
-        chunk = range(start, min(start + batch_size, len(firsts)))
-        pair_a = [firsts[i] for i in chunk for _ in range(n_choices)]
-        pair_b = [e for i in chunk for e in endings[i]]
-        full = _lengths(tok, pair_a, pair_b)
-        enc = tok(pair_a, pair_b, truncation=True, max_length=loaded.max_length, padding=True, return_tensors="pt")
-        batch = {k: v.view(len(chunk), n_choices, -1).to(loaded.device) for k, v in enc.items()}
-        probs = torch.softmax(loaded.model(**batch).logits.float(), dim=-1).cpu().tolist()
-        used = enc["attention_mask"].sum(dim=1).view(len(chunk), n_choices).tolist()
-        for j, p in enumerate(probs):
-            lens = used[j]
-            dropped = sum(max(0, full[j * n_choices + k] - lens[k]) for k in range(n_choices))
-            out.append(Scored(p, int(max(lens)), dropped))
-        if progress:
-            progress(min(start + batch_size, len(firsts)), len(firsts))
-    return out
-
+    out: list[Scored | None] = [None] * len(firsts)
+    done = 0
+    for n_choices, members in by_count.items():
+        for start in range(0, len(members), batch_size):
+            chunk = members[start : start + batch_size]
+            pair_a = [firsts[i] for i in chunk for _ in range(n_choices)]
+            pair_b = [e for i in chunk for e in endings[i]]
+            full = _lengths(tok, pair_a, pair_b)
+            enc = tok(pair_a, pair_b, truncation=truncation, max_length=loaded.max_length, padding=True,
+                      return_tensors="pt")
+            batch = {k: v.view(len(chunk), n_choices, -1).to(loaded.device) for k, v in enc.items()}
+            probs = torch.softmax(loaded.model(**batch).logits.float(), dim=-1).cpu().tolist()
+            used = enc["attention_mask"].sum(dim=1).view(len(chunk), n_choices).tolist()
+            for j, (i, p) in enumerate(zip(chunk, probs)):
+                lens = used[j]
+                dropped = sum(max(0, full[j * n_choices + k] - lens[k]) for k in range(n_choices))
+                out[i] = Scored(p, int(max(lens)), dropped)
+            done += len(chunk)
+            if progress:
+                progress(done, len(firsts))
+    return [s for s in out if s is not None]

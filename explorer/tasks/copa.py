@@ -158,6 +158,29 @@ class Copa(Task):
     def slices(self, item: CopaItem, context=None) -> dict[str, str]:
         return {**super().slices(item), "question": item.question}
 
+    # Heads, labels and optional hooks. config_labels stays None: COPA checkpoints say LABEL_0/LABEL_1.
+
+    def demo_items(self, n: int, seed: int) -> list[CopaItem]:
+        from explorer.defaults.task_data import generate_copa
+
+        return generate_copa(n, seed=seed)
+
+    def tokenizer_texts(self, item: CopaItem) -> list[str]:
+        return [item.premise, *item.alternatives, *DEFAULT_CONNECTIVES.values()]
+
+    def editable_fields(self, item: CopaItem) -> list[tuple[str, str]]:
+        alternatives = [(f"alternative{k}", alt) for k, alt in enumerate(item.alternatives, start=1)]
+        return [("premise", item.premise), *alternatives]
+
+    def with_field(self, item: CopaItem, field: str, text: str, edit_span=None, analyse=None) -> CopaItem:
+        from dataclasses import replace
+
+        self._check_editable(item, field)
+        if field == "premise":
+            return replace(item, premise=text)
+        k = int(field.removeprefix("alternative")) - 1
+        return replace(item, alternatives=(*item.alternatives[:k], text, *item.alternatives[k + 1 :]))
+
     def format_problem(self, input_format: str | None) -> str | None:
         # COPA formats carry arguments (connective:때문에/그래서), so parse rather than look up.
         if not input_format:

@@ -139,7 +139,7 @@ def _predict_checkpoint(
         return _binary(scored, pos)
     if model.head == "multiple_choice":
         scored = choose(model, [e.first for e in encoded], [list(e.endings) for e in encoded], batch_size=batch_size,
-                        progress=progress)
+                        truncation=encoded[0].truncation, progress=progress)
         return [Prediction(_first_best(s.probs), s.probs, s.n_tokens, s.n_dropped) for s in scored]
     # A pair classifier: P(this ending is right) for each ending, then the highest wins.
     rows = [pair for e in encoded for pair in e.pairs]

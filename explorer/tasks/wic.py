@@ -286,6 +286,35 @@ class Wic(Task):
         item, spans = make_wic(*self.line_fields(text), analyse=analyse)
         return item, [f"sentence {n}: {s.how}." for n, s in enumerate(spans, start=1) if s.span is None]
 
+    # Heads, labels and optional hooks.
+    config_labels = {0: "different", 1: "same"}
+    slice_upload = "Optional: the WiC train file, to slice by target seen/unseen"
+
+    def demo_items(self, n: int, seed: int) -> list[WicItem]:
+        from explorer.defaults.task_data import generate_wic
+
+        return generate_wic(n, seed=seed)
+
+    def tokenizer_texts(self, item: WicItem) -> list[str]:
+        return [item.sentence1, item.sentence2, "[", "]"]  # the marked format's brackets; the target is in both
+
+    def editable_fields(self, item: WicItem) -> list[tuple[str, str]]:
+        return [("sentence1", item.sentence1), ("sentence2", item.sentence2)]
+
+    def with_field(self, item: WicItem, field: str, text: str, edit_span: tuple[int, int] | None = None,
+                   analyse: Callable[[str], Sequence] | None = None) -> WicItem:
+        """The target keeps pointing at the same word: its span moves with the edit (a dropped particle
+        before it shifts it; an eojeol swap carries it along), so a model reading ``[marked]`` targets
+        sees the mark where the user put it."""
+        from dataclasses import replace
+
+        self._check_editable(item, field)
+        span_field = "span" + field[-1]
+        old = getattr(item, field)
+        span = moved_span(old, getattr(item, span_field), text, edit_span, item.target, analyse)
+        return replace(item, **{field: text, span_field: span})
+
+_MARK = re.compile(r"\[([^\[\]]+)\]")
 _KIWI_TAGS = ("NN", "VV", "VA", "VX", "XR", "MA", "NP", "NR")
 
 
@@ -341,3 +370,31 @@ def encode(item: WicItem, input_format: str | None = None) -> tuple[str, str]:
     if fmt != "pair":
         raise ValueError(f"unknown WiC input format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return item.sentence1, item.sentence2
+
+
+def moved_span(
+    original: str, span: tuple[int, int] | None, edited: str, edit_span: tuple[int, int] | None, target: str,
+    analyse: Callable[[str], Sequence] | None = None,
+) -> tuple[int, int] | None:
+    """Where the target word of ``original[span]`` sits in ``edited``.
+
+    Args:
+        edit_span: ``(start, end)`` in ``original`` of the text the edit replaced
+            (outside it the two texts agree); None when unknown: the target is looked up again.
+    """
+    if span is None or edit_span is None:
+        return locate_target(edited, target, analyse).span
+    a, b = span
+    start, end = edit_span
+    shift = len(edited) - len(original)
+    if b <= start:  # the edit is after the target
+        return span
+    if a >= end:  # the edit is before it: it moves by the change in length
+        return a + shift, b + shift
+    # The edit touches the target's eojeol (a particle on it, a swap carrying it):
+    # find the same word inside the edited region, else anywhere.
+    word = original[a:b]
+    at = edited.find(word, start, max(start, end + shift))
+    if at >= 0:
+        return at, at + len(word)
+    return locate_target(edited, target, analyse).span

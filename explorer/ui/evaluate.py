@@ -158,12 +158,18 @@ def choose_dataset(task: str, data_dir: Path, key: str) -> tuple[Dataset | None,
 
 
 def confusion_chart(result: EvalResult, task: str) -> alt.Chart:
-    """A 2×2 confusion heatmap with counts; rows gold, columns predicted."""
-    names = [get_task(task).label_name(k) for k in range(2)]
-    matrix = (result.metrics or {}).get("confusion") or [[0, 0], [0, 0]]
-    frame = pd.DataFrame([{"gold": names[g], "predicted": names[p], "count": matrix[g][p]} for g in range(2) for p in range(2)])
+    """An N×N confusion heatmap with counts (N = the task's classes); rows gold, columns predicted."""
+    spec = get_task(task)
+    names = [spec.label_name(k) for k in spec.labels]
+    n = len(names)
+    matrix = (result.metrics or {}).get("confusion") or [[0] * n for _ in range(n)]
+    frame = pd.DataFrame([{"gold": names[g], "predicted": names[p], "count": matrix[g][p]} for g in range(n) for p in range(n)])
+    # The chart is stretched to a page column, often narrower than the labels: level long names ran
+    # together ("unacceptableacceptable"), so they are slanted, which keeps them apart at any width.
+    column = 110
+    x_axis = alt.Axis(labelAngle=0 if max(map(len, names)) <= 8 else -35, labelLimit=160)
     base = alt.Chart(frame).encode(
-        x=alt.X("predicted:N", sort=names, axis=alt.Axis(labelAngle=0)), y=alt.Y("gold:N", sort=names)
+        x=alt.X("predicted:N", sort=names, axis=x_axis, title="predicted"), y=alt.Y("gold:N", sort=names)
     )
     heat = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None))
     text = base.mark_text(fontSize=15).encode(
@@ -171,14 +177,14 @@ def confusion_chart(result: EvalResult, task: str) -> alt.Chart:
         text="count:Q",
         color=alt.condition(alt.datum.count > (min(map(min, matrix)) + max(map(max, matrix))) / 2, alt.value("white"), alt.value("black")),
     )
-    return (heat + text).properties(title=result.model, width=220, height=180)
+    return (heat + text).properties(title=result.model, width=column * n, height=45 * n + 90)
 
 
-def filter_predictions(frame: pd.DataFrame, models: list[str], key: str) -> pd.DataFrame:
-    """Error-browser filters: wrong answers of a model, gold label, text search."""
+def filter_predictions(frame: pd.DataFrame, models: list[str], labels: list[int], key: str) -> pd.DataFrame:
+    """Error-browser filters: wrong answers of a model, gold label (one of the task's ``labels``), text search."""
     cols = st.columns([2, 1, 2])
     who = cols[0].selectbox("Show items", ["all", *[f"wrong · {m}" for m in models], "any model wrong"], key=f"{key}-who")
-    gold = cols[1].selectbox("Gold", ["any", 0, 1], key=f"{key}-gold")
+    gold = cols[1].selectbox("Gold", ["any", *labels], key=f"{key}-gold")
     query = cols[2].text_input("Text contains", key=f"{key}-q")
     out = frame
     if who.startswith("wrong · "):
