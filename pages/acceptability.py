@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from explorer.defaults.korean import demo_sentences
 from explorer.kiwi_lm import LIMITS as KIWI_LIMITS
 from explorer.scorers import capabilities
+from explorer.tasks.registry import get as get_task
 from explorer.tasks.results import matrix_frame
 from explorer.text import split_sentences
 from explorer.ui.acceptability import add_example, morpheme_chart, read_url_state, sentence_items, write_url_state
@@ -21,7 +21,7 @@ url_text, url_models = read_url_state()
 if "cola_text" not in st.session_state:
     st.session_state["cola_text"] = url_text
 
-examples = demo_sentences()
+examples = [(e["sentence"], e["note"]) for e in get_task("cola").examples]
 st.pills(
     "Examples — click to add (the tag says which error the sentence carries)",
     range(len(examples)),

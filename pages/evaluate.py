@@ -31,7 +31,7 @@ store = ResultStore(explorer.settings.results)
 st.title("Evaluate")
 st.caption("Score checkpoints on the NIKL 2021 or KoBEST files you have. Results are saved and feed the comparison.")
 
-task = st.segmented_control("Task", TASKS, default="cola", format_func=TASK_TITLES.get, key="eval_task") or "cola"
+task = st.segmented_control("Task", TASKS, default=next(iter(TASKS)), format_func=TASK_TITLES.get, key="eval_task") or next(iter(TASKS))
 dataset, content = choose_dataset(task, explorer.settings.data_dir, key="eval")
 targets = None
 if dataset is not None:

@@ -22,7 +22,7 @@ import pytest
 
 from explorer import morphology as mo
 from explorer.defaults import korean as ko
-from explorer.defaults.korean import ERROR_TYPES, Example, demo_sentences, generate_cola
+from explorer.defaults.korean import ERROR_TYPES, Example, generate_cola
 from explorer.morphology import (
     attach,
     conjugate,
@@ -321,8 +321,10 @@ def test_many_sentences_generate_without_repeats_dominating():
     assert len({e.sentence for e in ex}) == 20000  # every sentence distinct
 
 
-def test_demo_sentences():
-    demos = demo_sentences()
+def test_cola_examples_cover_each_error_type():
+    from explorer.tasks.registry import get
+
+    demos = [(e["sentence"], e["note"]) for e in get("cola").examples]
     assert 8 <= len(demos) <= 14
     assert len({s for s, _ in demos}) == len(demos)
     notes = " ".join(n for _, n in demos)

@@ -109,7 +109,9 @@ def test_a_broken_model_reports_and_the_others_still_score(checkpoints):
 
 def test_example_button_adds_a_sentence(checkpoints):
     at = _acceptability_page()
-    from explorer.defaults.korean import demo_sentences
+    from explorer.tasks.registry import get
+
+    demo_sentences = lambda: [(e["sentence"], e["note"]) for e in get("cola").examples]  # noqa: E731
 
     at.pills(key="cola_example").set_value(3).run()
     assert at.text_area(key="cola_text").value == demo_sentences()[3][0]

@@ -32,7 +32,7 @@ from explorer.tasks.copa import CopaItem
 from explorer.tasks.registry import read_dataset
 from explorer.tasks.wic import WicItem
 from explorer.defaults import task_data as td
-from explorer.defaults.task_data import demo_inputs, fill, generate_boolq, generate_copa, generate_wic
+from explorer.defaults.task_data import fill, generate_boolq, generate_copa, generate_wic
 
 GENERATORS: dict[str, Callable[..., list]] = {"wic": generate_wic, "copa": generate_copa, "boolq": generate_boolq}
 ITEM_TYPES = {"wic": WicItem, "copa": CopaItem, "boolq": BoolqItem}
@@ -251,24 +251,18 @@ def test_round_trip_through_nikl_readers() -> None:
 # ----------------------------------------------------------------------------- demo inputs
 
 
-def test_demo_inputs() -> None:
-    wic = demo_inputs("wic")
-    assert 3 <= len(wic) <= 5
-    for ex in wic:
-        assert set(ex) == {"target", "sentence1", "sentence2", "note"}
+def test_every_task_has_hand_picked_examples_that_make_items() -> None:
+    from explorer.tasks.registry import TASKS
+
+    for task in TASKS.values():
+        assert len(task.examples) >= 2, task.id
+        for ex in task.examples:
+            assert {f.name for f in task.fields} | {"note"} == set(ex), (task.id, ex)
+            task.make_item({f.name: task.form_value(f, ex[f.name]) for f in task.fields})  # no InputError
+    for ex in TASKS["wic"].examples:  # the target occurs literally, once, in each sentence
         assert ex["sentence1"].count(ex["target"]) == 1 and ex["sentence2"].count(ex["target"]) == 1
-    copa = demo_inputs("copa")
-    assert 3 <= len(copa) <= 5
-    for ex in copa:
-        assert set(ex) == {"premise", "question", "alternative1", "alternative2", "note"}
+    for ex in TASKS["copa"].examples:
         assert ex["question"] in ("cause", "effect") and ex["alternative1"] != ex["alternative2"]
-    boolq = demo_inputs("boolq")
-    assert 3 <= len(boolq) <= 5
-    for ex in boolq:
-        assert set(ex) == {"passage", "question", "note"}
-        assert ex["question"][-1] in "?."
-    with pytest.raises(ValueError):
-        demo_inputs("cola")
 
 
 # ----------------------------------------------------------------------------- learnability

@@ -42,7 +42,6 @@ __all__ = [
     "Phrase",
     "Sentence",
     "apply_error",
-    "demo_sentences",
     "generate_cola",
     "honorific",
     "lexicon_nouns",
@@ -623,24 +622,6 @@ def generate_cola(n: int, seed: int = 0, balance: float = 0.5) -> list[Example]:
         out.append(Example(bad, 0, error, good))
     rng.shuffle(out)
     return out
-
-
-def demo_sentences() -> list[tuple[str, str]]:
-    """Hand-picked (sentence, note) examples for the UI's example buttons."""
-    return [
-        ("민수는 어제 도서관에서 책을 읽었다.", "정문 (acceptable)"),
-        ("할머니께서 시장에서 떡을 파셨다.", "정문: 높임 -시- + ㄹ 탈락 (acceptable: honorific, ㄹ-drop)"),
-        ("지민이 어제 동생과 영화를 봤다.", "정문 (acceptable)"),
-        ("책가 책상 위에 있다.", "조사 오류: 책가 → 책이 (particle allomorph)"),
-        ("서연은 시장에서 사과을 샀다.", "조사 오류: 사과을 → 사과를 (particle allomorph)"),
-        ("준호는 어제 집로 갔다.", "조사 오류: 집로 → 집으로 (particle allomorph)"),
-        ("동생이 어제 공원에서 자전거를 타었다.", "어미 오류: 타었다 → 탔다 (verb ending)"),
-        ("요즘 날씨가 따뜻한다.", "어미 오류: 따뜻한다 → 따뜻하다 (adjective + -ㄴ다)"),
-        ("민수는 어제 부산에 갈 것이다.", "시제 오류: 어제 + 미래 → 갔다 (tense vs. time adverb)"),
-        ("지훈은 내일 친구를 만났다.", "시제 오류: 내일 + 과거 → 만날 것이다 (tense vs. time adverb)"),
-        ("할머니께서 방에서 잤다.", "높임 오류: 께서 + 잤다 → 주무셨다 (honorific agreement)"),
-        ("나는 어제 학교에 가셨다.", "높임 오류: 1인칭에 -시- → 갔다 (self-honorification)"),
-    ]
 
 
 if __name__ == "__main__":  # pragma: no cover - a quick look at the data

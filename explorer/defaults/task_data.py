@@ -63,7 +63,6 @@ __all__ = [
     "WIC_LEXICON",
     "CausalPair",
     "WicTarget",
-    "demo_inputs",
     "fill",
     "generate_boolq",
     "generate_copa",
@@ -926,66 +925,3 @@ def generate_boolq(n: int, seed: int = 0) -> list[BoolqItem]:
         BoolqItem(f"gen-boolq-{i + 1:05d}", text, q, label, row=i + 2)
         for i, (text, q, label) in enumerate(raw)  # type: ignore[misc]
     ]
-
-
-# =============================================================================
-# Hand-picked examples for the UI
-# =============================================================================
-
-
-def demo_inputs(task: str) -> list[dict[str, str]]:
-    """Hand-picked inputs for the UI's "click an example" buttons.
-
-    Args:
-        task: ``"wic"``, ``"copa"`` or ``"boolq"``.
-
-    Returns:
-        For WiC ``{"target", "sentence1", "sentence2", "note"}`` (the target
-        occurs literally once in each sentence); for COPA ``{"premise",
-        "question" ("cause"/"effect"), "alternative1", "alternative2",
-        "note"}``; for BoolQ ``{"passage", "question", "note"}``. Notes give
-        the expected answer.
-
-    Raises:
-        ValueError: For another task name.
-    """
-    if task == "wic":
-        return [
-            {"target": "배", "sentence1": "우리는 배를 타고 섬에 들어갔다.", "sentence2": "시장에서 달고 시원한 배를 두 개 샀다.",
-             "note": "다른 뜻: 타는 배 / 먹는 배 (different senses: ship vs. pear)"},
-            {"target": "눈", "sentence1": "밤새 눈이 많이 내려 길이 하얗다.", "sentence2": "아이들이 마당에서 눈을 뭉쳐 던졌다.",
-             "note": "같은 뜻: 하늘에서 내리는 눈 (same sense: snow)"},
-            {"target": "묻", "sentence1": "그는 지나가는 사람에게 길을 묻고 있었다.", "sentence2": "강아지가 뼈다귀를 땅에 묻고 있다.",
-             "note": "다른 뜻: 묻다(질문) / 묻다(매장) — 어간 표적 (stem target: ask vs. bury)"},
-            {"target": "들", "sentence1": "새로 산 옷이 마음에 들었다.", "sentence2": "그 식당이 마음에 들어서 자주 간다.",
-             "note": "같은 뜻: 마음에 들다 (same sense: to like)"},
-            {"target": "물", "sentence1": "민수는 역무원에게 길을 물었다.", "sentence2": "개가 지나가던 사람의 손을 물었다.",
-             "note": "다른 뜻: 불규칙 묻다→물었다 / 물다 (irregular 'asked' vs. 'bit')"},
-        ]
-    if task == "copa":
-        return [
-            {"premise": "밤새 눈이 많이 내렸다.", "question": "effect", "alternative1": "길이 미끄러웠다.",
-             "alternative2": "공원에 꽃이 피었다.", "note": "결과: 눈 → 미끄러운 길 (effect: answer 1)"},
-            {"premise": "민수는 학교에 지각했다.", "question": "cause", "alternative1": "민수는 복권에 당첨되었다.",
-             "alternative2": "민수는 늦잠을 잤다.", "note": "원인: 늦잠 → 지각 (cause: answer 2)"},
-            {"premise": "서연은 국에 소금을 너무 많이 넣었다.", "question": "effect", "alternative1": "국이 너무 짰다.",
-             "alternative2": "방 안이 어두워졌다.", "note": "결과: 짠 국 (effect: answer 1)"},
-            {"premise": "유리컵이 산산조각 났다.", "question": "cause", "alternative1": "아이가 생일 선물을 받았다.",
-             "alternative2": "아이가 유리컵을 바닥에 떨어뜨렸다.", "note": "원인: 떨어뜨린 컵 (cause: answer 2)"},
-        ]
-    if task == "boolq":
-        return [
-            {"passage": "김민수는 부산에서 태어났다. 지금은 대전의 한 병원에서 간호사로 일하고 있다. "
-                        "주말마다 등산을 즐기고, 집에서 고양이를 한 마리 키운다.",
-             "question": "김민수는 간호사로 일하나요?", "note": "예 (yes)"},
-            {"passage": "김민수는 부산에서 태어났다. 지금은 대전의 한 병원에서 간호사로 일하고 있다. "
-                        "주말마다 등산을 즐기고, 집에서 고양이를 한 마리 키운다.",
-             "question": "김민수의 고향은 광주인가?", "note": "아니요 (no: 부산)"},
-            {"passage": "해오름 식당은 2009년에 문을 열었다. 대표 메뉴는 칼국수이고, 매주 월요일에 쉰다. "
-                        "점심시간에는 근처 회사원들로 늘 붐빈다.",
-             "question": "해오름 식당은 일요일에 쉰다.", "note": "아니요 (no: 월요일) — 평서문 질문 (statement-style question)"},
-            {"passage": "솔섬은 남해에 있는 작은 섬이다. 섬에는 약 400명이 살고, 멸치와 미역이 특산물로 유명하다. "
-                        "육지에서 배로 한 시간 정도 걸린다.",
-             "question": "솔섬은 멸치로 유명한가요?", "note": "예 (yes)"},
-        ]
-    raise ValueError(f"unknown task {task!r}; expected 'wic', 'copa' or 'boolq'")

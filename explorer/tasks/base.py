@@ -261,9 +261,29 @@ class Task:
 
     def result_columns(self, item: Any, pred: Any, input_format: str | None) -> tuple[dict[str, Any], list[str]]:
         """The task's own columns of a results row, and its notes."""
+        if self.n_choices:
+            return self.choice_columns(item, pred, input_format)
         row = self.answer_columns(item, pred, input_format)
         row["tokens"] = pred.n_tokens
         return row, [f"{pred.n_dropped} tokens cut"] if pred.n_dropped else []
+
+    def choice_columns(self, item: Any, pred: Any, input_format: str | None) -> tuple[dict[str, Any], list[str]]:
+        """A multiple-choice row: which head answered, and a pair classifier's raw scores in the notes.
+
+        A pair classifier scores each alternative alone, so its probabilities are
+        normalised scores, not a joint distribution: the row says so.
+        """
+        pair = (pred.details or {}).get("pair_scores")
+        row = self.answer_columns(item, pred, input_format)
+        row = {**{k: v for k, v in row.items() if k != "input format"},
+               "head": "pair classifier" if pair else "multiple choice", "input format": row["input format"]}
+        notes = []
+        if pair:
+            scores = " · ".join(f"{p:.3f}" for p in pair)
+            notes.append(f"P(right) scored one at a time: {scores}, normalised to sum to 1")
+        if pred.n_dropped:
+            notes.append(f"{pred.n_dropped} tokens cut")
+        return row, notes
 
     def answer_columns(self, item: Any, pred: Any, input_format: str | None) -> dict[str, Any]:
         """Probabilities, the answer and the input format: the columns every task's row starts with."""

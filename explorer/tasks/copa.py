@@ -130,20 +130,6 @@ class Copa(Task):
             return f"question word {QUESTION_WORDS[item.question]}{default}"
         return f"plain{default}"
 
-    def result_columns(self, item: CopaItem, pred, input_format: str | None) -> tuple[dict, list[str]]:
-        # A pair classifier scores each alternative alone; the row says so, and shows the raw scores.
-        pair = (pred.details or {}).get("pair_scores")
-        row = {**dict(zip(self.prob_columns, pred.probs)), "choice": self.answer(item, pred.label),
-               "head": "pair classifier" if pair else "multiple choice",
-               "input format": self.format_name(item, input_format)}
-        notes = []
-        if pair:
-            scores = " · ".join(f"{p:.3f}" for p in pair)
-            notes.append(f"P(right) scored one at a time: {scores}, normalised to sum to 1")
-        if pred.n_dropped:
-            notes.append(f"{pred.n_dropped} tokens cut")
-        return row, notes
-
     def text(self, item: CopaItem) -> str:
         choices = " ".join(f"{k}) {alt}" for k, alt in enumerate(item.alternatives, start=1))
         return f"{item.premise} ({item.question}) {choices}"
@@ -206,11 +192,15 @@ class Copa(Task):
         Field("alternative1", "Alternative 1", "a1", placeholder="길이 미끄러웠다.", live="a1"),
         Field("alternative2", "Alternative 2", "a2", placeholder="공원에 꽃이 피었다.", beside=True, live="a2"),
     )
-    examples = (
+    examples = (  # hand-picked; each note gives the expected answer
         {"premise": "밤새 눈이 많이 내렸다.", "question": "effect", "alternative1": "길이 미끄러웠다.",
-         "alternative2": "공원에 꽃이 피었다.", "note": "결과 → 1"},
+         "alternative2": "공원에 꽃이 피었다.", "note": "결과: 눈 → 미끄러운 길 (effect: answer 1)"},
         {"premise": "민수는 학교에 지각했다.", "question": "cause", "alternative1": "민수는 복권에 당첨되었다.",
-         "alternative2": "민수는 늦잠을 잤다.", "note": "원인 → 2"},
+         "alternative2": "민수는 늦잠을 잤다.", "note": "원인: 늦잠 → 지각 (cause: answer 2)"},
+        {"premise": "서연은 국에 소금을 너무 많이 넣었다.", "question": "effect", "alternative1": "국이 너무 짰다.",
+         "alternative2": "방 안이 어두워졌다.", "note": "결과: 짠 국 (effect: answer 1)"},
+        {"premise": "유리컵이 산산조각 났다.", "question": "cause", "alternative1": "아이가 생일 선물을 받았다.",
+         "alternative2": "아이가 유리컵을 바닥에 떨어뜨렸다.", "note": "원인: 떨어뜨린 컵 (cause: answer 2)"},
     )
 
     def form_value(self, field: Field, value: str) -> str:

@@ -68,6 +68,7 @@ class Hellaswag(Task):
     cli_shape = "CONTEXT|ENDING1|ENDING2|ENDING3|ENDING4"
     layouts = LAYOUTS
     aliases = ("hella_swag", "kobest_hellaswag")
+    counterfactual_edits = "fields"
 
     def encode(self, item: HellaswagItem, input_format: str | None = None) -> ModelInput:
         return ModelInput(item.context, endings=item.endings, truncation="only_first")
@@ -84,6 +85,18 @@ class Hellaswag(Task):
 
     def length_text(self, item: HellaswagItem) -> str:
         return item.context
+
+    def editable_fields(self, item: HellaswagItem) -> list[tuple[str, str]]:
+        return [("context", item.context), *((f"ending{k}", e) for k, e in enumerate(item.endings, start=1))]
+
+    def with_field(self, item: HellaswagItem, field: str, text: str, edit_span=None, analyse=None) -> HellaswagItem:
+        from dataclasses import replace
+
+        self._check_editable(item, field)
+        if field == "context":
+            return replace(item, context=text)
+        k = int(field.removeprefix("ending")) - 1
+        return replace(item, endings=(*item.endings[:k], text, *item.endings[k + 1 :]))
 
     # --- the page
     page_title = "What happens next · HellaSwag"

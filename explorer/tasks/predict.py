@@ -29,9 +29,10 @@ class Prediction:
     """A model's answer to one item.
 
     Attributes:
-        label: 1 = acceptable / same sense / yes; for COPA the 0-based index
+        label: The class id in the task's ``label_names`` (1 = acceptable / same
+            sense / yes / positive); for a multiple-choice task the 0-based index
             of the chosen alternative.
-        probs: ``[P(0), P(1)]``; for COPA the probability of each alternative.
+        probs: One probability per class id or alternative (``[P(0), P(1)]`` for two classes).
         n_tokens: Tokens the model read.
         n_dropped: Tokens truncation removed.
         details: What the scorer saw, for pages that explain it: the Kiwi LM's
@@ -58,11 +59,16 @@ class Prediction:
         return self.probs[1]
 
 
-def _binary(scored: Sequence[Scored], positive: int) -> list[Prediction]:
+def _classes(scored: Sequence[Scored], positive: int) -> list[Prediction]:
+    """Class predictions. Two classes are put in the task's order (the checkpoint's positive class
+    may be id 0); more classes are the checkpoint's own, in its id2label order."""
     out = []
     for s in scored:
-        p = s.probs[positive]
-        out.append(Prediction(int(p >= 0.5), [1.0 - p, p], s.n_tokens, s.n_dropped))
+        if len(s.probs) == 2:
+            p = s.probs[positive]
+            out.append(Prediction(int(p >= 0.5), [1.0 - p, p], s.n_tokens, s.n_dropped))
+        else:
+            out.append(Prediction(_first_best(s.probs), list(s.probs), s.n_tokens, s.n_dropped))
     return out
 
 
@@ -136,14 +142,15 @@ def _predict_checkpoint(
         seconds = None if encoded[0].second is None else [e.second for e in encoded]
         scored = classify(model, [e.first for e in encoded], seconds, truncation=encoded[0].truncation,
                           batch_size=batch_size, progress=progress)
-        return _binary(scored, pos)
+        return _classes(scored, pos)
     if model.head == "multiple_choice":
         scored = choose(model, [e.first for e in encoded], [list(e.endings) for e in encoded], batch_size=batch_size,
                         truncation=encoded[0].truncation, progress=progress)
         return [Prediction(_first_best(s.probs), s.probs, s.n_tokens, s.n_dropped) for s in scored]
     # A pair classifier: P(this ending is right) for each ending, then the highest wins.
     rows = [pair for e in encoded for pair in e.pairs]
-    scored = classify(model, [f for f, _ in rows], [s for _, s in rows], batch_size=batch_size, progress=progress)
+    scored = classify(model, [f for f, _ in rows], [s for _, s in rows], truncation=encoded[0].truncation,
+                      batch_size=batch_size, progress=progress)
     out, start = [], 0
     for e in encoded:
         part = scored[start : start + len(e.endings)]

@@ -60,6 +60,7 @@ class Sentineg(Task):
     cli_shape = "SENTENCE"
     verdict_column = "sentiment"
     layouts = LAYOUTS
+    counterfactual_edits = "sentence"  # Kiwi's particle, tense and order edits of the review
     label_words = frozenset({"negative", "positive", "부정", "긍정"})  # a sentiment head's id2label
 
     def encode(self, item: SentinegItem, input_format: str | None = None) -> ModelInput:
@@ -73,6 +74,9 @@ class Sentineg(Task):
 
     def length_text(self, item: SentinegItem) -> str:
         return item.text
+
+    def editable_fields(self, item: SentinegItem) -> list[tuple[str, str]]:
+        return [("text", item.text)]
 
     # --- the page
     page_title = "Sentiment under negation · SentiNeg"

@@ -350,7 +350,7 @@ def attributions_section(ctx: Context) -> None:
 
         sentence = ctx.inputs.rows_of(item)[0].first
         with st.expander("Kiwi LM: per-morpheme log-probabilities (its counterpart of attributions)"):
-            kiwi = ctx.explorer.kiwi().predict(get_task("cola"), sentence_items([sentence]))[0]
+            kiwi = ctx.explorer.kiwi().predict(get_task(ctx.task), sentence_items([sentence]))[0]
             st.altair_chart(morpheme_chart(kiwi), width="stretch")
 
 
@@ -422,7 +422,7 @@ def counterfactuals_section(ctx: Context) -> None:
                "every variant; flipped judgements are highlighted.")
     item = pick_item(ctx, "int_cf_item", "Input to edit")
     if edits == "sentence":
-        _cola_counterfactuals(ctx, ctx.inputs.rows_of(item)[0].first)
+        _sentence_counterfactuals(ctx, ctx.inputs.items[item])
     else:
         _pair_counterfactuals(ctx, ctx.inputs.items[item])
 
@@ -439,11 +439,13 @@ def _which_tasks_get_edits() -> str:
     return "Counterfactual edits are made " + " and ".join(p for p in parts if p) + "."
 
 
-def _cola_counterfactuals(ctx: Context, sentence: str) -> None:
+def _sentence_counterfactuals(ctx: Context, item: Any) -> None:
+    """Edits of a one-sentence item (``counterfactual_edits = "sentence"``), rescored by every chosen model."""
     from explorer.internals.counterfactuals import flip_table, variants
-    from explorer.ui.acceptability import sentence_items
     from explorer.ui.model_picker import pick_models
 
+    task = get_task(ctx.task)
+    field, sentence = task.editable_fields(item)[0]
     edits = _fewer(variants(sentence, ctx.morphemes(sentence)), lambda v: v.edit)
     scorers = pick_models(ctx.entries, ctx.task, key="int_cf_models", preselected=_first_models(ctx, ctx.task))
     if not edits:
@@ -452,15 +454,17 @@ def _cola_counterfactuals(ctx: Context, sentence: str) -> None:
     if not scorers:
         st.info("Pick at least one model to rescore the edits.")
         return
-    runs = memo(("counterfactuals", sentence, tuple(e.name for e in scorers)), lambda: ctx.explorer.predict(
-        scorers, "cola", sentence_items([sentence, *[v.text for v in edits]]), device=ctx.device))
+    items = [item, *[task.with_field(item, field, v.text) for v in edits]]
+    runs = memo(("counterfactuals", ctx.task, sentence, tuple(e.name for e in scorers)), lambda: ctx.explorer.predict(
+        scorers, ctx.task, items, device=ctx.device))
     for r in runs:
         if r.error:
             st.error(f"**{r.entry.name}**: {r.error}")
     ok = [r for r in runs if r.error is None]
     if ok:
-        rows = flip_table({r.entry.name: r.predictions[0].p1 for r in ok},
-                          {r.entry.name: [x.p1 for x in r.predictions[1:]] for r in ok}, edits)
+        shown = lambda pred: pred.probs[task.score_class]  # noqa: E731
+        rows = flip_table({r.entry.name: shown(r.predictions[0]) for r in ok},
+                          {r.entry.name: [shown(x) for x in r.predictions[1:]] for r in ok}, edits)
         _flip_frame(pd.DataFrame(rows), len(edits))
 
 

@@ -99,16 +99,8 @@ def _widget(place: Any, task: Task, field: Field) -> None:
 # --- examples -------------------------------------------------------------------------------------
 
 def task_examples(task: Task) -> list[dict[str, str]]:
-    """Example inputs for the pills: the demo data's hand-picked inputs if it has any, else the task's own."""
-    needed = {f.name for f in task.fields}
-    try:
-        from explorer.defaults.task_data import demo_inputs  # optional: may be absent, or not know the task
-
-        found = list(demo_inputs(task.id))
-    except (ImportError, KeyError, ValueError):
-        found = []
-    usable = [dict(e) for e in found if isinstance(e, dict) and needed <= e.keys()]
-    return usable or [dict(e) for e in task.examples]
+    """Example inputs for the pills: the task's hand-picked ones."""
+    return [dict(e) for e in task.examples]
 
 
 def _fill_example(task: Task, examples: list[dict[str, str]]) -> None:
