@@ -15,6 +15,8 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     *(st.Page(task.nav.file, title=task.nav.title, icon=task.nav.icon, url_path=task.nav.url_path)
       for task in TASKS.values()),
+    # Checkpoints whose labels no registered task uses, each with its own labels (explorer.tasks.generic).
+    st.Page("pages/classifiers.py", title="Other classifiers", icon=":material/category:", url_path="classifiers"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:", url_path="evaluate"),
     st.Page("pages/internals.py", title="Inside a model", icon=":material/biotech:", url_path="internals"),
     st.Page("pages/compare.py", title="Comparison", icon=":material/leaderboard:", url_path="compare"),

@@ -39,6 +39,16 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def task_id(text: str) -> str:
+    """An argparse type: a registered task id, or a checkpoint's own classifier (``labels:bad|good``, as Home lists it)."""
+    from explorer.tasks.registry import get as get_task
+
+    try:
+        return get_task(text).id
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def positive_number(high: float) -> Callable[[str], float]:
     """An argparse type: a number above 0 and at most ``high``."""
 
@@ -183,8 +193,15 @@ def _items_and_entry(explorer, args: argparse.Namespace):
     """
     from explorer.loading import CheckpointError
     from explorer.tasks.items import InputError
+    from explorer.tasks.registry import TASKS
     from explorer.tasks.registry import get as get_task
 
+    if args.task is None:  # the model's own task, when the registry knows it
+        try:
+            args.task = explorer.entry(args.model).task
+        except CheckpointError:
+            args.task = None
+        args.task = args.task or next(iter(TASKS))
     try:
         analyse = explorer.kiwi().morphemes if get_task(args.task).uses_morphemes else None
         items, positions, notes = _parse_inputs(args.task, args.inputs, analyse)
@@ -397,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", parents=[common], help="answer inputs with one model", description=shapes)
     p.add_argument("--model", required=True, help="registry name, checkpoint folder, or hub id")
-    p.add_argument("--task", default=TASK_IDS[0], choices=TASK_IDS)
+    p.add_argument("--task", type=task_id, metavar="{" + ",".join(TASK_IDS) + "}",
+                   help="the task (default: the model's own, else the first listed)")
     p.add_argument("--device", default=None, help="auto, cpu, cuda, mps")
     p.add_argument("--json", action="store_true")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
@@ -405,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", parents=[common], help="evaluate a model on a NIKL/KoBEST file")
     p.add_argument("--model", required=True)
-    p.add_argument("--task", required=True, choices=TASK_IDS)
+    p.add_argument("--task", required=True, type=task_id, metavar="{" + ",".join(TASK_IDS) + "}")
     p.add_argument("--data", required=True, help="a NIKL 2021 or KoBEST TSV file")
     p.add_argument("--out", help="write metrics.json here")
     p.add_argument("--predictions", help="write one row per item (TSV) here")
@@ -416,7 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("attribute", parents=[common], help="token attributions (Captum) for inputs, like predict",
                        description=shapes)
     p.add_argument("--model", required=True)
-    p.add_argument("--task", default=TASK_IDS[0], choices=TASK_IDS)
+    p.add_argument("--task", type=task_id, metavar="{" + ",".join(TASK_IDS) + "}",
+                   help="the task (default: the model's own, else the first listed)")
     p.add_argument("--method", default="ig", choices=METHODS)
     p.add_argument("--steps", type=whole_number(1, MAX_STEPS), default=50, help=f"IG integration steps (1–{MAX_STEPS})")
     p.add_argument("--device", default=None)

@@ -20,6 +20,8 @@ from typing import Any
 from explorer.safeio import CONFIG_LIMIT, MB, TOML_LIMIT, read_limited_text, size_text
 from explorer.scorers import TRANSFORMER, capabilities
 from explorer.settings import Settings
+from explorer.tasks.generic import from_id as generic_task
+from explorer.tasks.generic import generic_id
 from explorer.tasks.registry import TASKS as _TASK_TABLE
 
 # Views of the task registry (explorer.tasks.registry), kept for the code that reads them.
@@ -52,8 +54,8 @@ TOKENIZER_LIMIT = 64 * MB
 
 # Label names that say which class is the positive answer (acceptable, same
 # sense, yes), lower-cased; NIKL numbers the positive class 1 in every task.
-_ACCEPTABLE_NAMES = {"acceptable", "grammatical", "correct", "good", "yes", "true", "same", "same_sense", "허용", "적격", "문법적", "예", "같음"}
-_UNACCEPTABLE_NAMES = {"unacceptable", "ungrammatical", "incorrect", "bad", "no", "false", "different", "비문", "부적격", "비문법적", "아니오", "다름"}
+_ACCEPTABLE_NAMES = {"acceptable", "grammatical", "correct", "good", "yes", "true", "same", "same_sense", "허용", "적격", "문법적", "예", "같음", "positive", "긍정"}
+_UNACCEPTABLE_NAMES = {"unacceptable", "ungrammatical", "incorrect", "bad", "no", "false", "different", "비문", "부적격", "비문법적", "아니오", "다름", "negative", "부정"}
 
 
 @dataclass
@@ -182,7 +184,29 @@ def infer_task(config: dict[str, Any] | None, folder_name: str = "") -> tuple[st
             return task.id, f"config.architectures = {archs} ({head} head)"
     if folder_name and _task_in(folder_name):
         return _task_in(folder_name), f"folder name {folder_name!r}"
+    own = _own_classification_task(config)
+    if own:
+        named = ", ".join(_TASK_TABLE)
+        shown = ", ".join(generic_task(own).label_names.values())
+        return own, (f"no registered task: a classifier of its own, with labels {shown} "
+                     f"(to use it for {named}, set config.finetuning_task or models.toml `task`)")
     return None, "not found in config.finetuning_task, id2label, architectures or folder name"
+
+
+def _own_classification_task(config: dict[str, Any]) -> str | None:
+    """The generic task of a sequence-classification head no registered task claims (its own labels), or None."""
+    archs = config.get("architectures") or []
+    if not any(str(a).endswith(_HEAD_SUFFIXES["sequence"]) for a in archs):
+        return None
+    id2label = config.get("id2label") or {}
+    try:
+        names = {int(k): str(v) for k, v in id2label.items()}
+    except (TypeError, ValueError):
+        return None
+    if not names:
+        n = config.get("num_labels", 2)
+        names = {k: f"LABEL_{k}" for k in range(n if isinstance(n, int) and 2 <= n <= 1000 else 2)}
+    return generic_id(names)
 
 
 def positive_label_from(config: dict[str, Any] | None, fallback: int | None) -> tuple[int, str]:

@@ -12,7 +12,8 @@ from explorer.evaluate import (
     slice_context_of,
     slice_metrics,
 )
-from explorer.registry import TASK_TITLES, TASKS
+from explorer.registry import TASKS
+from explorer.tasks.generic import is_generic
 from explorer.tasks.registry import get as get_task
 from explorer.ui.evaluate import (
     choose_dataset,
@@ -31,7 +32,14 @@ store = ResultStore(explorer.settings.results)
 st.title("Evaluate")
 st.caption("Score checkpoints on the NIKL 2021 or KoBEST files you have. Results are saved and feed the comparison.")
 
-task = st.segmented_control("Task", TASKS, default=next(iter(TASKS)), format_func=TASK_TITLES.get, key="eval_task") or next(iter(TASKS))
+entries, _ = explorer.registry()
+# Registered tasks, then the label sets of checkpoints no task claims (each evaluated on a text/label TSV).
+choices = [*TASKS, *dict.fromkeys(e.task for e in entries if is_generic(e.task))]
+task = st.segmented_control("Task", choices, default=choices[0], format_func=lambda t: get_task(t).title,
+                            key="eval_task") or choices[0]
+if is_generic(task):
+    st.caption("A classifier of its own: upload a TSV with a `text` column (and optionally `text_pair` and `id`) and a "
+               f"`label` column holding a class id or a label name ({', '.join(get_task(task).label_names.values())}).")
 dataset, content = choose_dataset(task, explorer.settings.data_dir, key="eval")
 targets = None
 if dataset is not None:
@@ -49,7 +57,6 @@ if dataset is not None:
         elif train is not None:
             targets = train.value
 
-entries, _ = explorer.registry()
 models = pick_models(entries, task, key=f"eval_models_{task}")
 batch_size = st.select_slider("Batch size", [8, 16, 32, 64, 128], value=32, key="eval_bs")
 if st.button("Evaluate", type="primary", key="eval_run", disabled=dataset is None or not models):

@@ -9,6 +9,8 @@ from explorer.tasks.base import Task
 from explorer.tasks.boolq import Boolq
 from explorer.tasks.cola import Cola
 from explorer.tasks.copa import Copa
+from explorer.tasks.generic import from_id as generic_task
+from explorer.tasks.generic import is_generic
 from explorer.tasks.hellaswag import Hellaswag
 from explorer.tasks.sentineg import Sentineg
 from explorer.tasks.wic import Wic
@@ -22,10 +24,11 @@ def get(task_id: str) -> Task:
     Raises:
         ValueError: for an unknown id, naming the known ones.
     """
-    try:
+    if task_id in TASKS:
         return TASKS[task_id]
-    except KeyError:
-        raise ValueError(f"unknown task {task_id!r}; expected one of {', '.join(TASKS)}") from None
+    if is_generic(task_id):  # a checkpoint's own classification task, rebuilt from its id
+        return generic_task(task_id)
+    raise ValueError(f"unknown task {task_id!r}; expected one of {', '.join(TASKS)}")
 
 
 def layouts() -> list[Layout]:
@@ -45,6 +48,8 @@ def read_dataset(path_or_bytes: Any, name: str | None = None, task: str | None =
         DatasetError: Unreadable or malformed file; the message names the line, the column and what was expected.
         ValueError: ``task`` is not a task with layouts.
     """
+    if is_generic(task):  # a generic task's text/label layout would match too much to be a candidate for every file
+        return read_table(path_or_bytes, get(task).layouts, name=name, task=task)
     return read_table(path_or_bytes, layouts(), name=name, task=task)
 
 

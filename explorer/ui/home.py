@@ -7,15 +7,24 @@ from typing import Sequence
 
 import pandas as pd
 
-from explorer.registry import TASK_TITLES, ModelEntry
+from explorer.registry import ModelEntry
 from explorer.loading import count_parameters
 from explorer.scorers import capabilities
 from explorer.service import Explorer
+from explorer.tasks.registry import get as get_task
 
 
 def loaded_names(explorer: Explorer, entries: Sequence[ModelEntry]) -> list[str]:
     """Names of the models currently held in memory."""
     return [e.name for e in entries if explorer.is_loaded(e)]
+
+
+def _task_title(task_id: str | None) -> str:
+    """A registered task's title, a checkpoint's own classifier's labels, or "base encoder" (no task)."""
+    try:
+        return get_task(task_id).title if task_id else "base encoder"
+    except ValueError:
+        return task_id
 
 
 def registry_frame(explorer: Explorer, entries: Sequence[ModelEntry]) -> pd.DataFrame:
@@ -27,7 +36,7 @@ def registry_frame(explorer: Explorer, entries: Sequence[ModelEntry]) -> pd.Data
         rows.append(
             {
                 "model": e.name + (" (demo)" if e.demo else ""),
-                "task": TASK_TITLES.get(e.task or "", "base encoder"),
+                "task": _task_title(e.task),
                 "source": e.origin,
                 "task inferred from": e.task_how,
                 "parameters": params if params is not None else pd.NA,

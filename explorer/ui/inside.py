@@ -92,8 +92,12 @@ def choose_input(explorer: Explorer) -> Context:
 
 
 def _task_name(task_id: str) -> str:
-    """The task's short name, or its id as the entry spells it when no registered task has it."""
-    return TASKS[task_id].name if task_id in TASKS else task_id
+    """The task's short name (a checkpoint's own classifier: its labels), or its id as the entry spells it."""
+    try:
+        task = get_task(task_id)
+    except ValueError:
+        return task_id
+    return task.name
 
 
 def _keep_in_url(name: str, task: str, text: str) -> None:
