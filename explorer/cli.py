@@ -360,10 +360,12 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
             first = group[0].first
             try:
                 if len(group) > 1:
-                    result = attribute(model, first, method=args.method, steps=args.steps, endings=[r.second for r in group])
+                    result = attribute(model, first, method=args.method, steps=args.steps, endings=[r.second for r in group],
+                                       truncation=group[0].truncation)
                     shown = f"{first} | " + " / ".join(r.second for r in group)
                 else:
-                    result = attribute(model, first, group[0].second, method=args.method, steps=args.steps)
+                    result = attribute(model, first, group[0].second, method=args.method, steps=args.steps,
+                                       truncation=group[0].truncation)
                     shown = first if group[0].second is None else f"{first} | {group[0].second}"
             except (RuntimeError, ValueError) as exc:
                 return _fail(f"input {position}: {entry.name} failed: {exc}", 1)

@@ -47,6 +47,7 @@ class Row:
         first: First text, as encoded for this checkpoint.
         second: Second text of a pair (or the alternative), None for a single text.
         label: Short name for tables, e.g. ``2`` or ``1·alt 2``.
+        truncation: The side the tokenizer may cut (``ModelInput.truncation``), as prediction cuts it.
     """
 
     item: int
@@ -54,6 +55,7 @@ class Row:
     first: str
     second: str | None
     label: str
+    truncation: str = "longest_first"
 
 
 @dataclass
@@ -166,8 +168,9 @@ def item_rows(task: str, item: Any, index: int = 0, input_format: str | None = N
         return [Row(index, None, item[0], item[1], label)]
     encoded = get_task(task).encode(item, input_format)
     if not encoded.endings:
-        return [Row(index, None, encoded.first, encoded.second, label)]
-    return [Row(index, k, encoded.first, ending, f"{label}·alt {k + 1}") for k, ending in enumerate(encoded.endings)]
+        return [Row(index, None, encoded.first, encoded.second, label, encoded.truncation)]
+    return [Row(index, k, encoded.first, ending, f"{label}·alt {k + 1}", encoded.truncation)
+            for k, ending in enumerate(encoded.endings)]
 
 
 def item_text(item: Any, task: str) -> str:

@@ -56,6 +56,7 @@ class Sentineg(Task):
     name = "SentiNeg"
     title = "SentiNeg · sentiment under negation"
     label_names = {0: "negative", 1: "positive"}
+    config_labels = {0: "negative", 1: "positive"}  # what fine-tuned checkpoints' id2label say (read back by label_words)
     main_metric = "f1_macro"  # KoBEST's metric for every task
     cli_shape = "SENTENCE"
     verdict_column = "sentiment"

@@ -323,7 +323,7 @@ def attribution_options(ctx: Context) -> AttributionOptions:
     if multiple_choice:
         mc_target = st.radio("Score to explain", ["chosen", "difference"], horizontal=True, key="int_mc_target",
                              format_func={"chosen": "the alternative's own score",
-                                          "difference": "its score minus the other alternative's"}.get)
+                                          "difference": "its score minus the strongest other alternative's"}.get)
     return AttributionOptions(method, baseline, steps, None if target == "predicted" else int(target), mc_target)
 
 
@@ -333,8 +333,9 @@ def compute_attributions(loaded: LoadedModel, rows: list, options: AttributionOp
 
     common = dict(method=options.method, baseline=options.baseline, steps=options.steps, target=options.target)
     if loaded.head == "multiple_choice":
-        return [attribute(loaded, rows[0].first, endings=[r.second for r in rows], mc_target=options.mc_target, **common)]
-    return [attribute(loaded, r.first, r.second, **common) for r in rows]
+        return [attribute(loaded, rows[0].first, endings=[r.second for r in rows], mc_target=options.mc_target,
+                          truncation=rows[0].truncation, **common)]
+    return [attribute(loaded, r.first, r.second, truncation=r.truncation, **common) for r in rows]
 
 
 def attributions_section(ctx: Context) -> None:
