@@ -16,7 +16,8 @@ import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, matthews_corrcoef
 from transformers import AutoModelForMultipleChoice, AutoTokenizer
 
-from explorer.data.readers import CopaItem, Dataset
+from explorer.data.readers import Dataset
+from explorer.tasks.copa import CopaItem
 from explorer.evaluate import evaluate, predictions_frame, predictions_tsv, slice_metrics
 from explorer.loading import CheckpointError, load_model
 from explorer.registry import ModelEntry
@@ -173,7 +174,7 @@ def test_evaluate_scores_three_classes_as_scikit_learn_and_draws_a_3x3_confusion
 
 def test_two_class_results_keep_their_single_probability(make_checkpoint, tmp_path):
     """Saved results of two-class tasks stay as they were: one ``prob`` = P(label 1)."""
-    from explorer.data.readers import ColaItem
+    from explorer.tasks.cola import ColaItem
 
     folder = make_checkpoint("bert", name="two-cola", finetuning_task="cola")
     entry = ModelEntry(name="two", source=str(folder), task="cola", task_how="test")

@@ -632,22 +632,3 @@ def _labelled(items: list[Any], ctx: _Context) -> bool:
         first.row,
         column,
     )
-
-
-# The names this module had before layouts moved into their task modules
-# (read_dataset, supported_headers, FORMATS, and the item classes such as
-# ColaItem). They resolve lazily through the task registry so that this layer
-# still imports no task; new code imports them from explorer.tasks.
-_MOVED = ("read_dataset", "supported_headers", "FORMATS")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED or name.endswith("Item"):
-        from explorer.tasks import registry
-
-        if name in _MOVED:
-            return getattr(registry, name)
-        for task in registry.TASKS.values():
-            if task.item_type.__name__ == name:
-                return task.item_type
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

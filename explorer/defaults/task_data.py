@@ -385,7 +385,7 @@ def generate_wic(n: int, seed: int = 0) -> list[WicItem]:
         seed: Same ``(n, seed)``, same list.
 
     Returns:
-        ``n`` distinct :class:`~explorer.data.readers.WicItem` (no sentence
+        ``n`` distinct :class:`~explorer.tasks.wic.WicItem` (no sentence
         pair repeated in either order), ids ``gen-wic-00001`` ..., ``row`` =
         the line the item would have in a file with a header row.
 
@@ -575,7 +575,7 @@ def generate_copa(n: int, seed: int = 0) -> list[CopaItem]:
         seed: Same ``(n, seed)``, same list.
 
     Returns:
-        ``n`` distinct :class:`~explorer.data.readers.CopaItem` with 0-based
+        ``n`` distinct :class:`~explorer.tasks.copa.CopaItem` with 0-based
         labels, ids ``gen-copa-00001`` ...
 
     Raises:
@@ -891,7 +891,7 @@ def generate_boolq(n: int, seed: int = 0) -> list[BoolqItem]:
         seed: Same ``(n, seed)``, same list.
 
     Returns:
-        ``n`` distinct :class:`~explorer.data.readers.BoolqItem`, passages
+        ``n`` distinct :class:`~explorer.tasks.boolq.BoolqItem`, passages
         within :data:`BOOLQ_PASSAGE_CHARS`, ids ``gen-boolq-00001`` ...
 
     Raises:

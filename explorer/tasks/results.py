@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 
 from explorer.agreement import Agreement, majority
-from explorer.tasks.base import short  # noqa: F401  (re-exported: the task pages use it)
 from explorer.tasks.registry import TASKS
 from explorer.tasks.registry import get as get_task
 from explorer.tasks.runs import TaskRun
