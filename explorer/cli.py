@@ -248,8 +248,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             print(f"-\tcannot judge\t{row['input']}")
             continue
         answer = task.label_name(pred.label)
-        # A choice shows how sure the model is of it; a class, P(the positive class).
-        prob = pred.probs[pred.label] if task.n_choices else pred.probs[task.positive]
+        # A choice or one of several classes shows how sure the model is of it; one of two, P(the positive class).
+        prob = pred.probs[pred.label] if task.every_class else pred.probs[task.positive]
         note = f"\t({pred.n_dropped} tokens truncated)" if pred.n_dropped else ""
         print(f"{prob:.3f}\t{answer}\t{row['input']}{note}")
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -219,33 +219,43 @@ def filter_table(frame: pd.DataFrame, tasks: Sequence[str] = (), families: Seque
     return out.reset_index(drop=True)
 
 
-# The Comparison page's live form, by key, in the order of live_items' positional arguments (Field.live names them).
-LIVE_KEYS = ("s", "t", "s2", "q", "cq", "a1", "a2")
+def live_fields() -> dict[str, list[tuple[Any, Any]]]:
+    """The Comparison page's one-line form: each key (``Field.live``) and the (task, field) pairs it fills.
+
+    ``s`` is the sentence every task with a one-text field shares; the other keys are one task's own fields.
+    """
+    from explorer.tasks.registry import TASKS
+
+    keys: dict[str, list[tuple[Any, Any]]] = {}
+    for task in TASKS.values():
+        for field in task.fields:
+            if field.live:
+                keys.setdefault(field.live, []).append((task, field))
+    return keys
 
 
-def live_items(sentence: str = "", target: str = "", sentence2: str = "", question: str = "",
-               copa_question: str = "", alternative1: str = "", alternative2: str = "",
-               analyse=None, live: Mapping[str, str] | None = None) -> dict[str, object]:
+def live_items(live: Mapping[str, str], analyse=None) -> dict[str, object]:
     """One typed input as an item for every registered task whose fields are all filled.
 
-    The sentence (``s``) is the CoLA input, WiC's first sentence, BoolQ's passage
-    and COPA's premise (each task's field with ``live="s"``), so a single line
-    reaches models of every task. A task with a field the form has no key for is left out.
+    The sentence (``s``) is the CoLA input, WiC's first sentence, BoolQ's passage,
+    COPA's premise and SentiNeg's review (each task's field with ``live="s"``), so a
+    single line reaches models of every task. A task with a field the form has no key for is left out.
 
     Args:
-        live: The form by key (``Field.live``); when None, the named arguments fill it (``LIVE_KEYS`` order).
+        live: The form by key (``Field.live``).
+        analyse: Kiwi's morphemes, for tasks that use them.
 
     Raises:
         InputError: when filled fields cannot form an item (a blank-looking sentence, a bad question).
     """
     from explorer.tasks.registry import TASKS
 
-    if live is None:
-        live = dict(zip(LIVE_KEYS, (sentence, target, sentence2, question, copa_question, alternative1, alternative2)))
     items: dict[str, object] = {}
     for task in TASKS.values():
-        values = {field.name: live.get(field.live, "") if field.live else "" for field in task.fields}
-        if values and all(value.strip() for value in values.values()):
+        values = {field.name: task.form_value(field, live.get(field.live, "")) if field.live else ""
+                  for field in task.fields}
+        filled = {field.name: live.get(field.live, "") if field.live else "" for field in task.fields}
+        if filled and all(value.strip() for value in filled.values()):
             items[task.id] = task.make_item(values, analyse if task.uses_morphemes else None)[0]
     return items
 

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.anatomy import anatomy, anatomy_frame
-from explorer.compare import comparison_table, filter_table, metric_columns, scale_caption, task_columns
+from explorer.compare import comparison_table, filter_table, live_fields, metric_columns, scale_caption, task_columns
 from explorer.curves import curves_frame, overfitting_signals, read_curves
 from explorer.evaluate import ResultStore
 from explorer.loading import CheckpointError
@@ -26,6 +26,8 @@ all_metrics = metric_columns()
 
 frame = comparison_table(entries, store.load_all())
 params = st.query_params
+form = live_fields()  # from the registry: which task fields the live one-line form fills
+linked = {key: params.get(key, "") for key in form}  # read before the filters below rewrite the link
 cols = st.columns([3, 2, 1])
 tasks = cols[0].multiselect("Metrics", all_metrics, default=[m for m in params.get_all("metric") if m in all_metrics],
                             key="cmp_metrics", placeholder="all metrics")
@@ -33,7 +35,8 @@ families = cols[1].multiselect("Family", sorted(frame["family"].dropna().unique(
                                default=[f for f in params.get_all("family") if f in set(frame["family"])], key="cmp_family",
                                placeholder="all families")
 published = cols[2].toggle("Published rows", value=params.get("published", "1") != "0", key="cmp_published")
-st.query_params.from_dict({"metric": tasks, "family": families, "published": "1" if published else "0"})
+st.query_params.from_dict({"metric": tasks, "family": families, "published": "1" if published else "0",
+                           **{key: value for key, value in linked.items() if value}})
 shown = filter_table(frame, tasks, families, published)
 if not frame["ours"].any():
     st.info("None of your models has been evaluated yet: use “Run missing evaluations” below or the Evaluate page.")
@@ -60,26 +63,31 @@ with st.expander("Run missing evaluations"):
         st.rerun()
 
 st.header("Live side by side")
-st.caption("One input to every model: the sentence is CoLA's input, WiC's first sentence, BoolQ's passage and COPA's premise. "
-           "Fill the optional fields to bring in those tasks' models. The link keeps the inputs.")
-fields = {k: params.get(k, "") for k in ("s", "t", "s2", "q", "cq", "a1", "a2")}
-live = {}
-live["s"] = st.text_input("Sentence", value=fields["s"], key="live_s", placeholder="나는 어제 학교에 갔다.")
-c1, c2, c3 = st.columns(3)
-live["t"] = c1.text_input("WiC target (optional)", value=fields["t"], key="live_t")
-live["s2"] = c1.text_input("WiC second sentence", value=fields["s2"], key="live_s2")
-live["q"] = c2.text_input("BoolQ question (optional)", value=fields["q"], key="live_q")
-live["cq"] = c3.selectbox("COPA question (optional)", ["", "원인", "결과"], index=["", "원인", "결과"].index(fields["cq"])
-                          if fields["cq"] in ("원인", "결과") else 0, key="live_cq")
-live["a1"] = c3.text_input("COPA alternative 1", value=fields["a1"], key="live_a1")
-live["a2"] = c3.text_input("COPA alternative 2", value=fields["a2"], key="live_a2")
-if st.button("Ask every model", key="live_run") or (fields["s"] and "live_result" not in st.session_state):
+shared = [f"{task.name}'s {field.label.lower()}" for task, field in form.get("s", [])]
+st.caption(f"One input to every model: the sentence is {', '.join(shared[:-1])} and {shared[-1]}. "
+           "Fill a task's optional fields to bring in its models. The link keeps the inputs.")
+live = {"s": st.text_input("Sentence", value=linked.get("s", ""), key="live_s", placeholder="나는 어제 학교에 갔다.")}
+own: dict[str, list] = {}  # each task's own keys, one column per task
+for key, users in form.items():
+    if key != "s":
+        task, field = users[0]
+        own.setdefault(task.id, []).append((key, task, field))
+for column, fields in zip(st.columns(max(1, len(own))), own.values()):
+    for key, task, field in fields:
+        label = f"{task.name} {field.label.lower()}"
+        if field.kind == "choice":
+            options = ["", *(value for value, _ in field.options)]
+            given = task.form_value(field, linked[key]) if linked.get(key) else ""
+            live[key] = column.selectbox(f"{label} (optional)", options, index=options.index(given), key=f"live_{key}",
+                                         format_func=lambda v, f=field: dict(f.options).get(v, "—"))
+        else:
+            live[key] = column.text_input(f"{label} (optional)", value=linked.get(key, ""), key=f"live_{key}")
+if st.button("Ask every model", key="live_run") or (linked.get("s") and "live_result" not in st.session_state):
     from explorer.compare import live_items, live_table
     from explorer.tasks.items import InputError
 
     try:
-        items = live_items(live["s"], live["t"], live["s2"], live["q"], live["cq"], live["a1"], live["a2"],
-                           analyse=explorer.kiwi().morphemes)
+        items = live_items(live, analyse=explorer.kiwi().morphemes)
     except InputError as exc:
         st.warning(str(exc))
         items = {}
@@ -87,7 +95,11 @@ if st.button("Ask every model", key="live_run") or (fields["s"] and "live_result
         runs = {task: explorer.predict([e for e in entries if e.task == task and not e.problems], task, [item],
                                        device=st.session_state.get("device")) for task, item in items.items()}
         st.session_state["live_result"] = live_table(runs)
-        st.query_params.update({k: v for k, v in live.items() if v})
+        for key, value in live.items():  # the link carries what was asked, and forgets cleared fields
+            if value:
+                st.query_params[key] = value
+            else:
+                st.query_params.pop(key, None)
 if (table := st.session_state.get("live_result")) is not None:
     st.dataframe(table, hide_index=True, width="stretch", placeholder="",
                  column_config={"probability": st.column_config.ProgressColumn("probability", min_value=0, max_value=1, format="%.2f"),

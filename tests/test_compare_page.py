@@ -89,11 +89,29 @@ def test_live_side_by_side_sends_one_input_to_every_task_that_has_its_fields(env
     assert at.query_params["s"] == "나는 어제 학교에 갔다."
 
 
-def test_live_items_cover_every_task_whose_fields_are_filled():
-    from explorer.compare import live_items
+def test_a_live_link_restores_its_inputs_and_answers_them(env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["s"] = "나는 어제 학교에 갔다."
+    at.query_params["q"] = "학교에 갔나요?"
+    at.query_params["cq"] = "결과"  # a link may say 원인/결과 as well as cause/effect
+    at.switch_page("pages/compare.py")
+    at.run()
+    assert not at.exception
+    assert at.text_input(key="live_s").value == "나는 어제 학교에 갔다."
+    assert at.text_input(key="live_q").value == "학교에 갔나요?" and at.selectbox(key="live_cq").value == "effect"
+    live = next(d.value for d in at.dataframe if "task" in d.value.columns)
+    assert set(live["task"]) == {"cola"}  # the only task with models here
+    assert at.query_params["s"] == "나는 어제 학교에 갔다." and at.query_params["q"] == "학교에 갔나요?"
 
-    items = live_items("비가 많이 왔다.", target="비", sentence2="비가 그쳤다.", question="비가 왔나요?",
-                       copa_question="결과", alternative1="길이 젖었다.", alternative2="해가 떴다.")
+
+def test_live_items_cover_every_task_whose_fields_are_filled():
+    from explorer.compare import live_fields, live_items
+
+    form = {"s": "비가 많이 왔다.", "t": "비", "s2": "비가 그쳤다.", "q": "비가 왔나요?", "cq": "결과", "a1": "길이 젖었다.",
+            "a2": "해가 떴다."}
+    assert set(form) == set(live_fields())  # the page's form is the registry's live fields
+    items = live_items(form)
     assert set(items) == {"cola", "sentineg", "wic", "boolq", "copa"}  # every one-sentence task takes the sentence
     assert items["wic"].span1 == (0, 1) and items["copa"].question == "effect" and items["boolq"].passage == "비가 많이 왔다."
-    assert set(live_items("비가 왔다.", target="비")) == {"cola", "sentineg"}  # WiC needs its second sentence too
+    assert set(live_items({"s": "비가 왔다.", "t": "비"})) == {"cola", "sentineg"}  # WiC needs its second sentence too
+    assert live_items({"s": "  "}) == {}  # nothing typed, nothing judged

@@ -211,9 +211,14 @@ class Task:
         return self.cli_shape.count("|") + 1
 
     @property
+    def every_class(self) -> bool:
+        """Tables show a probability per class or alternative (more than two, or a choice), not one number."""
+        return bool(self.n_choices) or len(self.label_names) > 2
+
+    @property
     def prob_columns(self) -> list[str]:
-        """Table columns of probabilities: one per alternative, or the positive class's."""
-        if self.n_choices:
+        """Table columns of probabilities: one per class or alternative, or the positive class's of two."""
+        if self.every_class:
             return [f"P({self.label_names[k]})" for k in self.labels]
         return [f"P({self.label_names[self.positive]})"]
 
@@ -287,7 +292,7 @@ class Task:
 
     def answer_columns(self, item: Any, pred: Any, input_format: str | None) -> dict[str, Any]:
         """Probabilities, the answer and the input format: the columns every task's row starts with."""
-        probs = pred.probs if self.n_choices else [pred.probs[self.positive]]
+        probs = pred.probs if self.every_class else [pred.probs[self.positive]]
         return {**dict(zip(self.prob_columns, probs)), self.verdict_column: self.answer(item, pred.label),
                 "input format": self.format_name(item, input_format)}
 
@@ -344,8 +349,9 @@ class Task:
         """The legend under the models table."""
         if self.table_caption:
             return self.table_caption
-        if self.n_choices:
-            return (f"Each model's probability for each alternative (green = likely, red = unlikely); a yellow "
+        if self.every_class:
+            what = "alternative" if self.n_choices else "class"
+            return (f"Each model's probability for each {what} (green = likely, red = unlikely); a yellow "
                     f"{self.verdict_column} is not the majority's (all are yellow when the models split).")
         others = " / ".join(name for label, name in self.label_names.items() if label != self.positive)
         positive = self.label_names[self.positive]

@@ -80,7 +80,7 @@ class Sentineg(Task):
         return [("text", item.text)]
 
     # --- the page
-    page_title = "Sentiment under negation · SentiNeg"
+    page_title = "Sentiment · SentiNeg"
     icon = ":material/sentiment_neutral:"
     blurb = "Sentiment under negation (SentiNeg): is a review negative or positive?"
     page_caption = ("Is the review sentence negative or positive? KoBEST's sentences often carry a negation "
