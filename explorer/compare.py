@@ -81,7 +81,7 @@ def _our_rows(entries: Sequence[ModelEntry], results: Sequence[EvalResult]) -> l
 
     latest: dict[tuple[str, str], EvalResult] = {}
     for r in results:  # newest first: keep the first seen per (model, task)
-        if r.metrics is not None:
+        if r.metrics is not None and r.task in TASKS:  # a classifier of its own labels has no column here
             latest.setdefault((r.model, r.task), r)
     by_name = {e.name: e for e in entries}
     rows = []

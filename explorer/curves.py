@@ -27,7 +27,7 @@ _NOT_CURVES = {"step", "epoch", "total_flos", "train_loss"}
 _NOT_CURVE_SUFFIXES = ("_runtime", "_per_second")
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 # The metrics whose rise means "better", in the order a metric is picked when nothing names one.
-_METRICS = ("mcc", "accuracy")
+_METRICS = ("mcc", "f1_macro", "accuracy")
 
 
 @dataclass

@@ -93,7 +93,7 @@ def evaluate(
     Args:
         model: A ``LoadedModel`` or the Kiwi scorer (from ``Explorer.task_model``).
         entry: Its registry entry (name, input format).
-        dataset: A file read by ``explorer.data.read_dataset``.
+        dataset: A file read by ``explorer.tasks.registry.read_dataset``.
         batch_size: Inputs per forward pass.
         progress: Called with (done, total).
         content: The file's bytes when it was uploaded (for its hash).
@@ -200,8 +200,10 @@ class ResultStore:
 
     def _named(self, result: EvalResult, model_key: str) -> Path:
         key = f"{model_key}|{result.task}|{result.data.get('name')}|{result.data.get('sha256')}"
-        slug = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in result.model)[:60]
-        return self.folder / f"{result.task}__{slug}__{hashlib.sha1(key.encode()).hexdigest()[:10]}.json"
+        def slug(text: str) -> str:  # a generic task id (labels:a|b/c) or a model name may hold / : |
+            return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)[:60]
+
+        return self.folder / f"{slug(result.task)}__{slug(result.model)}__{hashlib.sha1(key.encode()).hexdigest()[:10]}.json"
 
     def save(self, result: EvalResult) -> Path:
         """Writes (or replaces) the result for this model source, task and file.
@@ -268,8 +270,18 @@ class ResultStore:
         if not self.folder.is_dir():
             return []
         self._remove_stale_tmp()
-        results = [r for path in sorted(self.folder.glob("*.json")) if (r := _read_result(path)) is not None]
+        results = [r for path in sorted(self.folder.glob("*.json"))
+                   if (r := _read_result(path)) is not None and _known_task(r.task)]
         return sorted(results, key=lambda r: r.created, reverse=True)
+
+
+def _known_task(task_id: str) -> bool:
+    """A result's task is registered (or a classifier's own): a task since removed has no metric to rank by."""
+    try:
+        get_task(task_id)
+    except ValueError:
+        return False
+    return True
 
 
 def _source_key(source: str) -> str:

@@ -282,7 +282,7 @@ def finetune(
     multiple-choice head (all alternatives scored jointly), the others a
     sequence-classification head with one output per class. Evaluation and a
     checkpoint happen every epoch; the best by the task's ``main_metric`` (CoLA:
-    MCC, others: accuracy) is reloaded at the end and saved at the top of ``out``.
+    MCC; SentiNeg, HellaSwag: macro-F1; the others: accuracy) is reloaded at the end and saved at the top of ``out``.
 
     Args:
         task: A registered task id (``cola``, ``wic``, ``copa``, ``boolq``...).

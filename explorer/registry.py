@@ -27,7 +27,6 @@ from explorer.tasks.registry import TASKS as _TASK_TABLE
 # Views of the task registry (explorer.tasks.registry), kept for the code that reads them.
 TASKS = tuple(_TASK_TABLE)
 TASK_NAMES = {task_id: task.name for task_id, task in _TASK_TABLE.items()}
-TASK_TITLES = {task_id: task.title for task_id, task in _TASK_TABLE.items()}
 # Weight files, by suffix: the one list the registry, the loader and anatomy share.
 # Loadable: .safetensors directly; .bin/.pt/.pth (transformers or torch.save) and
 # .ckpt (Lightning) through torch.load(weights_only=True), unwrapping a
@@ -67,7 +66,7 @@ class ModelEntry:
         source: Folder, weights file, or hub id.
         kind: The scorer: a key of ``explorer.scorers.SCORER_KINDS`` (``transformer``, ``kiwi-lm``,
             ``kiwi-overlap``); ``capabilities(entry)`` says what it can do.
-        task: One of ``TASKS``, or None for a base encoder without a task head.
+        task: A registered task id, a classifier's own (``labels:bad|good``), or None for a base encoder.
         task_how: How the task was decided (shown to users).
         origin: ``models.toml``, ``checkpoints``, or ``default``.
         base: Config/tokenizer source for raw state-dict files.
@@ -159,8 +158,10 @@ def infer_task(config: dict[str, Any] | None, folder_name: str = "") -> tuple[st
     """Guesses a checkpoint's task from its config and folder name.
 
     Order: ``finetuning_task`` (a task id or one of its ``aliases``), label names
-    (a task's ``label_words``), architecture (a head some task is the default for:
-    a multiple-choice head is COPA unless something else says), then the folder name.
+    (a task's ``label_words``, on a head of the task's size), the folder name, then
+    the architecture (a head some task is the default for: a multiple-choice head is
+    COPA unless something else says, and the reason says it is a guess); a
+    sequence-classification head no task claims becomes a classifier of its own labels.
 
     Returns:
         ``(task, how)`` where ``how`` explains the evidence, e.g.
@@ -173,17 +174,20 @@ def infer_task(config: dict[str, Any] | None, folder_name: str = "") -> tuple[st
     labels = " ".join(str(v).lower() for v in (config.get("id2label") or {}).values())
     if labels:
         words = set(re.split(r"[^a-z가-힣]+", labels))
+        n_labels = len(config.get("id2label") or {})
         for task in _TASK_TABLE.values():
-            if words & task.label_words:
+            # A head of another size is not this task's (a 3-way negative/neutral/positive head is not SentiNeg).
+            if words & task.label_words and (task.head != "sequence" or n_labels == task.num_labels):
                 return task.id, f"config.id2label names ({labels})"
+    # The folder name before the head's default task: `roberta-kobest-hellaswag` is HellaSwag, not COPA.
+    if folder_name and _task_in(folder_name):
+        return _task_in(folder_name), f"folder name {folder_name!r}"
     archs = config.get("architectures") or []
     for task in _TASK_TABLE.values():
         suffix = _HEAD_SUFFIXES.get(task.default_for_head or "")
         if suffix and any(str(a).endswith(suffix) for a in archs):
             head = task.default_for_head.replace("_", "-")
-            return task.id, f"config.architectures = {archs} ({head} head)"
-    if folder_name and _task_in(folder_name):
-        return _task_in(folder_name), f"folder name {folder_name!r}"
+            return task.id, f"config.architectures = {archs} ({head} head; guessed: name its task to be sure)"
     own = _own_classification_task(config)
     if own:
         named = ", ".join(_TASK_TABLE)

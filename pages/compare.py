@@ -137,7 +137,7 @@ else:
     picked = st.multiselect("Runs", list(runs), default=list(runs), key="cmp_runs")
     curves = curves_frame({k: runs[k] for k in picked})
     names = sorted(curves["name"].unique()) if not curves.empty else []
-    default = [n for n in ("loss", "eval_loss", "eval_mcc", "eval_accuracy") if n in names]
+    default = [n for n in ("loss", "eval_loss", "eval_mcc", "eval_f1_macro", "eval_accuracy") if n in names]
     show = st.multiselect("Curves", names, default=default, key="cmp_curves")
     if show:
         st.altair_chart(curves_chart(curves, show))

@@ -11,7 +11,7 @@ leave_legacy_multipage_mode()
 explorer = get_explorer()
 st.title("ko-model-explorer")
 st.markdown(
-    "Explore fine-tuned Korean transformer checkpoints on the 2021 NIKL benchmark tasks: type sentences and see "
+    "Explore fine-tuned Korean transformer checkpoints on the 2021 NIKL benchmark tasks and KoBEST's: type sentences and see "
     "every model's judgement side by side."
 )
 for task in TASKS.values():

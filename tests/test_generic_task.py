@@ -144,3 +144,41 @@ def test_the_cli_predicts_with_the_models_own_task_by_default(checkpoints, capsy
         main(["predict", "--model", "classmate-review", "--task", "sentiment", "좋아요."])
     assert raised.value.code == 2
     assert "unknown task 'sentiment'; expected one of cola" in capsys.readouterr().err
+
+
+def test_a_classifier_of_its_own_keeps_its_label_order_even_when_a_name_reads_as_positive(make_checkpoint):
+    # "good" reads as the positive class of a registered task; a classifier of its own must not be reordered.
+    names = {0: "good", 1: "bad"}
+    folder = make_checkpoint("bert", name="good-bad", seed=5, id2label=names, label2id={v: k for k, v in names.items()})
+    from explorer.registry import folder_entry
+
+    entry = folder_entry(folder, "checkpoints")
+    assert entry.task == "labels:good|bad"
+    loaded = load_model(entry, "cpu")
+    text = "정말 좋아요."
+    pred = predict_items(loaded, entry.task, [TextItem("1", text, None, None)])[0]
+    probs = loaded.model(**loaded.tokenizer(text, return_tensors="pt")).logits[0].softmax(-1).tolist()
+    assert pred.probs == pytest.approx(probs, abs=1e-5) and pred.label == max(range(2), key=probs.__getitem__)
+
+
+def test_inference_respects_the_heads_size_and_the_folder_name():
+    three = {"architectures": ["BertForSequenceClassification"],
+             "id2label": {"0": "negative", "1": "neutral", "2": "positive"}}
+    assert infer_task(three)[0] == "labels:negative|neutral|positive"  # not SentiNeg's two classes
+    mc = {"architectures": ["RobertaForMultipleChoice"]}
+    assert infer_task(mc, "roberta-kobest-hellaswag")[0] == "hellaswag"  # the folder says which
+    task, how = infer_task(mc, "my-model")
+    assert task == "copa" and "guessed" in how  # a bare multiple-choice head is COPA, said to be a guess
+
+
+def test_results_of_a_classifier_with_any_label_names_are_saved(checkpoints, tmp_path):
+    from explorer.evaluate import ResultStore
+
+    entry = _entries()["classmate-review"]
+    path = tmp_path / "review.tsv"
+    path.write_text("text\tlabel\n좋아요.\tgood\n별로예요.\tbad\n", encoding="utf-8")
+    result = evaluate(load_model(entry, "cpu"), entry, read_dataset(path, task=entry.task))
+    store = ResultStore(tmp_path / "saved")
+    saved = store.save(result)
+    assert "|" not in saved.name and ":" not in saved.name
+    assert [r.task for r in store.load_all()] == ["labels:bad|good"]

@@ -9,8 +9,10 @@ object and never branches on a task's name, so adding a task is one module
 and one registry line (the way inseq registers attribution methods and LIT
 registers GLUE tasks).
 
-Nothing here imports torch, pandas or the model service: tasks are the layer
-below them.
+Nothing here, in the registry or in a task module imports torch, pandas or the
+model service: tasks are the layer below them (``import explorer.tasks.registry``
+loads neither, and the CLI parses arguments from it). Running a model on a task's
+items is ``tasks/common.py`` and ``tasks/predict.py``, which do use torch.
 """
 
 from __future__ import annotations
@@ -196,6 +198,9 @@ class Task:
     head: ClassVar[str] = "sequence"
     n_choices: ClassVar[int | None] = None
     cli_shape: ClassVar[str]
+    # True when class ids are the checkpoint's own (a classifier of its own labels): never reordered
+    # to put a "positive" class at id 1.
+    own_labels: ClassVar[bool] = False
     input_formats: ClassVar[dict[str, str]] = {}
     default_format: ClassVar[str | None] = None
     layouts: ClassVar[tuple[Layout, ...]] = ()

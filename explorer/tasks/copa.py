@@ -205,7 +205,7 @@ class Copa(Task):
 
     def form_value(self, field: Field, value: str) -> str:
         if field.name == "question":  # a link may say 원인/결과
-            value = {word: q for q, word in QUESTION_WORDS.items()}.get(value.strip(), value.strip().lower())
+            value = question_of(value) or value
         return super().form_value(field, value)
 
     def example_label(self, example) -> str:

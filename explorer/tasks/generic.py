@@ -87,6 +87,7 @@ class TextClassification(Task):
     """A sequence-classification head's own task: its labels, one text (or a pair) in."""
 
     item_type = TextItem
+    own_labels = True  # ids and names are the checkpoint's id2label, in its order
     name = "Classifier"
     main_metric = "f1_macro"  # classes of an unknown task may be unbalanced: macro-F1 weighs each alike
     cli_shape = "TEXT"

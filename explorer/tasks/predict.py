@@ -137,7 +137,7 @@ def _predict_checkpoint(
     """The items through the checkpoint's head (see ``TransformerScorer``)."""
     spec.check_items(items)
     encoded = [spec.encode(i, input_format) for i in items]
-    pos = model.positive_label
+    pos = 1 if spec.own_labels else model.positive_label  # a classifier of its own keeps its id order
     if not spec.n_choices:
         seconds = None if encoded[0].second is None else [e.second for e in encoded]
         scored = classify(model, [e.first for e in encoded], seconds, truncation=encoded[0].truncation,

@@ -19,7 +19,7 @@ TASKS: dict[str, Task] = {task.id: task for task in (Cola(), Wic(), Copa(), Bool
 
 
 def get(task_id: str) -> Task:
-    """The registered task ``task_id``.
+    """The registered task ``task_id``, or a checkpoint's own classifier rebuilt from its id (``labels:bad|good``).
 
     Raises:
         ValueError: for an unknown id, naming the known ones.

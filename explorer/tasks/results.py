@@ -2,8 +2,8 @@
 
 ``results_frame``: one item, one row per model that answered (its probabilities,
 its answer, the input format it read, tokens and notes), plus the majority verdict
-across models and a CSV that carries the inputs on every row (the WiC, COPA and
-BoolQ pages). ``matrix_frame``: many items × models with the verdict per item (the
+across models and a CSV that carries the inputs on every row (every task page built
+by ``explorer.ui.task_page``). ``matrix_frame``: many items × models with the verdict per item (the
 CoLA page). Both read the same ``TaskRun``s, from ``Explorer.predict``.
 """
 
@@ -15,13 +15,9 @@ from typing import Any
 import pandas as pd
 
 from explorer.agreement import Agreement, majority
-from explorer.tasks.registry import TASKS
 from explorer.tasks.registry import get as get_task
 from explorer.tasks.runs import TaskRun
 
-# Views of the task registry, by task id.
-PROB_COLUMNS = {task_id: task.prob_columns for task_id, task in TASKS.items()}
-VERDICT_COLUMN = {task_id: task.verdict_column for task_id, task in TASKS.items()}
 
 
 def agreement(task: str, labels: Sequence[int | None]) -> Agreement:

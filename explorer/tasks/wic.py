@@ -320,7 +320,7 @@ class Wic(Task):
         span = moved_span(old, getattr(item, span_field), text, edit_span, item.target, analyse)
         return replace(item, **{field: text, span_field: span})
 
-_MARK = re.compile(r"\[([^\[\]]+)\]")
+
 _KIWI_TAGS = ("NN", "VV", "VA", "VX", "XR", "MA", "NP", "NR")
 
 

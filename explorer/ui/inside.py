@@ -351,11 +351,12 @@ def attributions_section(ctx: Context) -> None:
         with col:
             _attribution_column(ctx, entry, item, options)
     if SCORER_KINDS[KIWI_LM].answers(ctx.task):  # the Kiwi LM scores these texts: show its counterpart
-        from explorer.ui.acceptability import morpheme_chart, sentence_items
+        from explorer.ui.acceptability import morpheme_chart
 
         sentence = ctx.inputs.rows_of(item)[0].first
         with st.expander("Kiwi LM: per-morpheme log-probabilities (its counterpart of attributions)"):
-            kiwi = ctx.explorer.kiwi().predict(get_task(ctx.task), sentence_items([sentence]))[0]
+            task = get_task(ctx.task)
+            kiwi = ctx.explorer.kiwi().predict(task, [task.parse_line(sentence)[0]])[0]
             st.altair_chart(morpheme_chart(kiwi), width="stretch")
 
 
@@ -387,7 +388,7 @@ def _attribution_view(ctx: Context, entry: ModelEntry, loaded: LoadedModel, resu
                 f"predicted {class_name(loaded, result.predicted)})")
     st.markdown(to_html(result), unsafe_allow_html=True)
     if result.mc_target == "chosen":
-        st.caption("A multiple-choice head scores each alternative on its own row, so the other alternative's tokens "
+        st.caption("A multiple-choice head scores each alternative on its own row, so the other alternatives' tokens "
                    "get exactly 0 here; explain the difference to see both.")
     if result.delta is not None:
         st.caption(f"convergence delta {result.delta:+.2e} ({result.delta_ratio:.1%} of f(x) − f(baseline))")
@@ -450,6 +451,9 @@ def _sentence_counterfactuals(ctx: Context, item: Any) -> None:
     from explorer.ui.model_picker import pick_models
 
     task = get_task(ctx.task)
+    if not isinstance(item, task.item_type):  # a `first | second` pair typed for a one-text task
+        st.info("Counterfactual edits are made to one sentence; this line is a pair. Type it without `|`.")
+        return
     field, sentence = task.editable_fields(item)[0]
     edits = _fewer(variants(sentence, ctx.morphemes(sentence)), lambda v: v.edit)
     scorers = pick_models(ctx.entries, ctx.task, key="int_cf_models", preselected=_first_models(ctx, ctx.task))
