@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from explorer.data.readers import Layout, Row, norm
-from explorer.tasks.base import Field, ModelInput, Task, short, with_note
+from explorer.tasks.base import Field, ModelInput, Task, clean_field, short, with_note
 
 FORMATS = {
     "passage-question": "passage first, question second (passage truncated)",
@@ -125,16 +125,12 @@ class Boolq(Task):
         return with_note(short(example["question"], 24), example)
 
     def make_item(self, values, analyse=None) -> tuple[BoolqItem, None]:
-        from explorer.tasks.items import make_boolq  # items imports the registry, which imports this module
-
         return make_boolq(values["passage"], values["question"]), None
 
     shape_help = "`passage | question` per line"
     example_lines = ("한강은 서울을 가로질러 흐르는 강이다. | 한강은 서울을 지나가나요?",)
 
     def parse_line(self, text: str, analyse=None) -> tuple[BoolqItem, list[str]]:
-        from explorer.tasks.items import make_boolq  # items imports the registry, which imports this module
-
         return make_boolq(*self.line_fields(text)), []
 
     # Heads, labels and optional hooks.
@@ -154,3 +150,8 @@ def encode(item: BoolqItem, input_format: str | None = None) -> tuple[str, str, 
     if fmt != "passage-question":
         raise ValueError(f"unknown BoolQ input format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return item.passage, item.question, "only_first"
+
+
+def make_boolq(passage: str, question: str) -> BoolqItem:
+    """A typed passage and question as an item (each cleaned; InputError when one is empty)."""
+    return BoolqItem("input", clean_field(passage, "The passage"), clean_field(question, "The question"), None)

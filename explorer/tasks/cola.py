@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from explorer.data.readers import Layout, Row
-from explorer.tasks.base import Field, ModelInput, Task
+from explorer.tasks.base import Field, ModelInput, Task, clean_field
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +142,6 @@ class Cola(Task):
     label_words = frozenset({"acceptable", "grammatical", "unacceptable", "ungrammatical", "허용", "적격", "비문"})
 
     def parse_line(self, text: str, analyse=None) -> tuple[ColaItem, list[str]]:
-        from explorer.tasks.items import make_cola  # items imports the registry, which imports this module
-
         return make_cola(*self.line_fields(text)), []
 
     def cli_json_fields(self, item: ColaItem, pred) -> dict:
@@ -151,7 +149,9 @@ class Cola(Task):
 
 
     def make_item(self, values, analyse=None) -> tuple[ColaItem, None]:
-        from explorer.tasks.items import _clean  # items imports the registry, which imports this module
+        return ColaItem("input", clean_field(values["sentence"], "The sentence"), None), None
 
-        return ColaItem("input", _clean(values["sentence"], "The sentence"), None), None
 
+def make_cola(sentence: str) -> ColaItem:
+    """A typed sentence as an item (cleaned; InputError when nothing is left)."""
+    return ColaItem("input", clean_field(sentence, "The sentence"), None)

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from explorer.data.readers import Layout, Row
-from explorer.tasks.base import Field, ModelInput, Task, short, with_note
+from explorer.tasks.base import Field, InputError, ModelInput, Task, clean_field, short, with_note
 
 DEFAULT_CONNECTIVES = {"cause": "왜냐하면", "effect": "그래서"}
 # The one table of COPA's questions: the Korean word files and users write for each.
@@ -213,8 +213,6 @@ class Copa(Task):
         return with_note(f"{short(example['premise'], 18)} ({word})", example)
 
     def make_item(self, values, analyse=None) -> tuple[CopaItem, None]:
-        from explorer.tasks.items import make_copa  # items imports the registry, which imports this module
-
         return make_copa(values["premise"], values["question"], values["alternative1"], values["alternative2"]), None
 
     shape_help = "`premise | 원인 or 결과 | alternative 1 | alternative 2` per line"
@@ -224,6 +222,13 @@ class Copa(Task):
     default_for_head = "multiple_choice"  # among the NIKL tasks only COPA has a multiple-choice head
 
     def parse_line(self, text: str, analyse=None) -> tuple[CopaItem, list[str]]:
-        from explorer.tasks.items import make_copa  # items imports the registry, which imports this module
-
         return make_copa(*self.line_fields(text)), []
+
+
+def make_copa(premise: str, question: str, alternative1: str, alternative2: str) -> CopaItem:
+    """A typed COPA item; the question may be 원인/결과 or cause/effect."""
+    q = question_of(question)
+    if q is None:
+        raise InputError(f"The question must be 원인 (cause) or 결과 (effect), not {question!r}.")
+    alts = (clean_field(alternative1, "Alternative 1"), clean_field(alternative2, "Alternative 2"))
+    return CopaItem("input", clean_field(premise, "The premise"), q, alts, None)

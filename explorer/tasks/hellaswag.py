@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from explorer.data.readers import Layout, Row
-from explorer.tasks.base import Field, ModelInput, Task, short, with_note
+from explorer.tasks.base import Field, ModelInput, Task, clean_field, short, with_note
 
 N_ENDINGS = 4
 
@@ -121,7 +121,5 @@ class Hellaswag(Task):
         return with_note(short(example["context"], 24), example)
 
     def make_item(self, values, analyse=None) -> tuple[HellaswagItem, None]:
-        from explorer.tasks.items import _clean  # items imports the registry, which imports this module
-
-        endings = tuple(_clean(values[f"ending{k}"], f"Ending {k}") for k in range(1, N_ENDINGS + 1))
-        return HellaswagItem("input", _clean(values["context"], "The context"), endings, None), None
+        endings = tuple(clean_field(values[f"ending{k}"], f"Ending {k}") for k in range(1, N_ENDINGS + 1))
+        return HellaswagItem("input", clean_field(values["context"], "The context"), endings, None), None

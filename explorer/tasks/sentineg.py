@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from explorer.data.readers import Layout, Row
-from explorer.tasks.base import Field, ModelInput, Task
+from explorer.tasks.base import Field, ModelInput, Task, clean_field
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +94,4 @@ class Sentineg(Task):
     )
 
     def make_item(self, values, analyse=None) -> tuple[SentinegItem, None]:
-        from explorer.tasks.items import _clean  # items imports the registry, which imports this module
-
-        return SentinegItem("input", _clean(values["text"], "The sentence"), None), None
+        return SentinegItem("input", clean_field(values["text"], "The sentence"), None), None

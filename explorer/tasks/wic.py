@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from explorer.data.readers import Layout, Row, cut
-from explorer.tasks.base import Field, Highlight, ModelInput, Task, with_note
+from explorer.tasks.base import Field, Highlight, ModelInput, Task, clean_field, with_note
 
 FORMATS = {
     "pair": "the two sentences as a plain pair",
@@ -266,8 +266,6 @@ class Wic(Task):
         return with_note(example["target"], example)
 
     def make_item(self, values, analyse=None) -> tuple[WicItem, tuple[TargetSpan, TargetSpan]]:
-        from explorer.tasks.items import make_wic  # items imports the registry, which imports this module
-
         return make_wic(values["target"], values["sentence1"], values["sentence2"], analyse=analyse)
 
     def highlights(self, item: WicItem, extra: Sequence[TargetSpan]) -> list[Highlight]:
@@ -287,8 +285,6 @@ class Wic(Task):
     label_words = frozenset({"same", "different"})  # "same_sense" reads as the word "same"
 
     def parse_line(self, text: str, analyse=None) -> tuple[WicItem, list[str]]:
-        from explorer.tasks.items import make_wic  # items imports the registry, which imports this module
-
         item, spans = make_wic(*self.line_fields(text), analyse=analyse)
         return item, [f"sentence {n}: {s.how}." for n, s in enumerate(spans, start=1) if s.span is None]
 
@@ -404,3 +400,23 @@ def moved_span(
     if at >= 0:
         return at, at + len(word)
     return locate_target(edited, target, analyse).span
+
+
+def make_wic(
+    target: str, sentence1: str, sentence2: str, analyse: Callable[[str], Sequence] | None = None
+) -> tuple[WicItem, tuple[TargetSpan, TargetSpan]]:
+    """A WiC item with the target located in each sentence.
+
+    A target that cannot be found leaves its span None; the caller shows the
+    ``how`` message and the model still runs on the plain pair.
+    """
+    target = clean_field(target, "The target word")
+    found = []
+    sentences = []
+    for n, raw in enumerate((sentence1, sentence2), start=1):
+        sentence = clean_field(raw, f"Sentence {n}")
+        span = locate_target(sentence, target, analyse)
+        sentences.append(strip_marks(sentence)[0])
+        found.append(span)
+    item = WicItem("input", target, sentences[0], sentences[1], found[0].span, found[1].span, None)
+    return item, (found[0], found[1])
