@@ -48,7 +48,9 @@ with st.expander("How to add your checkpoints", expanded=not any(e.origin != "de
         f"""
 - **Drop a folder** saved with `model.save_pretrained(...)` and `tokenizer.save_pretrained(...)` into
   `{explorer.settings.checkpoints_dir}`. The task is inferred from `config.json` (`finetuning_task`, `id2label`,
-  `architectures`) or the folder name (`koelectra-cola`), and the table above says how.
+  `architectures`) or the folder name (`koelectra-cola`), and the table above says how. A classification head
+  whose labels no task uses is listed as a classifier of its own labels (the *Other classifiers* page); set
+  `finetuning_task` in its config, or `task` below, to use it for one of the tasks.
 - **Or describe it** in `{explorer.settings.models_toml.name}`:
 ```toml
 [[model]]

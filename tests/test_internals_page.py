@@ -230,3 +230,14 @@ def test_a_very_long_input_is_cut_said_once_and_stays_cheap(env):
     assert any("possible edits; the first 8 of each kind" in c.value for c in at.caption)
     table = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
     assert table.groupby(["model", "edit"]).size().max() <= 8
+
+
+def test_a_link_naming_a_model_this_server_lacks_says_so(env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["m"] = "classmates-electra-cola"
+    at.switch_page("pages/internals.py")
+    at.run()
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "The link names" in w.value)
+    assert "**classmates-electra-cola**, but it is not registered on this server" in warning
+    assert f"Showing **{at.selectbox(key='int_model').value}** instead." in warning

@@ -63,6 +63,8 @@ def choose_input(explorer: Explorer) -> Context:
     names = [e.name for e in models]
     by_name = {e.name: e for e in models}
     wanted = st.query_params.get("m")
+    if wanted and wanted not in names and "int_model" not in st.session_state:
+        _say_unavailable(entries, wanted, names[0])
     name = st.selectbox("Model", names, index=names.index(wanted) if wanted in names else 0, key="int_model",
                         format_func=lambda n: f"{n} · {_task_name(by_name[n].task)}")
     entry = by_name[name]
@@ -89,6 +91,20 @@ def choose_input(explorer: Explorer) -> Context:
         st.stop()
     _say_what_is_cut(loaded, inputs)
     return Context(explorer, entries, models, entry, loaded, text, inputs, device)
+
+
+def _say_unavailable(entries: list[ModelEntry], wanted: str, shown: str) -> None:
+    """A link named a model this page cannot show: say which and why, rather than silently show another."""
+    from explorer.text import escape_markdown
+
+    entry = next((e for e in entries if e.name == wanted), None)
+    if entry is None:
+        why = "it is not registered on this server"
+    elif entry.problems:
+        why = f"it cannot be used: {entry.problems[0]}"
+    else:
+        why = "it is not a transformer checkpoint with a task head, so it has no internals to show"
+    st.warning(f"The link names **{escape_markdown(wanted)}**, but {why}. Showing **{escape_markdown(shown)}** instead.")
 
 
 def _task_name(task_id: str) -> str:
