@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
-from explorer.scorers import KIWI_LM, SCORER_KINDS, Capabilities, Progress
+from explorer.scorers import KIWI_LM, SCORER_KINDS, Capabilities, Progress, judge_each
 
 if TYPE_CHECKING:
     from explorer.tasks.base import Task
@@ -134,12 +134,7 @@ class KiwiLM:
         """
         if not self.capabilities.answers(task.id):
             raise ValueError(f"{task.id} needs a transformer checkpoint; the Kiwi LM only scores acceptability.")
-        out = []
-        for done, item in enumerate(items, start=1):
-            out.append(self._judge(task.encode(item).first))
-            if progress:
-                progress(done, len(items))
-        return out
+        return judge_each(items, lambda item: self._judge(task.encode(item).first), progress)
 
     def _judge(self, sentence: str) -> Prediction:
         from explorer.tasks.predict import Prediction  # the scoring layer, loaded with torch only when used

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from explorer.tasks.boolq import BoolqItem
 from explorer.kiwi_lm import MAX_CHARS
-from explorer.scorers import KIWI_OVERLAP, SCORER_KINDS, Capabilities, Progress
+from explorer.scorers import KIWI_OVERLAP, SCORER_KINDS, Capabilities, Progress, judge_each
 
 if TYPE_CHECKING:
     from explorer.tasks.base import Task
@@ -115,12 +115,7 @@ class KiwiOverlap:
         """
         if not self.capabilities.answers(task.id):
             raise ValueError(f"{task.id} needs a transformer checkpoint; the Kiwi overlap baseline only answers BoolQ.")
-        out = []
-        for done, item in enumerate(items, start=1):
-            out.append(self._judge(item))
-            if progress:
-                progress(done, len(items))
-        return out
+        return judge_each(items, self._judge, progress)
 
     def _judge(self, item: BoolqItem) -> Prediction:
         from explorer.tasks.predict import Prediction  # the scoring layer, loaded with torch only when used

@@ -132,3 +132,13 @@ class Scorer(Protocol):
                 an item cannot be read (e.g. a BoolQ question longer than the model).
         """
         ...
+
+
+def judge_each(items: Sequence[Any], judge: Callable[[Any], Any], progress: Progress | None = None) -> list:
+    """``judge(item)`` for every item in order, reporting ``progress(done, total)``: the built-in scorers' loop."""
+    out = []
+    for done, item in enumerate(items, start=1):
+        out.append(judge(item))
+        if progress:
+            progress(done, len(items))
+    return out
