@@ -110,3 +110,55 @@ class ModelCache(Generic[T]):
             self._items.clear()
             self._sizes.clear()
         gc.collect()
+
+
+class PredictionMemo:
+    """Answers already computed, per scorer object: a rerun with the same inputs does no model work.
+
+    Streamlit reruns a page on every widget change, and peers in one session often
+    score the same sentences. Entries belong to the scorer object itself (a loaded
+    model, a built-in scorer): when the model cache drops a model and it is freed,
+    its answers go with it, and a model loaded anew starts empty, so no answer
+    outlives the weights that gave it. Within a scorer, the key is (task, input
+    format, item); items are frozen dataclasses, so an item's key is its content.
+    Each scorer keeps at most ``per_scorer`` answers, least recently used dropped first.
+    """
+
+    def __init__(self, per_scorer: int = 4096) -> None:
+        self.per_scorer = per_scorer
+        # By id(): models are dataclasses without a hash. A weakref.finalize per object removes its
+        # answers when it is freed, before its id can be reused.
+        self._by_scorer: dict[int, OrderedDict] = {}
+        self._lock = threading.RLock()  # re-entrant: a model freed while the lock is held forgets itself here
+
+    def get(self, scorer: Any, key: Any) -> Any | None:
+        with self._lock:
+            answers = self._by_scorer.get(id(scorer))
+            if answers is None or key not in answers:
+                return None
+            answers.move_to_end(key)
+            return answers[key]
+
+    def put(self, scorer: Any, key: Any, value: Any) -> None:
+        import weakref
+
+        with self._lock:
+            answers = self._by_scorer.get(id(scorer))
+            if answers is None:
+                try:
+                    weakref.finalize(scorer, self._forget, id(scorer))
+                except TypeError:  # an object that cannot be weakly referenced is simply not remembered
+                    return
+                answers = self._by_scorer[id(scorer)] = OrderedDict()
+            answers[key] = value
+            answers.move_to_end(key)
+            while len(answers) > self.per_scorer:
+                answers.popitem(last=False)
+
+    def _forget(self, scorer_id: int) -> None:
+        with self._lock:
+            self._by_scorer.pop(scorer_id, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(answers) for answers in self._by_scorer.values())

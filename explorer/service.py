@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from explorer.cache import ModelCache
+from explorer.cache import ModelCache, PredictionMemo
 from explorer.defaults.prepare import calibration_path, default_entries
 from explorer.device import pick_device
 from explorer.loading import CheckpointError, LoadedModel, load_encoder, load_model
@@ -52,6 +52,7 @@ class Explorer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cache: ModelCache[object] = ModelCache(settings.cache_bytes, settings.max_models)
+        self.memo = PredictionMemo()  # answers per loaded model, so unchanged reruns do no model work
 
     def registry(self) -> tuple[list[ModelEntry], list[str]]:
         """Re-reads the registry; cheap, so new checkpoint folders appear on rerun."""
@@ -148,6 +149,31 @@ class Explorer:
             entry = _with_task(entry, task)
         return self.load(entry, device)
 
+    def _remembered(self, scorer: Scorer, task, items: Sequence, input_format: str | None, progress) -> list:
+        """``scorer.predict`` for the items it has not answered yet; the others come from the memo.
+
+        The memo is keyed by the scorer's model object (``PredictionMemo``), so a page
+        rerun or a peer asking the same thing costs no forward pass.
+        """
+        from dataclasses import replace
+
+        model = getattr(scorer, "loaded", scorer)  # a checkpoint's wrapper is new each call; its model is cached
+        keys = [(task.id, input_format, item) for item in items]
+        try:
+            hash(tuple(keys))
+        except TypeError:  # an item that cannot be a key (not hashable): no memo
+            return scorer.predict(task, items, input_format, progress=progress)
+        known = [self.memo.get(model, key) for key in keys]
+        missing = [i for i, answer in enumerate(known) if answer is None]
+        if missing:
+            fresh = scorer.predict(task, [items[i] for i in missing], input_format, progress=progress)
+            for i, answer in zip(missing, fresh):
+                known[i] = answer
+                self.memo.put(model, keys[i], answer)
+        elif progress:
+            progress(len(items), len(items))
+        return [replace(answer) for answer in known]  # callers get their own objects
+
     def scorer(self, entry: ModelEntry, task: str, device: str | None = None) -> Scorer:
         """The entry as a ``Scorer`` for ``task``: its loaded checkpoint, or its built-in scorer.
 
@@ -177,9 +203,9 @@ class Explorer:
         for k, entry in enumerate(entries):
             run = TaskRun(entry)
             try:
-                run.predictions = self.scorer(entry, task, device).predict(
-                    spec, items, entry.input_format,
-                    progress=(lambda done, total, k=k: progress(k, done, total)) if progress else None,
+                run.predictions = self._remembered(
+                    self.scorer(entry, task, device), spec, items, entry.input_format,
+                    (lambda done, total, k=k: progress(k, done, total)) if progress else None,
                 )
             except CheckpointError as exc:
                 run.error = str(exc)

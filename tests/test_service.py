@@ -112,3 +112,41 @@ def test_a_bad_cache_budget_is_refused_with_a_message(value):
         load_settings([], {"EXPLORER_CACHE_MB": value})
     with pytest.raises(ValueError, match="--cache-mb must be"):
         load_settings(["--cache-mb", value], {})
+
+
+def test_a_rerun_with_the_same_inputs_does_no_model_work(tmp_path, make_checkpoint, monkeypatch):
+    from explorer.tasks import predict as predict_module
+
+    explorer = _explorer(tmp_path, device="cpu")
+    entry = folder_entry(make_checkpoint("bert", name="memo-cola", finetuning_task="cola"), "test")
+    scored = []
+    real = predict_module._predict_checkpoint
+    monkeypatch.setattr(predict_module, "_predict_checkpoint",
+                        lambda loaded, task, items, *rest: scored.append(len(items)) or real(loaded, task, items, *rest))
+    items = _items(["나는 학교에 갔다.", "책가 있다."])
+    first = explorer.predict([entry], "cola", items)[0].predictions
+    again = explorer.predict([entry], "cola", items)[0].predictions
+    assert scored == [2] and again == first and again[0] is not first[0]  # no forward pass; callers' own objects
+    more = explorer.predict([entry], "cola", _items(["나는 학교에 갔다.", "새 문장이다."]))[0].predictions
+    assert scored == [2, 1] and more[0] == first[0]  # only the new sentence is scored
+    # A model loaded anew (dropped from the cache, then asked again) starts with nothing remembered.
+    explorer.cache.clear()
+    explorer.predict([entry], "cola", items)
+    assert scored == [2, 1, 2]
+
+
+def test_the_prediction_memo_is_bounded_and_forgets_a_freed_model():
+    import gc
+
+    from explorer.cache import PredictionMemo
+
+    class Model:
+        pass
+
+    memo, model = PredictionMemo(per_scorer=3), Model()
+    for k in range(5):
+        memo.put(model, ("cola", None, k), k)
+    assert len(memo) == 3 and memo.get(model, ("cola", None, 0)) is None and memo.get(model, ("cola", None, 4)) == 4
+    del model
+    gc.collect()
+    assert len(memo) == 0  # no answer outlives the model that gave it
