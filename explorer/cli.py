@@ -166,9 +166,12 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from explorer.service import Explorer
+    # The registry reads small JSON files only: no torch or transformers to import (Explorer.registry, without it).
+    from explorer.defaults.prepare import default_entries
+    from explorer.registry import discover
 
-    entries, problems = Explorer(load_settings(args.extra)).registry()
+    settings = load_settings(args.extra)
+    entries, problems = discover(settings, default_entries(settings))
     if args.json:
         print(json.dumps({"models": [e.to_dict() for e in entries], "problems": problems}, ensure_ascii=False, indent=2))
         return 0

@@ -227,3 +227,15 @@ def test_wic_target_not_found_is_reported(make_checkpoint, offline, capsys):
                  "묻|길을 물었다.|하늘이 파랗다."])
     out, err = capsys.readouterr()
     assert code == 0 and "“묻” not found" in err and "“묻” not found" in json.loads(out)["results"][0]["notes"][0]
+
+
+def test_listing_models_and_parsing_arguments_import_no_torch(tmp_path):
+    # `models` reads small JSON files; importing torch and transformers would cost seconds a user waits for.
+    code = ("import runpy, sys; sys.argv = ['explorer', 'models', '--checkpoints', sys.argv[1]]\n"
+            "try:\n    runpy.run_module('explorer', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "from explorer.cli import build_parser; build_parser()\n"
+            "print('heavy:', sorted(m for m in ('torch', 'transformers', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    assert "name" in out.stdout and "heavy: []" in out.stdout

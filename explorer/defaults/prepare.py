@@ -42,7 +42,7 @@ def manifest_path(settings: Settings) -> Path:
 
 def is_prepared(settings: Settings) -> bool:
     """True when every default exists on disk, so the app can skip preparing."""
-    from explorer.defaults.demo import DEMOS
+    from explorer.defaults.demo_specs import DEMOS
 
     manifest = _read_manifest(settings)
     return (
@@ -194,7 +194,7 @@ def default_entries(settings: Settings) -> list[ModelEntry]:
     Unprepared defaults are listed with a problem telling the user how to
     build them, rather than disappearing.
     """
-    from explorer.defaults.demo import DEMOS
+    from explorer.defaults.demo_specs import DEMOS
     from explorer.kiwi_lm import LIMITS
 
     if not settings.include_defaults:
