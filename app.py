@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer.tasks.registry import TASKS
 from explorer.ui.access import require_access
-from explorer.ui.state import device_picker, ensure_defaults, explorer_or_stop, leave_legacy_multipage_mode
+from explorer.ui.state import device_picker, ensure_defaults, explorer_or_stop, leave_legacy_multipage_mode, precision_picker
 
 leave_legacy_multipage_mode()
 st.set_page_config(page_title="ko-model-explorer", page_icon="🔎", layout="wide")
@@ -26,5 +26,6 @@ explorer = explorer_or_stop()
 navigation = st.navigation(PAGES)
 st.sidebar.caption("Korean checkpoints, side by side")
 device_picker()
+precision_picker()
 ensure_defaults(explorer)
 navigation.run()

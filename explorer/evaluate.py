@@ -54,6 +54,7 @@ class EvalResult:
             (None for unlabelled files).
         predictions: One row per item: id, gold, pred, text, and ``prob`` = P(label 1) for a
             two-class task or ``probs`` (one per class) for more.
+        precision: How the model ran (``fp32``, ``bf16``): every page that shows the numbers says it.
     """
 
     model: str
@@ -64,6 +65,7 @@ class EvalResult:
     predictions: list[dict[str, Any]]
     seconds: float
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    precision: str = "fp32"  # results saved before precision was a choice ran in fp32
 
     @property
     def main_metric(self) -> float | None:
@@ -87,6 +89,7 @@ def evaluate(
     batch_size: int = 32,
     progress: Progress | None = None,
     content: bytes | None = None,
+    precision: str = "fp32",
 ) -> EvalResult:
     """Predicts every item and scores the predictions against the gold labels.
 
@@ -97,6 +100,7 @@ def evaluate(
         batch_size: Inputs per forward pass.
         progress: Called with (done, total).
         content: The file's bytes when it was uploaded (for its hash).
+        precision: ``fp32`` (the default: exact metrics) or ``bf16`` (faster on CPUs with AMX/AVX512-BF16).
 
     Raises:
         ValueError: a batch size below 1.
@@ -105,7 +109,8 @@ def evaluate(
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"The batch size must be a whole number of at least 1, not {batch_size!r}.")
     started = time.monotonic()
-    preds = predict_items(model, dataset.task, dataset.items, entry.input_format, batch_size=batch_size, progress=progress)
+    preds = predict_items(model, dataset.task, dataset.items, entry.input_format, batch_size=batch_size, progress=progress,
+                          precision=precision)
     if len(preds) != len(dataset.items):
         raise IncompleteResult(
             f"{entry.name} answered {len(preds)} of the {len(dataset.items)} items; the evaluation was not kept."
@@ -126,6 +131,7 @@ def evaluate(
         metrics=metrics,
         predictions=rows,
         seconds=round(time.monotonic() - started, 2),
+        precision=precision,
     )
 
 
@@ -141,7 +147,7 @@ def _prediction_row(task: Task, item: Any, pred: Prediction) -> dict[str, Any]:
 def metrics_payload(result: EvalResult) -> dict[str, Any]:
     """What metrics.json holds: task, n, accuracy, mcc, f1_macro, confusion, model and data identity."""
     payload = {"task": result.task, "model": result.model, "model_source": result.model_source, "data": result.data,
-               "created": result.created, "seconds": result.seconds}
+               "created": result.created, "seconds": result.seconds, "precision": result.precision}
     payload.update(result.metrics or {"n": len(result.predictions), "note": "unlabelled file: predictions only"})
     return payload
 
@@ -353,7 +359,7 @@ def metrics_frame(results: Sequence[EvalResult]):
         m = r.metrics or {}
         rows.append({"model": r.model, "n": m.get("n", len(r.predictions)), "accuracy": m.get("accuracy"),
                      "MCC": m.get("mcc"), "F1 macro": m.get("f1_macro"), "seconds": r.seconds, "data": r.data.get("name"),
-                     "not judged": m.get("not_judged", 0)})
+                     "precision": r.precision, "not judged": m.get("not_judged", 0)})
     frame = pd.DataFrame(rows)
     # Shown only when some model could not judge some items (counted under its placeholder "no").
     return frame if frame.empty or frame["not judged"].any() else frame.drop(columns=["not judged"])

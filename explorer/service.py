@@ -158,7 +158,8 @@ class Explorer:
         from dataclasses import replace
 
         model = getattr(scorer, "loaded", scorer)  # a checkpoint's wrapper is new each call; its model is cached
-        keys = [(task.id, input_format, item) for item in items]
+        precision = getattr(scorer, "precision", "fp32")
+        keys = [(task.id, input_format, precision, item) for item in items]
         try:
             hash(tuple(keys))
         except TypeError:  # an item that cannot be a key (not hashable): no memo
@@ -174,7 +175,7 @@ class Explorer:
             progress(len(items), len(items))
         return [replace(answer) for answer in known]  # callers get their own objects
 
-    def scorer(self, entry: ModelEntry, task: str, device: str | None = None) -> Scorer:
+    def scorer(self, entry: ModelEntry, task: str, device: str | None = None, precision: str = "fp32") -> Scorer:
         """The entry as a ``Scorer`` for ``task``: its loaded checkpoint, or its built-in scorer.
 
         Raises:
@@ -185,10 +186,11 @@ class Explorer:
             return model
         from explorer.tasks.predict import TransformerScorer
 
-        return TransformerScorer(model)
+        return TransformerScorer(model, precision)
 
     def predict(
-        self, entries: Sequence[ModelEntry], task: str, items: Sequence, device: str | None = None, progress=None
+        self, entries: Sequence[ModelEntry], task: str, items: Sequence, device: str | None = None, progress=None,
+        precision: str = "fp32",
     ) -> list[TaskRun]:
         """Runs each model on the items; one failing model does not stop the others.
 
@@ -197,14 +199,15 @@ class Explorer:
         Args:
             task: A registered task id; ``items`` are that task's items.
             progress: Called with (model index, done, total).
+            precision: How checkpoints run, ``fp32`` or ``bf16`` (``explorer.device``).
         """
         spec = get_task(task)
         runs = []
         for k, entry in enumerate(entries):
-            run = TaskRun(entry)
+            run = TaskRun(entry, precision=precision if capabilities(entry).checkpoint else "fp32")
             try:
                 run.predictions = self._remembered(
-                    self.scorer(entry, task, device), spec, items, entry.input_format,
+                    self.scorer(entry, task, device, precision), spec, items, entry.input_format,
                     (lambda done, total, k=k: progress(k, done, total)) if progress else None,
                 )
             except CheckpointError as exc:

@@ -9,7 +9,7 @@ from explorer.tasks.results import matrix_frame
 from explorer.text import split_sentences
 from explorer.ui.acceptability import add_example, morpheme_chart, read_url_state, sentence_items, write_url_state
 from explorer.ui.model_picker import pick_models
-from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
+from explorer.ui.state import current_precision, get_explorer, leave_legacy_multipage_mode
 from explorer.ui.tables import show_probability_table
 
 leave_legacy_multipage_mode()
@@ -46,7 +46,8 @@ if run or auto:
     else:
         with st.spinner(f"Scoring {len(cleaned.sentences)} sentence(s) with {len(models)} model(s)…"):
             items = sentence_items(cleaned.sentences)
-            runs = explorer.predict(models, "cola", items, device=st.session_state.get("device"))
+            runs = explorer.predict(models, "cola", items, device=st.session_state.get("device"),
+                                    precision=current_precision())
         st.session_state["cola_result"] = (cleaned, items, runs)
         write_url_state(text, [m.name for m in models])
 

@@ -11,7 +11,7 @@ from explorer.loading import CheckpointError
 from explorer.tasks.registry import TASKS
 from explorer.ui.compare import anatomy_chart, checkpoint_folders, curves_chart, metric_chart, show_comparison
 from explorer.ui.evaluate import choose_dataset, run_evaluations
-from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
+from explorer.ui.state import current_precision, get_explorer, leave_legacy_multipage_mode
 
 leave_legacy_multipage_mode()
 explorer = get_explorer()
@@ -93,7 +93,8 @@ if st.button("Ask every model", key="live_run") or (linked.get("s") and "live_re
         items = {}
     if items:
         runs = {task: explorer.predict([e for e in entries if e.task == task and not e.problems], task, [item],
-                                       device=st.session_state.get("device")) for task, item in items.items()}
+                                       device=st.session_state.get("device"), precision=current_precision())
+                for task, item in items.items()}
         st.session_state["live_result"] = live_table(runs)
         for key, value in live.items():  # the link carries what was asked, and forgets cleared fields
             if value:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from explorer.device import autocast
 from explorer.loading import LoadedModel
 
 Progress = Callable[[int, int], None]
@@ -123,6 +124,7 @@ def classify(
     truncation: str = "longest_first",
     batch_size: int = 32,
     progress: Progress | None = None,
+    precision: str = "fp32",
 ) -> list[Scored]:
     """Class probabilities for single texts or pairs.
 
@@ -134,6 +136,7 @@ def classify(
             cut one side only (BoolQ cuts the passage, never the question).
         batch_size: Inputs per forward pass.
         progress: Called with (done, total) after each batch.
+        precision: ``fp32`` or ``bf16`` (``explorer.device.autocast``).
     """
     if loaded.head != "sequence":
         raise ValueError(f"{loaded.entry.name} has a {loaded.head} head; this needs sequence classification.")
@@ -153,7 +156,9 @@ def classify(
             padding=True,
             return_tensors="pt",
         ).to(loaded.device)
-        probs = torch.softmax(loaded.model(**batch).logits.float(), dim=-1).cpu().tolist()
+        with autocast(precision, loaded.device):
+            logits = loaded.model(**batch).logits
+        probs = torch.softmax(logits.float(), dim=-1).cpu().tolist()
         used = batch["attention_mask"].sum(dim=1).cpu().tolist()
         for i, p, n in zip(idx, probs, used):
             out[i] = Scored(p, int(n), max(0, full[i] - int(n)))
@@ -170,6 +175,7 @@ def choose(
     truncation: str = "longest_first",
     batch_size: int = 16,
     progress: Progress | None = None,
+    precision: str = "fp32",
 ) -> list[Scored]:
     """Scores N endings per first text with a multiple-choice head.
 
@@ -211,7 +217,9 @@ def choose(
             enc = tok(pair_a, pair_b, truncation=truncation, max_length=loaded.max_length, padding=True,
                       return_tensors="pt")
             batch = {k: v.view(len(chunk), n_choices, -1).to(loaded.device) for k, v in enc.items()}
-            probs = torch.softmax(loaded.model(**batch).logits.float(), dim=-1).cpu().tolist()
+            with autocast(precision, loaded.device):
+                logits = loaded.model(**batch).logits
+            probs = torch.softmax(logits.float(), dim=-1).cpu().tolist()
             used = enc["attention_mask"].sum(dim=1).view(len(chunk), n_choices).tolist()
             for j, (i, p) in enumerate(zip(chunk, probs)):
                 lens = used[j]

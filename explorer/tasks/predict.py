@@ -84,8 +84,9 @@ class TransformerScorer:
     kind: ClassVar[str] = TRANSFORMER
     capabilities: ClassVar[Capabilities] = SCORER_KINDS[TRANSFORMER]
 
-    def __init__(self, loaded: LoadedModel) -> None:
+    def __init__(self, loaded: LoadedModel, precision: str = "fp32") -> None:
         self.loaded = loaded
+        self.precision = precision  # fp32 or bf16 (explorer.device.PRECISIONS)
 
     def predict(
         self,
@@ -97,16 +98,16 @@ class TransformerScorer:
     ) -> list[Prediction]:
         if not items:
             return []
-        return _predict_checkpoint(self.loaded, task, items, input_format, batch_size, progress)
+        return _predict_checkpoint(self.loaded, task, items, input_format, batch_size, progress, self.precision)
 
 
-def as_scorer(model: LoadedModel | Scorer) -> Scorer:
+def as_scorer(model: LoadedModel | Scorer, precision: str = "fp32") -> Scorer:
     """A loaded checkpoint wrapped as a scorer; a built-in scorer as it is.
 
     Only for callers that still hold what ``Explorer.task_model`` returns (the
     ``predict_items`` shim); new code asks ``Explorer.scorer`` for a scorer.
     """
-    return TransformerScorer(model) if isinstance(model, LoadedModel) else model
+    return TransformerScorer(model, precision) if isinstance(model, LoadedModel) else model
 
 
 def predict_items(
@@ -116,14 +117,16 @@ def predict_items(
     input_format: str | None = None,
     batch_size: int = 32,
     progress: Progress | None = None,
+    precision: str = "fp32",
 ) -> list[Prediction]:
     """``as_scorer(model).predict`` for a task id: kept for callers holding a loaded model.
 
     Args:
         model: A ``LoadedModel`` or a built-in scorer (``Explorer.task_model``).
         task: A registered task id (``cola``, ``wic``, ...).
+        precision: How a checkpoint runs (``fp32``, ``bf16``); built-in scorers ignore it.
     """
-    return as_scorer(model).predict(get_task(task), items, input_format, batch_size=batch_size, progress=progress)
+    return as_scorer(model, precision).predict(get_task(task), items, input_format, batch_size=batch_size, progress=progress)
 
 
 def _predict_checkpoint(
@@ -133,6 +136,7 @@ def _predict_checkpoint(
     input_format: str | None,
     batch_size: int,
     progress: Progress | None,
+    precision: str = "fp32",
 ) -> list[Prediction]:
     """The items through the checkpoint's head (see ``TransformerScorer``)."""
     spec.check_items(items)
@@ -141,16 +145,16 @@ def _predict_checkpoint(
     if not spec.n_choices:
         seconds = None if encoded[0].second is None else [e.second for e in encoded]
         scored = classify(model, [e.first for e in encoded], seconds, truncation=encoded[0].truncation,
-                          batch_size=batch_size, progress=progress)
+                          batch_size=batch_size, progress=progress, precision=precision)
         return _classes(scored, pos)
     if model.head == "multiple_choice":
         scored = choose(model, [e.first for e in encoded], [list(e.endings) for e in encoded], batch_size=batch_size,
-                        truncation=encoded[0].truncation, progress=progress)
+                        truncation=encoded[0].truncation, progress=progress, precision=precision)
         return [Prediction(_first_best(s.probs), s.probs, s.n_tokens, s.n_dropped) for s in scored]
     # A pair classifier: P(this ending is right) for each ending, then the highest wins.
     rows = [pair for e in encoded for pair in e.pairs]
     scored = classify(model, [f for f, _ in rows], [s for _, s in rows], truncation=encoded[0].truncation,
-                      batch_size=batch_size, progress=progress)
+                      batch_size=batch_size, progress=progress, precision=precision)
     out, start = [], 0
     for e in encoded:
         part = scored[start : start + len(e.endings)]

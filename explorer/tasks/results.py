@@ -41,8 +41,11 @@ def judged_labels(runs: Sequence[TaskRun]) -> list[int | None]:
 def results_frame(task: str, item: Any, runs: Sequence[TaskRun]) -> pd.DataFrame:
     """One row per model that answered: probabilities, its answer, input format, tokens, notes."""
     spec = get_task(task)
-    rows = [{"model": r.entry.name, **spec.result_row(item, r.predictions[0], r.entry.input_format)}
-            for r in runs if r.error is None and r.predictions]
+    answered = [r for r in runs if r.error is None and r.predictions]
+    rows = [{"model": r.entry.name, **spec.result_row(item, r.predictions[0], r.entry.input_format)} for r in answered]
+    if any(r.precision != "fp32" for r in answered):  # a number from bf16 says so
+        for row, r in zip(rows, answered):
+            row["precision"] = r.precision
     return pd.DataFrame(rows)
 
 

@@ -14,3 +14,4 @@ class TaskRun:
     entry: ModelEntry
     predictions: list = field(default_factory=list)
     error: str | None = None
+    precision: str = "fp32"  # how a checkpoint ran (explorer.device.PRECISIONS); tables say so when not fp32

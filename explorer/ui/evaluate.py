@@ -20,6 +20,7 @@ from explorer.evaluate import EvalResult, find_data_files
 from explorer.safeio import DATA_LIMIT, size_text
 from explorer.tasks.registry import get as get_task
 from explorer.tasks.registry import read_dataset
+from explorer.ui.state import current_precision
 
 # Uploads parsed and kept for every session at once, bounded by their bytes (a
 # parsed file takes about 1.5-3x its size more, and up to 6x while it is read).
@@ -228,7 +229,8 @@ def run_evaluations(explorer, models, task: str, dataset: Dataset, content: byte
 
         try:
             model = explorer.task_model(entry, task, st.session_state.get("device"))
-            result = evaluate(model, entry, dataset, batch_size=batch_size, progress=progress, content=content)
+            result = evaluate(model, entry, dataset, batch_size=batch_size, progress=progress, content=content,
+                              precision=current_precision())
         except CheckpointError as exc:
             errors.append(f"**{entry.name}**: {exc}")
             continue

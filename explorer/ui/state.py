@@ -86,3 +86,22 @@ def device_picker() -> str:
     default = get_explorer().settings.device
     index = options.index(default) if default in options else 0
     return st.sidebar.selectbox("Device", options, index=index, key="device", help="auto = CUDA, then Apple MPS, then CPU")
+
+
+def precision_picker() -> str:
+    """Sidebar precision choice (``explorer.device.PRECISIONS``), offered only where the hardware runs it."""
+    from explorer.device import available_precisions, pick_device
+
+    options = available_precisions(pick_device(st.session_state.get("device") or get_explorer().settings.device))
+    if st.session_state.get("precision") not in options:
+        st.session_state["precision"] = "fp32"
+    return st.sidebar.selectbox(
+        "Precision", options, key="precision",
+        help="fp32: exact. bf16: the matmuls in bfloat16 (about twice as fast on CPUs with AMX or AVX512-BF16, "
+             "offered only there); answers agree with fp32 except on borderline items. Results say which was used.",
+    )
+
+
+def current_precision() -> str:
+    """The precision the sidebar chose (fp32 until someone picks another)."""
+    return st.session_state.get("precision") or "fp32"

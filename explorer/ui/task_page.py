@@ -27,7 +27,7 @@ from explorer.tasks.results import agreement, csv_frame, judged_labels, results_
 from explorer.text import escape_markdown
 from explorer.ui.acceptability import MAX_URL_CHARS
 from explorer.ui.model_picker import pick_models, usable_for
-from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
+from explorer.ui.state import current_precision, get_explorer, leave_legacy_multipage_mode
 from explorer.ui.tables import probability_colour
 
 DISAGREES = "background-color: #fff3c4; color: #111"  # the yellow of split rows on the CoLA page
@@ -231,7 +231,8 @@ def run_models(explorer: Explorer, task: Task, models: Sequence[ModelEntry]) -> 
         st.warning("Pick at least one model.")
         return
     with st.spinner(f"Running {len(models)} model(s)…"):
-        runs = explorer.predict(models, task.id, [item], device=st.session_state.get("device"))
+        runs = explorer.predict(models, task.id, [item], device=st.session_state.get("device"),
+                                precision=current_precision())
     st.session_state[result_key] = TaskResult(values, item, extra, runs)
     write_url_state(task, values, [m.name for m in models])
 
