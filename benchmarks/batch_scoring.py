@@ -109,20 +109,25 @@ def main(n: int) -> dict:
     embedding = loaded.model.get_input_embeddings().weight.numel()
     work = 2 * (params - embedding) * tokens
 
-    runs: dict[str, list[float]] = {"explorer": [], "pipeline": []}
-    ours = theirs = None
-    for _ in range(REPEATS):  # alternate, so drift in machine load hits both
+    flags = cpu_flags()
+    bf16_hw = bool({"amx_bf16", "avx512_bf16"} & flags)
+    paths = ["explorer", "pipeline"] + (["explorer bf16"] if bf16_hw else [])
+    runs: dict[str, list[float]] = {path: [] for path in paths}
+    ours = theirs = ours16 = None
+    for _ in range(REPEATS):  # alternate, so drift in machine load hits every path alike
         t = time.perf_counter()
         ours = predict_items(loaded, "cola", items, batch_size=BATCH)
         runs["explorer"].append(time.perf_counter() - t)
         t = time.perf_counter()
         theirs = pipe(texts, batch_size=BATCH, truncation=True)
         runs["pipeline"].append(time.perf_counter() - t)
+        if bf16_hw:
+            t = time.perf_counter()
+            ours16 = predict_items(loaded, "cola", items, batch_size=BATCH, precision="bf16")
+            runs["explorer bf16"].append(time.perf_counter() - t)
     agree = sum(int(o.label) == int(max(p, key=lambda d: d["score"])["label"].split("_")[-1])
                 for o, p in zip(ours, theirs)) / len(items)
 
-    flags = cpu_flags()
-    bf16_hw = bool({"amx_bf16", "avx512_bf16"} & flags)
     peak32 = matmul_peak(torch.float32)
     peak16 = matmul_peak(torch.bfloat16) if bf16_hw else None
     stats = {k: {"min": min(v), "median": statistics.median(v), "max": max(v)} for k, v in runs.items()}
@@ -140,6 +145,13 @@ def main(n: int) -> dict:
         "explorer_gflops": work / median["explorer"] / 1e9, "pipeline_gflops": work / median["pipeline"] / 1e9,
     }
     report["explorer_share_of_fp32_peak"] = report["explorer_gflops"] / peak32
+    if ours16 is not None:
+        report["explorer bf16_gflops"] = work / median["explorer bf16"] / 1e9
+        report["bf16_speedup_vs_fp32"] = median["explorer"] / median["explorer bf16"]
+        report["bf16_speedup_vs_pipeline"] = median["pipeline"] / median["explorer bf16"]
+        report["bf16_argmax_agreement_with_fp32"] = sum(a.label == b.label for a, b in zip(ours, ours16)) / len(items)
+        report["bf16_max_abs_dp"] = max(abs(a.probs[1] - b.probs[1]) for a, b in zip(ours, ours16))
+        report["explorer_bf16_share_of_bf16_peak"] = report["explorer bf16_gflops"] / peak16
     return report
 
 
@@ -148,13 +160,17 @@ def show(report: dict) -> None:
     print(f"{report['model']} on {report['sentences']} sentences ({report['source']}), "
           f"{report['real_tokens']:,} real tokens, batch {report['batch_size']}, {report['repeats']} repeats each")
     print(f"machine: {report['machine']}")
-    print(f"{'path':<12}{'min s':>8}{'median s':>10}{'max s':>8}{'GFLOP/s':>10}")
-    for path in ("explorer", "pipeline"):
-        print(f"{path:<12}{s[path]['min']:>8.2f}{s[path]['median']:>10.2f}{s[path]['max']:>8.2f}"
+    print(f"{'path':<15}{'min s':>8}{'median s':>10}{'max s':>8}{'GFLOP/s':>10}")
+    for path in s:
+        print(f"{path:<15}{s[path]['min']:>8.2f}{s[path]['median']:>10.2f}{s[path]['max']:>8.2f}"
               f"{report[path + '_gflops']:>10.1f}")
     print(f"explorer / pipeline speed: {report['speedup_vs_pipeline']:.2f}× · argmax agreement "
           f"{report['argmax_agreement_with_pipeline']:.2%}")
     peak16 = report["bf16_matmul_peak_gflops"]
+    if "bf16_speedup_vs_fp32" in report:
+        print(f"bf16: {report['bf16_speedup_vs_fp32']:.2f}× fp32, {report['bf16_speedup_vs_pipeline']:.2f}× the fp32 "
+              f"pipeline; argmax agreement with fp32 {report['bf16_argmax_agreement_with_fp32']:.2%}, max |ΔP| "
+              f"{report['bf16_max_abs_dp']:.4f}; {report['explorer_bf16_share_of_bf16_peak']:.0%} of the bf16 peak")
     print(f"fp32 matmul peak {report['fp32_matmul_peak_gflops']:.0f} GFLOP/s (explorer uses "
           f"{report['explorer_share_of_fp32_peak']:.0%})" + (f"; bf16 peak {peak16:.0f} GFLOP/s" if peak16 else
                                                              "; no bf16 matmul hardware detected"))
