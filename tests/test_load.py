@@ -123,6 +123,9 @@ _DONE_JS = {
     "attribution": f"n => ({_ERRORS_JS})().length > 0 || document.body.innerText.includes('explaining')",
 }
 
+_SETTLED_JS = """s => Array.from(document.querySelectorAll('textarea')).some(t => t.value === s)
+                  && document.body.innerText.includes('explaining')"""
+
 
 async def _visit(browser, url: str, session: Session) -> Seen:
     context = await browser.new_context(viewport={"width": 1440, "height": 1600}, locale="ko-KR")
@@ -131,6 +134,11 @@ async def _visit(browser, url: str, session: Session) -> Seen:
         await page.goto(url + session.path, wait_until="domcontentloaded", timeout=WAIT_MS)
         await page.wait_for_function(_DONE_JS[session.kind], arg=len(session.sentences) + 1, timeout=WAIT_MS,
                                      polling=250)
+        if session.kind == "attribution" and not await page.evaluate(_ERRORS_JS):
+            # Opening the link's tab reruns the page, and under load the first run's output may be seen
+            # while the next run redraws it: wait for the settled page this test reads (the link's input
+            # in the box, and its attribution), not a fixed time.
+            await page.wait_for_function(_SETTLED_JS, arg=session.sentences[0], timeout=WAIT_MS, polling=250)
         seen = Seen(session, errors=await page.evaluate(_ERRORS_JS), body=await page.inner_text("body"))
         if session.kind == "acceptability":
             header, *rows = await page.evaluate(_READ_GRID_JS)
