@@ -26,6 +26,7 @@ from explorer.registry import ModelEntry
 from explorer.safeio import DATA_LIMIT, read_limited
 from explorer.tasks.predict import Prediction, predict_items
 from explorer.tasks.base import Task
+from explorer.tasks.registry import find as find_task
 from explorer.tasks.registry import get as get_task
 
 Progress = Callable[[int, int], None]
@@ -283,11 +284,7 @@ class ResultStore:
 
 def _known_task(task_id: str) -> bool:
     """A result's task is registered (or a classifier's own): a task since removed has no metric to rank by."""
-    try:
-        get_task(task_id)
-    except ValueError:
-        return False
-    return True
+    return find_task(task_id) is not None
 
 
 def _source_key(source: str) -> str:

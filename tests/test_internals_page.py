@@ -239,5 +239,5 @@ def test_a_link_naming_a_model_this_server_lacks_says_so(env):
     at.run()
     assert not at.exception
     warning = next(w.value for w in at.warning if "The link names" in w.value)
-    assert "**classmates-electra-cola**, but it is not registered on this server" in warning
+    assert "**classmates-electra-cola**, which this page cannot show (not registered on this server)" in warning
     assert f"Showing **{at.selectbox(key='int_model').value}** instead." in warning

@@ -16,7 +16,6 @@ from explorer.tasks.registry import TASKS
 from explorer.tasks.registry import get as get_task
 from explorer.tasks.wic import make_wic
 
-_clean = clean_field  # the older name
 __all__ = ["CLI_SHAPES", "QUESTIONS", "InputError", "clean_field", "make_boolq", "make_cola", "make_copa", "make_wic",
            "parse_cli_input"]
 CLI_SHAPES = {task_id: task.cli_shape for task_id, task in TASKS.items()}  # a view of the task registry

@@ -31,6 +31,14 @@ def get(task_id: str) -> Task:
     raise ValueError(f"unknown task {task_id!r}; expected one of {', '.join(TASKS)}")
 
 
+def find(task_id: str | None) -> Task | None:
+    """The task ``task_id`` names (as ``get``), or None for no id or an unknown one."""
+    try:
+        return get(task_id) if task_id else None
+    except ValueError:
+        return None
+
+
 def layouts() -> list[Layout]:
     """Every registered task's file layouts, in registry order (which breaks ties in detection)."""
     return [layout for task in TASKS.values() for layout in task.layouts]

@@ -11,7 +11,7 @@ from explorer.registry import ModelEntry
 from explorer.loading import count_parameters
 from explorer.scorers import capabilities
 from explorer.service import Explorer
-from explorer.tasks.registry import get as get_task
+from explorer.tasks.registry import find as find_task
 
 
 def loaded_names(explorer: Explorer, entries: Sequence[ModelEntry]) -> list[str]:
@@ -21,10 +21,8 @@ def loaded_names(explorer: Explorer, entries: Sequence[ModelEntry]) -> list[str]
 
 def _task_title(task_id: str | None) -> str:
     """A registered task's title, a checkpoint's own classifier's labels, or "base encoder" (no task)."""
-    try:
-        return get_task(task_id).title if task_id else "base encoder"
-    except ValueError:
-        return task_id
+    task = find_task(task_id)
+    return task.title if task else (task_id or "base encoder")
 
 
 def registry_frame(explorer: Explorer, entries: Sequence[ModelEntry]) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from explorer.registry import ModelEntry
 from explorer.scorers import KIWI_LM, SCORER_KINDS, capabilities
 from explorer.service import Explorer
 from explorer.tasks.registry import TASKS
+from explorer.tasks.registry import find as find_task
 from explorer.tasks.registry import get as get_task
 from explorer.ui.internals import memo
 
@@ -96,24 +97,17 @@ def choose_input(explorer: Explorer) -> Context:
 def _say_unavailable(entries: list[ModelEntry], wanted: str, shown: str) -> None:
     """A link named a model this page cannot show: say which and why, rather than silently show another."""
     from explorer.text import escape_markdown
+    from explorer.ui.model_picker import missing_reason
 
-    entry = next((e for e in entries if e.name == wanted), None)
-    if entry is None:
-        why = "it is not registered on this server"
-    elif entry.problems:
-        why = f"it cannot be used: {entry.problems[0]}"
-    else:
-        why = "it is not a transformer checkpoint with a task head, so it has no internals to show"
-    st.warning(f"The link names **{escape_markdown(wanted)}**, but {why}. Showing **{escape_markdown(shown)}** instead.")
+    why = missing_reason(entries, wanted, otherwise="not a transformer checkpoint with a task head: no internals to show")
+    st.warning(f"The link names **{escape_markdown(wanted)}**, which this page cannot show ({why}). "
+               f"Showing **{escape_markdown(shown)}** instead.")
 
 
 def _task_name(task_id: str) -> str:
     """The task's short name (a checkpoint's own classifier: its labels), or its id as the entry spells it."""
-    try:
-        task = get_task(task_id)
-    except ValueError:
-        return task_id
-    return task.name
+    task = find_task(task_id)
+    return task.name if task else task_id
 
 
 def _keep_in_url(name: str, task: str, text: str) -> None:

@@ -28,22 +28,22 @@ def label_for(entry: ModelEntry) -> str:
     return entry.name + (f"  [{', '.join(tags)}]" if tags else "")
 
 
-def missing_reason(entries: Sequence[ModelEntry], task: str, name: str) -> str:
-    """Why a model named in a link is not offered for ``task`` here."""
-    same = [e for e in entries if e.name == name]
-    if not same:
+def missing_reason(entries: Sequence[ModelEntry], name: str, task: str | None = None,
+                   otherwise: str = "not available") -> str:
+    """Why a model named in a link is not offered here (for ``task``, when a page asks for one)."""
+    entry = next((e for e in entries if e.name == name), None)
+    if entry is None:
         return "not registered on this server"
-    entry = same[0]
-    if entry.task != task:
+    if task and entry.task != task:
         return f"registered for {entry.task}, not {task}" if entry.task else "registered without a task"
-    return f"cannot be used: {entry.problems[0]}" if entry.problems else "not available"
+    return f"cannot be used: {entry.problems[0]}" if entry.problems else otherwise
 
 
 def _say_missing(entries: Sequence[ModelEntry], task: str, missing: Sequence[str], shown: Sequence[str]) -> None:
     # A link from a classmate may name a model this server lacks: say so, rather than silently showing others.
     if not missing:
         return
-    lines = [f"- **{escape_markdown(n)}**: {missing_reason(entries, task, n)}" for n in missing]
+    lines = [f"- **{escape_markdown(n)}**: {missing_reason(entries, n, task)}" for n in missing]
     instead = f" Showing {', '.join(escape_markdown(n) for n in shown)} instead." if shown else ""
     st.warning("The link names models that are not available here:\n" + "\n".join(lines) + "\n\n" + instead.strip())
 
