@@ -252,10 +252,9 @@ def live_items(live: Mapping[str, str], analyse=None) -> dict[str, object]:
 
     items: dict[str, object] = {}
     for task in TASKS.values():
-        values = {field.name: task.form_value(field, live.get(field.live, "")) if field.live else ""
-                  for field in task.fields}
-        filled = {field.name: live.get(field.live, "") if field.live else "" for field in task.fields}
-        if filled and all(value.strip() for value in filled.values()):
+        typed = {field: live.get(field.live, "") if field.live else "" for field in task.fields}
+        if typed and all(value.strip() for value in typed.values()):  # a choice left blank is not filled either
+            values = {field.name: task.form_value(field, value) for field, value in typed.items()}
             items[task.id] = task.make_item(values, analyse if task.uses_morphemes else None)[0]
     return items
 
