@@ -1,0 +1,114 @@
+"""What every benchmark shares: the machine's facts, spreads over repeats, peaks, and one result format.
+
+Each benchmark writes ``benchmarks/results/<name>.json`` holding its own detail
+plus a ``targets`` list; `run_all.py` prints every target as one table. A target
+row is a ratio measured in the same run (never an absolute time):
+
+    {"target": "batch scoring vs pipeline (fp32)", "measured": 1.8, "goal": 2.0,
+     "better": "higher", "holds": false, "unit": "×"}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+    return set(line.split(":", 1)[-1].split())
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_facts() -> dict[str, Any]:
+    """What a reader needs to compare two runs: CPU, cores, threads, bf16 hardware, versions, load."""
+    import torch
+
+    facts: dict[str, Any] = {
+        "cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "bf16_hardware": bool({"amx_bf16", "avx512_bf16"} & cpu_flags()),
+        "python": sys.version.split()[0], "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+    try:
+        facts["load_average_1min"] = round(os.getloadavg()[0], 2)
+    except OSError:
+        pass
+    return facts
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"min": min(values), "median": statistics.median(values), "max": max(values), "n": len(values)}
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def matmul_peak(dtype: Any, size: int = 2048, seconds: float = 2.0) -> float:
+    """GFLOP/s of a square matmul in ``dtype`` on the CPU (best of repeated calls for ``seconds``)."""
+    import torch
+
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    torch.matmul(a, b)
+    best, end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t = time.perf_counter()
+        torch.matmul(a, b)
+        best = max(best, 2 * size**3 / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def target(name: str, measured: float | None, goal: float, better: str = "higher", unit: str = "×",
+           why: str = "") -> dict[str, Any]:
+    """One row of the results table; ``measured`` None means not measurable here (``why`` says why)."""
+    holds = None if measured is None else (measured >= goal if better == "higher" else measured <= goal)
+    return {"target": name, "measured": measured, "goal": goal, "better": better, "unit": unit,
+            "holds": holds, "why": why}
+
+
+def write(name: str, report: dict[str, Any]) -> Path:
+    """Write ``report`` (with the time and machine facts added) to ``results/<name>.json``."""
+    report = {"benchmark": name, "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "machine": machine_facts(), **report}
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"written: {out}")
+    return out
+
+
+def format_target(row: dict[str, Any]) -> str:
+    unit = row.get("unit", "")
+    fmt = (lambda v: f"{v:.0%}") if unit == "%" else (lambda v: f"{v:.2f}{unit}")
+    measured = "—" if row["measured"] is None else fmt(row["measured"])
+    sign = "≥" if row["better"] == "higher" else "≤"
+    verdict = {True: "holds", False: "misses", None: "not measured"}[row["holds"]]
+    why = f"  ({row['why']})" if row.get("why") else ""
+    return f"{row['target']:<58}{measured:>10}  {sign} {fmt(row['goal']):<8}{verdict}{why}"
