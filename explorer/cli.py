@@ -451,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="a NIKL 2021 or KoBEST TSV file")
     p.add_argument("--out", help="write metrics.json here")
     p.add_argument("--predictions", help="write one row per item (TSV) here")
-    p.add_argument("--batch-size", type=whole_number(1, MAX_BATCH), default=32, help=f"inputs per forward pass (1–{MAX_BATCH})")
+    p.add_argument("--batch-size", type=whole_number(1, MAX_BATCH), default=None,
+                   help=f"at most this many inputs per forward pass (1–{MAX_BATCH}; default: as many as fit 8,192 tokens)")
     p.add_argument("--device", default=None)
     p.add_argument("--precision", default="fp32", choices=PRECISIONS, help=PRECISION_HELP)
     p.set_defaults(func=_cmd_evaluate)

@@ -87,7 +87,7 @@ def evaluate(
     model: Any,
     entry: ModelEntry,
     dataset: Dataset,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     progress: Progress | None = None,
     content: bytes | None = None,
     precision: str = "fp32",
@@ -98,7 +98,7 @@ def evaluate(
         model: A ``LoadedModel`` or the Kiwi scorer (from ``Explorer.task_model``).
         entry: Its registry entry (name, input format).
         dataset: A file read by ``explorer.tasks.registry.read_dataset``.
-        batch_size: Inputs per forward pass.
+        batch_size: At most this many inputs per forward pass; None: as many as a token budget holds.
         progress: Called with (done, total).
         content: The file's bytes when it was uploaded (for its hash).
         precision: ``fp32`` (the default: exact metrics) or ``bf16`` (faster on CPUs with AMX/AVX512-BF16).
@@ -107,7 +107,7 @@ def evaluate(
         ValueError: a batch size below 1.
         IncompleteResult: the model answered fewer (or more) items than the file holds.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"The batch size must be a whole number of at least 1, not {batch_size!r}.")
     started = time.monotonic()
     preds = predict_items(model, dataset.task, dataset.items, entry.input_format, batch_size=batch_size, progress=progress,

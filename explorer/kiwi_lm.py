@@ -124,7 +124,7 @@ class KiwiLM:
         task: Task,
         items: Sequence[Any],
         input_format: str | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         progress: Progress | None = None,
     ) -> list[Prediction]:
         """P(acceptable) per CoLA item, with Kiwi's morphemes in ``details`` (the ``Scorer`` protocol).

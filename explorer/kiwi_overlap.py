@@ -105,7 +105,7 @@ class KiwiOverlap:
         task: Task,
         items: Sequence[Any],
         input_format: str | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         progress: Progress | None = None,
     ) -> list[Prediction]:
         """P(yes) per BoolQ item, with the morphemes found and missing in ``details`` (the ``Scorer`` protocol).

@@ -114,7 +114,7 @@ class Scorer(Protocol):
         task: Task,
         items: Sequence[Any],
         input_format: str | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         progress: Progress | None = None,
     ) -> list[Prediction]:
         """One ``Prediction`` per item, in order.
@@ -124,7 +124,7 @@ class Scorer(Protocol):
             items: Items of that task (their labels are ignored).
             input_format: The entry's input format (see each task module); built-in
                 scorers read items one fixed way and ignore it.
-            batch_size: Inputs per forward pass.
+            batch_size: At most this many inputs per forward pass; None: as many as a token budget holds.
             progress: Called with (done, total).
 
         Raises:

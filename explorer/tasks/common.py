@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from explorer.device import autocast
+from explorer.forward import queue_for
 from explorer.loading import LoadedModel
 
 Progress = Callable[[int, int], None]
@@ -116,17 +117,20 @@ def _check_kept_side(loaded: LoadedModel, firsts: Sequence[str], seconds: Sequen
             )
 
 
-@torch.inference_mode()
 def classify(
     loaded: LoadedModel,
     firsts: Sequence[str],
     seconds: Sequence[str] | None = None,
     truncation: str = "longest_first",
-    batch_size: int = 32,
+    batch_size: int | None = None,
     progress: Progress | None = None,
     precision: str = "fp32",
 ) -> list[Scored]:
     """Class probabilities for single texts or pairs.
+
+    The texts are tokenized once, then run through the model's shared
+    ``ForwardQueue`` (``explorer.forward``): length-sorted batches cut by a token
+    budget, shared with any other session asking the same model at that moment.
 
     Args:
         loaded: A model with a sequence-classification head.
@@ -134,37 +138,25 @@ def classify(
         seconds: Second texts of each pair, or None for single texts.
         truncation: ``longest_first``, or ``only_first`` / ``only_second`` to
             cut one side only (BoolQ cuts the passage, never the question).
-        batch_size: Inputs per forward pass.
-        progress: Called with (done, total) after each batch.
+        batch_size: At most this many inputs per forward pass; None: as many as
+            the token budget holds.
+        progress: Called with (done, total) as batches finish.
         precision: ``fp32`` or ``bf16`` (``explorer.device.autocast``).
     """
     if loaded.head != "sequence":
         raise ValueError(f"{loaded.entry.name} has a {loaded.head} head; this needs sequence classification.")
+    if not firsts:
+        return []
     tok = loaded.tokenizer
     if seconds is not None and truncation in ("only_first", "only_second"):
         _check_kept_side(loaded, firsts, seconds, truncation)
     full = _lengths(tok, firsts, seconds)
-    order = sorted(range(len(firsts)), key=full.__getitem__)
-    out: list[Scored | None] = [None] * len(firsts)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        batch = tok(
-            [firsts[i] for i in idx],
-            [seconds[i] for i in idx] if seconds is not None else None,
-            truncation=truncation,
-            max_length=loaded.max_length,
-            padding=True,
-            return_tensors="pt",
-        ).to(loaded.device)
-        with autocast(precision, loaded.device):
-            logits = loaded.model(**batch).logits
-        probs = torch.softmax(logits.float(), dim=-1).cpu().tolist()
-        used = batch["attention_mask"].sum(dim=1).cpu().tolist()
-        for i, p, n in zip(idx, probs, used):
-            out[i] = Scored(p, int(n), max(0, full[i] - int(n)))
-        if progress:
-            progress(min(start + batch_size, len(order)), len(order))
-    return [s for s in out if s is not None]
+    enc = tok(list(firsts), list(seconds) if seconds is not None else None, truncation=truncation,
+              max_length=loaded.max_length)
+    rows = [{key: enc[key][i] for key in enc.keys()} for i in range(len(firsts))]
+    logits = queue_for(loaded).run(rows, precision, batch_size, progress)
+    probs = torch.softmax(logits, dim=-1).tolist()
+    return [Scored(p, len(row["input_ids"]), max(0, n - len(row["input_ids"]))) for p, row, n in zip(probs, rows, full)]
 
 
 @torch.inference_mode()

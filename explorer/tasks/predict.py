@@ -93,7 +93,7 @@ class TransformerScorer:
         task: Task,
         items: Sequence[Any],
         input_format: str | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         progress: Progress | None = None,
     ) -> list[Prediction]:
         if not items:
@@ -115,7 +115,7 @@ def predict_items(
     task: str,
     items: Sequence[Any],
     input_format: str | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     progress: Progress | None = None,
     precision: str = "fp32",
 ) -> list[Prediction]:
@@ -134,7 +134,7 @@ def _predict_checkpoint(
     spec: Task,
     items: Sequence[Any],
     input_format: str | None,
-    batch_size: int,
+    batch_size: int | None,
     progress: Progress | None,
     precision: str = "fp32",
 ) -> list[Prediction]:
@@ -148,7 +148,7 @@ def _predict_checkpoint(
                           batch_size=batch_size, progress=progress, precision=precision)
         return _classes(scored, pos)
     if model.head == "multiple_choice":
-        scored = choose(model, [e.first for e in encoded], [list(e.endings) for e in encoded], batch_size=batch_size,
+        scored = choose(model, [e.first for e in encoded], [list(e.endings) for e in encoded], batch_size=batch_size or 16,
                         truncation=encoded[0].truncation, progress=progress, precision=precision)
         return [Prediction(_first_best(s.probs), s.probs, s.n_tokens, s.n_dropped) for s in scored]
     # A pair classifier: P(this ending is right) for each ending, then the highest wins.

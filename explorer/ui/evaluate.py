@@ -216,7 +216,7 @@ def result_downloads(result: EvalResult, key: str) -> None:
                        key=f"{key}-p")
 
 
-def run_evaluations(explorer, models, task: str, dataset: Dataset, content: bytes | None, store, batch_size: int = 32):
+def run_evaluations(explorer, models, task: str, dataset: Dataset, content: bytes | None, store, batch_size: int | None = None):
     """Evaluates each model with a progress bar, saves the results, and returns (results, error messages)."""
     from explorer.evaluate import evaluate
     from explorer.loading import CheckpointError
