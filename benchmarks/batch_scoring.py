@@ -1,185 +1,157 @@
-"""Batch scoring, side by side: the path `evaluate` and the pages share vs `transformers.pipeline`.
+"""Batch scoring as whole processes: `python -m explorer evaluate` vs `transformers.pipeline` (batch 32).
 
-One process, one model, the same sentences: the explorer's `predict_items`
-(length-sorted batches, attention mask, truncation counted) and
-`transformers.pipeline("text-classification", batch_size=32)` run alternately,
-``REPEATS`` times each, so both see the same machine state. Also measured in
-this run: the fp32 matmul peak of this CPU (and bf16 where the CPU has
-AMX/AVX512-BF16), to say how much of it each path uses, counted as
-2 × parameters × real tokens per second. Prints a table and writes
-``benchmarks/results/batch_scoring.json``. Asserts nothing.
+The path `evaluate` and the pages share, measured the way a user meets it: each
+side is one whole process (imports, loading, scoring) on the same model and the
+same 2,000 NIKL CoLA dev sentences, run alternately ``REPEATS`` times so drift in
+machine load hits both alike. Two models: multilingual-e5-small with a fresh head
+(118 M parameters) and a BERT-base-sized classifier (110 M, 768 wide). Where the
+CPU has AMX/AVX512-BF16, the explorer also runs with ``--precision bf16``, and its
+answers are compared with fp32 (argmax agreement, max |ΔP|).
 
-The model is multilingual-e5-small (118 M parameters, the offline base) with a
-fresh 2-class head; the sentences are the NIKL CoLA dev file from ../shared/data
-when present, else generated ones.
+Also measured in this run: the CPU's fp32 (and bf16) matmul peak, to say how much
+of it the explorer's scoring uses, counted as 2 × (parameters − embedding rows)
+× real tokens / second of scoring (the seconds `evaluate` reports).
 
-    PYTHONPATH=. .venv/bin/python benchmarks/batch_scoring.py [N_SENTENCES]
+    PYTHONPATH=. .venv/bin/python benchmarks/batch_scoring.py [N_SENTENCES] [REPEATS]
 """
 
 from __future__ import annotations
 
+import csv
 import json
-import os
-import platform
-import statistics
+import subprocess
 import sys
-import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-import torch
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from common import (  # noqa: E402
+    BENCH_DIR, bert_base_classifier, cola_tsv, e5_classifier, machine_facts, matmul_peak, spread, target, write,
+)
 
-from explorer.defaults.prepare import E5_NAME, is_prepared, prepare
-from explorer.registry import folder_entry
-from explorer.settings import load_settings
-from explorer.loading import load_model
-from explorer.tasks.predict import predict_items
-
-REPEATS = 3
-BATCH = 32
-SHARED_COLA = Path(__file__).resolve().parents[2] / "shared" / "data" / "nikl2021" / "cola"
+REPEATS = 2
 
 
-def sentences(n: int) -> tuple[list[str], str]:
-    """``n`` NIKL-like sentences and where they came from."""
-    from explorer.tasks.registry import read_dataset
-
-    for path in sorted(SHARED_COLA.glob("*[Dd]ev*.tsv")):
-        items = read_dataset(path).items
-        return [i.sentence for i in items][:n], f"{path.name} (first {min(n, len(items))})"
-    from explorer.defaults.korean import generate_cola
-
-    return [e.sentence for e in generate_cola(n, seed=0)], "generated (generate_cola, seed 0)"
-
-
-def cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
-    return set(line.split(":", 1)[-1].split())
+def _explorer(model: Path, tsv: Path, tag: str, precision: str) -> dict:
+    out = BENCH_DIR / f"explorer-{tag}-{precision}"
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "explorer", "evaluate", "--model", str(model), "--task", "cola", "--data", str(tsv),
+           "--out", str(out / "metrics.json"), "--predictions", str(out / "predictions.tsv"), "--precision", precision]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=HERE.parent)
+    wall = time.perf_counter() - t
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    with open(out / "predictions.tsv", encoding="utf-8", newline="") as f:
+        p1 = [float(r["prob"]) for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
+    return {"wall": wall, "scoring": metrics["seconds"], "p1": p1}
 
 
-def matmul_peak(dtype: torch.dtype, size: int = 2048, seconds: float = 2.0) -> float:
-    """GFLOP/s of a square matmul in ``dtype`` (best of repeated calls for ``seconds``)."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
-    torch.matmul(a, b)
-    best, end = 0.0, time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        t = time.perf_counter()
-        torch.matmul(a, b)
-        best = max(best, 2 * size**3 / (time.perf_counter() - t) / 1e9)
-    return best
+def _pipeline(model: Path, tsv: Path, tag: str) -> dict:
+    out = BENCH_DIR / f"pipeline-{tag}.json"
+    t = time.perf_counter()
+    subprocess.run([sys.executable, str(HERE / "_pipeline_run.py"), str(model), str(tsv), str(out)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    answer = json.loads(out.read_text(encoding="utf-8"))
+    return {"wall": wall, "scoring": answer["seconds"], "p1": answer["p1"]}
 
 
-def e5_classifier(settings) -> Path:
-    """e5-small with a fresh, seeded 2-class head, saved once (what the study group fine-tunes)."""
+def _work(model: Path, tsv: Path) -> tuple[int, int]:
+    """(parameters a token is multiplied through, real tokens in the file) for the FLOP count."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    out = Path(tempfile.gettempdir()) / "ko-explorer-bench-e5-cls"
-    if not (out / "config.json").is_file():
-        torch.manual_seed(0)
-        base = settings.cache_dir / E5_NAME
-        model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=2)
-        model.config.finetuning_task = "cola"
-        model.save_pretrained(out)
-        AutoTokenizer.from_pretrained(base).save_pretrained(out)
-    return out
+    from explorer.tasks.registry import read_dataset
+
+    m = AutoModelForSequenceClassification.from_pretrained(model)
+    params = sum(p.numel() for p in m.parameters()) - m.get_input_embeddings().weight.numel()
+    tok = AutoTokenizer.from_pretrained(model)
+    texts = [i.sentence for i in read_dataset(tsv).items]
+    tokens = sum(len(ids) for ids in tok(texts, truncation=True, max_length=512)["input_ids"])
+    return params, tokens
 
 
-def main(n: int) -> dict:
-    from transformers import pipeline
-
-    settings = load_settings([])
-    if not is_prepared(settings):
-        prepare(settings)
-    folder = e5_classifier(settings)
-    entry = folder_entry(folder, "benchmark")
-    loaded = load_model(entry, "cpu")
-    texts, source = sentences(n)
-    from explorer.tasks.cola import ColaItem
-
-    items = [ColaItem(str(k), s, None) for k, s in enumerate(texts)]
-    pipe = pipeline("text-classification", model=loaded.model, tokenizer=loaded.tokenizer, device=-1, top_k=None)
-    tokens = sum(len(ids) for ids in loaded.tokenizer(texts, truncation=True)["input_ids"])
-    params = sum(p.numel() for p in loaded.model.parameters())
-    # Embedding lookups are not matmuls: count the parameters a token's forward pass multiplies through.
-    embedding = loaded.model.get_input_embeddings().weight.numel()
-    work = 2 * (params - embedding) * tokens
-
-    flags = cpu_flags()
-    bf16_hw = bool({"amx_bf16", "avx512_bf16"} & flags)
-    paths = ["explorer", "pipeline"] + (["explorer bf16"] if bf16_hw else [])
-    runs: dict[str, list[float]] = {path: [] for path in paths}
-    ours = theirs = ours16 = None
-    for _ in range(REPEATS):  # alternate, so drift in machine load hits every path alike
-        t = time.perf_counter()
-        ours = predict_items(loaded, "cola", items, batch_size=BATCH)
-        runs["explorer"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        theirs = pipe(texts, batch_size=BATCH, truncation=True)
-        runs["pipeline"].append(time.perf_counter() - t)
-        if bf16_hw:
-            t = time.perf_counter()
-            ours16 = predict_items(loaded, "cola", items, batch_size=BATCH, precision="bf16")
-            runs["explorer bf16"].append(time.perf_counter() - t)
-    agree = sum(int(o.label) == int(max(p, key=lambda d: d["score"])["label"].split("_")[-1])
-                for o, p in zip(ours, theirs)) / len(items)
-
-    peak32 = matmul_peak(torch.float32)
-    peak16 = matmul_peak(torch.bfloat16) if bf16_hw else None
-    stats = {k: {"min": min(v), "median": statistics.median(v), "max": max(v)} for k, v in runs.items()}
-    median = {k: s["median"] for k, s in stats.items()}
-    report = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "torch_threads": torch.get_num_threads(), "bf16_hardware": bf16_hw,
-                    "python": sys.version.split()[0], "torch": torch.__version__},
-        "model": f"{E5_NAME} + fresh 2-class head", "parameters": params, "sentences": len(items), "source": source,
-        "real_tokens": tokens, "batch_size": BATCH, "repeats": REPEATS, "seconds": stats,
-        "speedup_vs_pipeline": median["pipeline"] / median["explorer"],
-        "argmax_agreement_with_pipeline": agree,
-        "fp32_matmul_peak_gflops": peak32, "bf16_matmul_peak_gflops": peak16,
-        "explorer_gflops": work / median["explorer"] / 1e9, "pipeline_gflops": work / median["pipeline"] / 1e9,
-    }
-    report["explorer_share_of_fp32_peak"] = report["explorer_gflops"] / peak32
-    if ours16 is not None:
-        report["explorer bf16_gflops"] = work / median["explorer bf16"] / 1e9
-        report["bf16_speedup_vs_fp32"] = median["explorer"] / median["explorer bf16"]
-        report["bf16_speedup_vs_pipeline"] = median["pipeline"] / median["explorer bf16"]
-        report["bf16_argmax_agreement_with_fp32"] = sum(a.label == b.label for a, b in zip(ours, ours16)) / len(items)
-        report["bf16_max_abs_dp"] = max(abs(a.probs[1] - b.probs[1]) for a, b in zip(ours, ours16))
-        report["explorer_bf16_share_of_bf16_peak"] = report["explorer bf16_gflops"] / peak16
-    return report
+def _agreement(a: list[float], b: list[float]) -> tuple[float, float]:
+    same = sum((x >= 0.5) == (y >= 0.5) for x, y in zip(a, b)) / len(a)
+    return same, max(abs(x - y) for x, y in zip(a, b))
 
 
-def show(report: dict) -> None:
-    s = report["seconds"]
-    print(f"{report['model']} on {report['sentences']} sentences ({report['source']}), "
-          f"{report['real_tokens']:,} real tokens, batch {report['batch_size']}, {report['repeats']} repeats each")
-    print(f"machine: {report['machine']}")
-    print(f"{'path':<15}{'min s':>8}{'median s':>10}{'max s':>8}{'GFLOP/s':>10}")
-    for path in s:
-        print(f"{path:<15}{s[path]['min']:>8.2f}{s[path]['median']:>10.2f}{s[path]['max']:>8.2f}"
-              f"{report[path + '_gflops']:>10.1f}")
-    print(f"explorer / pipeline speed: {report['speedup_vs_pipeline']:.2f}× · argmax agreement "
-          f"{report['argmax_agreement_with_pipeline']:.2%}")
-    peak16 = report["bf16_matmul_peak_gflops"]
-    if "bf16_speedup_vs_fp32" in report:
-        print(f"bf16: {report['bf16_speedup_vs_fp32']:.2f}× fp32, {report['bf16_speedup_vs_pipeline']:.2f}× the fp32 "
-              f"pipeline; argmax agreement with fp32 {report['bf16_argmax_agreement_with_fp32']:.2%}, max |ΔP| "
-              f"{report['bf16_max_abs_dp']:.4f}; {report['explorer_bf16_share_of_bf16_peak']:.0%} of the bf16 peak")
-    print(f"fp32 matmul peak {report['fp32_matmul_peak_gflops']:.0f} GFLOP/s (explorer uses "
-          f"{report['explorer_share_of_fp32_peak']:.0%})" + (f"; bf16 peak {peak16:.0f} GFLOP/s" if peak16 else
-                                                             "; no bf16 matmul hardware detected"))
+def measure(tag: str, model: Path, tsv: Path, repeats: int, bf16: bool, peaks: dict) -> dict:
+    paths = ["explorer", "pipeline"] + (["explorer bf16"] if bf16 else [])
+    runs: dict[str, list[dict]] = {p: [] for p in paths}
+    for _ in range(repeats):  # alternate: every path sees the same drift in machine load
+        runs["explorer"].append(_explorer(model, tsv, tag, "fp32"))
+        runs["pipeline"].append(_pipeline(model, tsv, tag))
+        if bf16:
+            runs["explorer bf16"].append(_explorer(model, tsv, tag, "bf16"))
+    params, tokens = _work(model, tsv)
+    flops = 2 * params * tokens
+    row: dict = {"model": tag, "matmul_parameters": params, "real_tokens": tokens}
+    for path, rs in runs.items():
+        row[path] = {"wall_s": spread([r["wall"] for r in rs]), "scoring_s": spread([r["scoring"] for r in rs])}
+        row[path]["gflops"] = flops / row[path]["scoring_s"]["median"] / 1e9
+    wall = {p: row[p]["wall_s"]["median"] for p in paths}
+    row["speedup_vs_pipeline"] = wall["pipeline"] / wall["explorer"]
+    row["share_of_fp32_peak"] = row["explorer"]["gflops"] / peaks["fp32"]
+    row["agreement_with_pipeline"], row["max_dp_vs_pipeline"] = _agreement(runs["explorer"][0]["p1"],
+                                                                          runs["pipeline"][0]["p1"])
+    if bf16:
+        row["bf16_speedup_vs_pipeline"] = wall["pipeline"] / wall["explorer bf16"]
+        row["bf16_speedup_vs_fp32"] = wall["explorer"] / wall["explorer bf16"]
+        row["bf16_share_of_bf16_peak"] = row["explorer bf16"]["gflops"] / peaks["bf16"]
+        row["bf16_agreement_with_fp32"], row["bf16_max_dp"] = _agreement(runs["explorer bf16"][0]["p1"],
+                                                                        runs["explorer"][0]["p1"])
+    return row
+
+
+def show(rows: list[dict], peaks: dict) -> None:
+    print(f"{'model':<12}{'path':<15}{'wall s (min/med/max)':>24}{'scoring s':>11}{'GFLOP/s':>9}")
+    for row in rows:
+        for path in ("explorer", "pipeline", "explorer bf16"):
+            if path in row:
+                w, s = row[path]["wall_s"], row[path]["scoring_s"]
+                print(f"{row['model']:<12}{path:<15}{w['min']:>8.1f}{w['median']:>8.1f}{w['max']:>8.1f}"
+                      f"{s['median']:>11.2f}{row[path]['gflops']:>9.0f}")
+        print(f"{'':<12}explorer/pipeline {row['speedup_vs_pipeline']:.2f}× whole process; "
+              f"{row['share_of_fp32_peak']:.0%} of the fp32 peak; same answer on {row['agreement_with_pipeline']:.2%} "
+              f"(max |ΔP| {row['max_dp_vs_pipeline']:.1e})")
+        if "bf16_speedup_vs_pipeline" in row:
+            print(f"{'':<12}bf16: {row['bf16_speedup_vs_pipeline']:.2f}× the fp32 pipeline, "
+                  f"{row['bf16_speedup_vs_fp32']:.2f}× its own fp32, {row['bf16_share_of_bf16_peak']:.0%} of the bf16 "
+                  f"peak; same answer as fp32 on {row['bf16_agreement_with_fp32']:.2%} (max |ΔP| {row['bf16_max_dp']:.4f})")
+    print("matmul peaks (GFLOP/s): " + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items() if v))
+
+
+def main(n: int, repeats: int) -> dict:
+    import torch
+
+    facts = machine_facts()
+    tsv, source = cola_tsv(n)
+    models = {"e5-small": e5_classifier(), "BERT-base": bert_base_classifier()}
+    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16) if facts["bf16_hardware"] else None}
+    rows = [measure(tag, folder, tsv, repeats, facts["bf16_hardware"], peaks) for tag, folder in models.items()]
+    show(rows, peaks)
+    targets = []
+    for row in rows:
+        m = row["model"]
+        targets.append(target(f"batch scoring {m}: explorer / pipeline (fp32, whole process)",
+                              row["speedup_vs_pipeline"], 2.0))
+        targets.append(target(f"batch scoring {m}: share of fp32 matmul peak", row["share_of_fp32_peak"], 0.70,
+                              unit="%"))
+        if "bf16_speedup_vs_pipeline" in row:
+            targets.append(target(f"batch scoring {m}: bf16 / fp32 pipeline (whole process)",
+                                  row["bf16_speedup_vs_pipeline"], 4.0))
+            targets.append(target(f"batch scoring {m}: bf16 share of bf16 matmul peak",
+                                  row["bf16_share_of_bf16_peak"], 0.40, unit="%"))
+            targets.append(target(f"batch scoring {m}: bf16 argmax agreement with fp32",
+                                  row["bf16_agreement_with_fp32"], 0.999, unit="%"))
+    if not facts["bf16_hardware"]:
+        targets.append(target("batch scoring: bf16", None, 4.0, why="no AMX/AVX512-BF16 on this CPU"))
+    return {"sentences": n, "source": source, "repeats": repeats, "matmul_peaks_gflops": peaks, "models": rows,
+            "targets": targets}
 
 
 if __name__ == "__main__":
-    result = main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
-    show(result)
-    out = Path(__file__).parent / "results" / "batch_scoring.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    print(f"written: {out}")
+    args = [int(a) for a in sys.argv[1:3]]
+    report = main(args[0] if args else 2000, args[1] if len(args) > 1 else REPEATS)
+    write("batch_scoring", report)

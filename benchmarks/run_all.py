@@ -18,11 +18,11 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 from common import RESULTS, format_target  # noqa: E402
 
-NOT_BENCHMARKS = {"run_all.py", "common.py"}
+NOT_BENCHMARKS = {"run_all.py", "common.py"}  # and helpers named _*.py
 
 
 def main(names: list[str]) -> int:
-    scripts = [s for s in sorted(HERE.glob("*.py")) if s.name not in NOT_BENCHMARKS
+    scripts = [s for s in sorted(HERE.glob("*.py")) if s.name not in NOT_BENCHMARKS and not s.name.startswith("_")
                and (not names or s.stem in names)]
     started, failed = time.monotonic(), []
     fresh: list[Path] = []

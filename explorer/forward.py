@@ -20,8 +20,10 @@ small batches (memory stays bounded).
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,15 @@ Progress = Callable[[int, int], None]
 
 TOKENS_PER_BATCH = {"cpu": 8192, "cuda": 65536}  # padded tokens per forward pass
 MAX_ROWS = 512  # rows per pass, however short they are
+# When peers were active on a model a moment ago, its next leader waits this long for the rest of a burst
+# before it starts, so eight peers pressing "score" together share one pass instead of two. A peer alone
+# never waits: the window opens only after another caller had to queue behind a round.
+GATHER_SECONDS = 0.005
+PEERS_RECENT_SECONDS = 30.0
+
+# One forward pass at a time per CPU: two passes side by side each want every core and both run slower
+# than one after the other. (On CUDA the kernels queue on the device anyway.)
+_CPU_COMPUTE = threading.Lock()
 
 
 def token_batches(lengths: Sequence[int], budget: int, max_rows: int = MAX_ROWS) -> list[list[int]]:
@@ -79,13 +90,16 @@ class ForwardQueue:
     """
 
     def __init__(self, model: Any, tokenizer: Any, device: torch.device) -> None:
-        self.model = model
+        # Weak: the queue lives in a WeakKeyDictionary keyed by this model, so a strong reference here would
+        # keep every evicted model's weights in memory for good.
+        self._model = weakref.ref(model)
         self.tokenizer = tokenizer
         self.device = torch.device(device)
         self.budget = TOKENS_PER_BATCH.get(self.device.type, TOKENS_PER_BATCH["cpu"])
         self._cond = threading.Condition()
         self._pending: list[_Request] = []
         self._leading = False
+        self._peers_seen_at = float("-inf")  # when a caller last had to queue behind a round
         self.rounds = 0  # forward rounds run, and how many callers shared them (for tests and benchmarks)
         self.shared = 0
 
@@ -106,6 +120,8 @@ class ForwardQueue:
         with self._cond:
             self._pending.append(request)
             seen = 0
+            if self._leading:
+                self._peers_seen_at = time.monotonic()
             while not request.finished and self._leading:
                 self._cond.wait()
                 if progress and request.done != seen and not request.finished:
@@ -136,6 +152,8 @@ class ForwardQueue:
         try:
             while not mine.finished:
                 with self._cond:
+                    if time.monotonic() - self._peers_seen_at < PEERS_RECENT_SECONDS:
+                        self._cond.wait(GATHER_SECONDS)  # the rest of a burst joins this round
                     batch = [r for r in self._pending if r.precision == mine.precision]
                     self._pending = [r for r in self._pending if r.precision != mine.precision]
                 interrupted = self._round(batch, mine, None if interrupted else progress) or interrupted
@@ -189,8 +207,8 @@ class ForwardQueue:
     @torch.inference_mode()
     def _forward(self, rows: list[Row], precision: str) -> torch.Tensor:
         batch = self.tokenizer.pad([dict(r) for r in rows], padding=True, return_tensors="pt").to(self.device)
-        with autocast(precision, self.device):
-            logits = self.model(**batch).logits
+        with _CPU_COMPUTE if self.device.type == "cpu" else nullcontext(), autocast(precision, self.device):
+            logits = self._model()(**batch).logits
         return logits.float().cpu()
 
 

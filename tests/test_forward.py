@@ -161,3 +161,22 @@ def test_a_faulty_request_fails_alone(model):
     handle.remove()
     assert isinstance(outcome["bad"], IndexError)
     assert outcome["good"].shape == (2, 2) and outcome["first"].shape == (1, 2)
+
+
+def test_a_model_dropped_from_the_cache_is_freed_after_scoring(make_checkpoint, tmp_path):
+    """The cache's memory bound needs the queue to let go of an evicted model's weights."""
+    import gc
+    import weakref
+
+    folder = make_checkpoint("bert", name="forward-freed", finetuning_task="cola", seed=4)
+    explorer = Explorer(Settings(checkpoints_dir=tmp_path, models_toml=tmp_path / "models.toml",
+                                 cache_dir=tmp_path / "cache", device="cpu", include_defaults=False, max_models=1))
+    entry = folder_entry(folder, "test")
+    loaded = explorer.load(entry)
+    classify(loaded, SENTENCES[:3])
+    weights = weakref.ref(loaded.model)
+    del loaded
+    other = make_checkpoint("bert", name="forward-other", finetuning_task="cola", seed=5)
+    explorer.load(folder_entry(other, "test"))  # evicts the first (a bound of one model)
+    gc.collect()
+    assert weights() is None
