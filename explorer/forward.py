@@ -31,7 +31,10 @@ import torch
 
 from explorer.device import autocast
 
-Row = dict[str, list[int]]  # one tokenized input, unpadded: input_ids (token_type_ids, ...)
+Row = dict[str, list[int]]  # one tokenized sequence, unpadded: input_ids (token_type_ids, ...)
+# An input is one Row for a sequence-classification head, or a block of N Rows (one per ending) for a
+# multiple-choice head, which scores the N together.
+Input = Row | Sequence[Row]
 Progress = Callable[[int, int], None]
 
 TOKENS_PER_BATCH = {"cpu": 8192, "cuda": 65536}  # padded tokens per forward pass
@@ -68,8 +71,9 @@ def token_batches(lengths: Sequence[int], budget: int, max_rows: int = MAX_ROWS)
 
 @dataclass(eq=False)
 class _Request:
-    rows: Sequence[Row]
+    rows: Sequence[Input]
     precision: str
+    group: int  # sequences per input: 1, or N endings for a multiple-choice head
     max_rows: int
     logits: list[torch.Tensor | None] = field(default_factory=list)
     done: int = 0
@@ -103,12 +107,16 @@ class ForwardQueue:
         self.rounds = 0  # forward rounds run, and how many callers shared them (for tests and benchmarks)
         self.shared = 0
 
-    def run(self, rows: Sequence[Row], precision: str = "fp32", max_rows: int | None = None,
-            progress: Progress | None = None) -> torch.Tensor:
+    def run(self, rows: Sequence[Input], precision: str = "fp32", max_rows: int | None = None,
+            progress: Progress | None = None, group: int = 1) -> torch.Tensor:
         """Logits (float32, on the CPU) for ``rows``, in their order.
 
         Args:
-            rows: Tokenized inputs, already truncated to what the model reads.
+            rows: Tokenized inputs, already truncated to what the model reads: a Row
+                each, or (``group`` > 1) a block of ``group`` Rows each.
+            group: 1 for a sequence-classification head; N for a multiple-choice
+                head scoring blocks of N endings. Only requests of one group size
+                (and one precision) share a batch.
             precision: ``fp32`` or ``bf16`` (``explorer.device.autocast``); only
                 requests of one precision share a batch.
             max_rows: At most this many rows per pass (the caller's batch size).
@@ -116,7 +124,7 @@ class ForwardQueue:
         """
         if not rows:
             return torch.empty(0)
-        request = _Request(rows, precision, max_rows or MAX_ROWS)
+        request = _Request(rows, precision, group, max_rows or MAX_ROWS)
         with self._cond:
             self._pending.append(request)
             seen = 0
@@ -154,8 +162,8 @@ class ForwardQueue:
                 with self._cond:
                     if time.monotonic() - self._peers_seen_at < PEERS_RECENT_SECONDS:
                         self._cond.wait(GATHER_SECONDS)  # the rest of a burst joins this round
-                    batch = [r for r in self._pending if r.precision == mine.precision]
-                    self._pending = [r for r in self._pending if r.precision != mine.precision]
+                    batch = [r for r in self._pending if (r.precision, r.group) == (mine.precision, mine.group)]
+                    self._pending = [r for r in self._pending if r not in batch]
                 interrupted = self._round(batch, mine, None if interrupted else progress) or interrupted
         finally:
             with self._cond:
@@ -174,9 +182,10 @@ class ForwardQueue:
         interrupted: BaseException | None = None
         try:
             owners = [(r, k) for r in requests for k in range(len(r.rows))]
-            lengths = [len(r.rows[k]["input_ids"]) for r, k in owners]
-            for idx in token_batches(lengths, self.budget, min(r.max_rows for r in requests)):
-                logits = self._forward([owners[i][0].rows[owners[i][1]] for i in idx], requests[0].precision)
+            group = requests[0].group
+            lengths = [_longest(r.rows[k], group) for r, k in owners]
+            for idx in token_batches(lengths, self.budget // group, min(r.max_rows for r in requests)):
+                logits = self._forward([owners[i][0].rows[owners[i][1]] for i in idx], requests[0].precision, group)
                 with self._cond:
                     for i, row in zip(idx, logits):
                         request, k = owners[i]
@@ -205,11 +214,19 @@ class ForwardQueue:
         return interrupted
 
     @torch.inference_mode()
-    def _forward(self, rows: list[Row], precision: str) -> torch.Tensor:
-        batch = self.tokenizer.pad([dict(r) for r in rows], padding=True, return_tensors="pt").to(self.device)
+    def _forward(self, rows: list[Input], precision: str, group: int) -> torch.Tensor:
+        flat = [dict(r) for r in rows] if group == 1 else [dict(r) for block in rows for r in block]
+        batch = self.tokenizer.pad(flat, padding=True, return_tensors="pt")
+        if group > 1:  # [inputs × endings, tokens] -> [inputs, endings, tokens], as a multiple-choice head reads it
+            batch = {k: v.view(len(rows), group, -1) for k, v in batch.items()}
+        batch = {k: v.to(self.device) for k, v in batch.items()}
         with _CPU_COMPUTE if self.device.type == "cpu" else nullcontext(), autocast(precision, self.device):
             logits = self._model()(**batch).logits
         return logits.float().cpu()
+
+
+def _longest(row: Input, group: int) -> int:
+    return len(row["input_ids"]) if group == 1 else max(len(r["input_ids"]) for r in row)
 
 
 _QUEUES: weakref.WeakKeyDictionary[Any, ForwardQueue] = weakref.WeakKeyDictionary()

@@ -180,3 +180,36 @@ def test_a_model_dropped_from_the_cache_is_freed_after_scoring(make_checkpoint, 
     explorer.load(folder_entry(other, "test"))  # evicts the first (a bound of one model)
     gc.collect()
     assert weights() is None
+
+
+def test_multiple_choice_peers_share_passes_too(make_checkpoint, tmp_path):
+    """COPA/HellaSwag heads score blocks of endings; peers' blocks of one size share a pass."""
+    from explorer.tasks.common import choose
+
+    folder = make_checkpoint("bert", name="forward-copa", head="multiple_choice", finetuning_task="copa", seed=6)
+    explorer = Explorer(Settings(checkpoints_dir=tmp_path, models_toml=tmp_path / "models.toml",
+                                 cache_dir=tmp_path / "cache", device="cpu", include_defaults=False))
+    loaded = explorer.load(folder_entry(folder, "test"))
+    asks = [(SENTENCES[k], [SENTENCES[k + 1], SENTENCES[k + 2]]) for k in range(4)]
+    alone = [choose(loaded, [first], [endings])[0] for first, endings in asks]
+    queue = queue_for(loaded)
+    release, entered, handle = hold_first_pass(loaded)
+    got = {}
+
+    def peer(k):
+        got[k] = choose(loaded, [asks[k][0]], [asks[k][1]])[0]
+
+    threads = [threading.Thread(target=peer, args=(k,)) for k in range(len(asks))]
+    threads[0].start()
+    assert entered.wait(60)
+    rounds = queue.rounds
+    for t in threads[1:]:
+        t.start()
+    wait_for(lambda: len(queue._pending) == len(asks) - 1, "the other peers to queue")
+    release.set()
+    for t in threads:
+        t.join(60)
+    handle.remove()
+    assert queue.rounds - rounds == 1
+    for k, a in enumerate(alone):
+        assert got[k].probs == pytest.approx(a.probs, abs=1e-6) and got[k].n_tokens == a.n_tokens

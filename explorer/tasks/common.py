@@ -15,7 +15,6 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from explorer.device import autocast
 from explorer.forward import queue_for
 from explorer.loading import LoadedModel
 
@@ -159,13 +158,12 @@ def classify(
     return [Scored(p, len(row["input_ids"]), max(0, n - len(row["input_ids"]))) for p, row, n in zip(probs, rows, full)]
 
 
-@torch.inference_mode()
 def choose(
     loaded: LoadedModel,
     firsts: Sequence[str],
     endings: Sequence[Sequence[str]],
     truncation: str = "longest_first",
-    batch_size: int = 16,
+    batch_size: int | None = None,
     progress: Progress | None = None,
     precision: str = "fp32",
 ) -> list[Scored]:
@@ -198,26 +196,24 @@ def choose(
         owners = [i for i, e in enumerate(endings) for _ in e]
         _check_kept_side(loaded, [firsts[i] for i in owners], [x for e in endings for x in e], truncation, owners)
     tok = loaded.tokenizer
+    pair_a = [firsts[i] for i, e in enumerate(endings) for _ in e]
+    pair_b = [x for e in endings for x in e]
+    full = _lengths(tok, pair_a, pair_b)
+    enc = tok(pair_a, pair_b, truncation=truncation, max_length=loaded.max_length)
+    flat = [{key: enc[key][j] for key in enc.keys()} for j in range(len(pair_a))]
+    starts = [0]
+    for e in endings:
+        starts.append(starts[-1] + len(e))
     out: list[Scored | None] = [None] * len(firsts)
     done = 0
     for n_choices, members in by_count.items():
-        for start in range(0, len(members), batch_size):
-            chunk = members[start : start + batch_size]
-            pair_a = [firsts[i] for i in chunk for _ in range(n_choices)]
-            pair_b = [e for i in chunk for e in endings[i]]
-            full = _lengths(tok, pair_a, pair_b)
-            enc = tok(pair_a, pair_b, truncation=truncation, max_length=loaded.max_length, padding=True,
-                      return_tensors="pt")
-            batch = {k: v.view(len(chunk), n_choices, -1).to(loaded.device) for k, v in enc.items()}
-            with autocast(precision, loaded.device):
-                logits = loaded.model(**batch).logits
-            probs = torch.softmax(logits.float(), dim=-1).cpu().tolist()
-            used = enc["attention_mask"].sum(dim=1).view(len(chunk), n_choices).tolist()
-            for j, (i, p) in enumerate(zip(chunk, probs)):
-                lens = used[j]
-                dropped = sum(max(0, full[j * n_choices + k] - lens[k]) for k in range(n_choices))
-                out[i] = Scored(p, int(max(lens)), dropped)
-            done += len(chunk)
-            if progress:
-                progress(done, len(firsts))
+        blocks = [flat[starts[i] : starts[i + 1]] for i in members]
+        offset = done
+        report = (lambda d, _t, offset=offset: progress(offset + d, len(firsts))) if progress else None
+        logits = queue_for(loaded).run(blocks, precision, batch_size, report, group=n_choices)
+        for i, p, block in zip(members, torch.softmax(logits, dim=-1).tolist(), blocks):
+            lens = [len(r["input_ids"]) for r in block]
+            dropped = sum(max(0, full[starts[i] + k] - lens[k]) for k in range(n_choices))
+            out[i] = Scored(p, max(lens), dropped)
+        done += len(members)
     return [s for s in out if s is not None]

@@ -148,7 +148,7 @@ def _predict_checkpoint(
                           batch_size=batch_size, progress=progress, precision=precision)
         return _classes(scored, pos)
     if model.head == "multiple_choice":
-        scored = choose(model, [e.first for e in encoded], [list(e.endings) for e in encoded], batch_size=batch_size or 16,
+        scored = choose(model, [e.first for e in encoded], [list(e.endings) for e in encoded], batch_size=batch_size,
                         truncation=encoded[0].truncation, progress=progress, precision=precision)
         return [Prediction(_first_best(s.probs), s.probs, s.n_tokens, s.n_dropped) for s in scored]
     # A pair classifier: P(this ending is right) for each ending, then the highest wins.
