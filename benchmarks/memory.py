@@ -51,12 +51,11 @@ def child(folders: list[str], max_models: int) -> None:
     from explorer.tasks.cola import ColaItem
 
     base = rss_mb()
-    import torch  # noqa: F401 - counted apart: the libraries every process pays for once
+    import explorer.loading  # noqa: F401 - counted apart: torch and transformers, which every process pays for once
 
     explorer = Explorer(dataclasses.replace(load_settings([]), max_models=max_models))
     texts, _ = cola_sentences(64)
     items = [ColaItem(str(k), t, None) for k, t in enumerate(texts)]
-    explorer.predict([folder_entry(Path(folders[0]), "bench")], "cola", items[:1])
     libraries = rss_mb()
     for folder in folders:
         runs = explorer.predict([folder_entry(Path(folder), "bench")], "cola", items)
