@@ -39,6 +39,19 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def ig_steps(text: str) -> int | str:
+    """An argparse type: ``auto`` or a whole number of IG steps."""
+    from explorer.internals import MAX_STEPS  # no torch: explorer.internals is light
+
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return whole_number(1, MAX_STEPS)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected auto or a whole number from 1 to {MAX_STEPS}, "
+                                         f"not {_quoted(text)}") from None
+
+
 def task_id(text: str) -> str:
     """An argparse type: a registered task id, or a checkpoint's own classifier (``labels:bad|good``, as Home lists it)."""
     from explorer.tasks.registry import get as get_task
@@ -385,14 +398,14 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
             except (RuntimeError, ValueError) as exc:
                 return _fail(f"input {position}: {entry.name} failed: {exc}", 1)
             payload.append({"input": shown, "target": result.target, "probs": result.probs, "delta": result.delta,
-                            "delta_ratio": result.delta_ratio, "warning": result.warning, "notes": item_notes,
+                            "delta_ratio": result.delta_ratio, "steps": result.steps, "warning": result.warning, "notes": item_notes,
                             "tokens": to_rows(result)})
     if args.json:
         print(json.dumps({"model": entry.name, "task": args.task, "method": args.method, "results": payload},
                          ensure_ascii=False, indent=2, default=float))
         return 0
     for row in payload:
-        delta = "" if row["delta"] is None else f"  delta {row['delta']:+.2e} ({row['delta_ratio']:.1%})"
+        delta = "" if row["delta"] is None else f"  delta {row['delta']:+.2e} ({row['delta_ratio']:.1%}, {row['steps']} steps)"
         print(f"# {row['input']}  → class {row['target']}{delta}")
         for token in row["tokens"]:
             print(f"{token['token']}\t{token['score']:+.5f}")
@@ -463,7 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", type=task_id, metavar="{" + ",".join(TASK_IDS) + "}",
                    help="the task (default: the model's own, else the first listed)")
     p.add_argument("--method", default="ig", choices=METHODS)
-    p.add_argument("--steps", type=whole_number(1, MAX_STEPS), default=50, help=f"IG integration steps (1–{MAX_STEPS})")
+    p.add_argument("--steps", type=ig_steps, default="auto",
+                   help=f"IG integration steps: auto (until the delta is within 1%%) or 1–{MAX_STEPS}")
     p.add_argument("--device", default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("inputs", nargs="+", metavar="INPUT")

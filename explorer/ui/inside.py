@@ -309,7 +309,7 @@ BASELINE_NAMES = {"pad": "[PAD] (specials kept)", "mask": "[MASK]", "zero": "zer
 class AttributionOptions:
     method: str
     baseline: str
-    steps: int
+    steps: int | str  # "auto" or a fixed count
     target: int | None
     mc_target: str
 
@@ -321,7 +321,8 @@ def attribution_options(ctx: Context) -> AttributionOptions:
                             disabled=method in ("saliency", "input_x_gradient"),
                             help="What a token is compared with: Integrated Gradients and occlusion use it; "
                                  "saliency and gradient × input need none.")
-    steps = c3.select_slider("Steps", [10, 25, 50, 100, 200], value=50, key="int_steps", disabled=method != "ig")
+    steps = c3.select_slider("Steps", ["auto", 10, 25, 50, 100, 200], value="auto", key="int_steps",
+                             disabled=method != "ig", help="auto: as many as a delta within 1% needs")
     multiple_choice = ctx.loaded.head == "multiple_choice"
     # A multiple-choice head scores one row per alternative; a classifier has its own classes.
     n_classes = len(ctx.inputs.rows_of(0)) if multiple_choice else ctx.loaded.num_labels
@@ -401,7 +402,9 @@ def _attribution_view(ctx: Context, entry: ModelEntry, loaded: LoadedModel, resu
         st.caption("A multiple-choice head scores each alternative on its own row, so the other alternatives' tokens "
                    "get exactly 0 here; explain the difference to see both.")
     if result.delta is not None:
-        st.caption(f"convergence delta {result.delta:+.2e} ({result.delta_ratio:.1%} of f(x) − f(baseline))")
+        how = " (auto)" if result.adaptive else ""
+        st.caption(f"convergence delta {result.delta:+.2e} ({result.delta_ratio:.1%} of f(x) − f(baseline)) · "
+                   f"{result.steps} steps{how}")
     if result.warning:
         st.warning(result.warning)
     for note in result.notes:
