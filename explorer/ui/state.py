@@ -29,9 +29,11 @@ def get_explorer() -> Explorer:
     return Explorer(app_settings())
 
 
-@st.cache_resource(show_spinner=False)
 def app_settings() -> Settings:
-    """The settings of this server: ``EXPLORER_*`` variables and the flags after ``--``."""
+    """The settings of this server: ``EXPLORER_*`` variables and the flags after ``--``.
+
+    Read on every run (cheap), never cached: a bad setting is reported on each run until it is fixed.
+    """
     return load_settings(sys.argv[1:])
 
 
