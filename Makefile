@@ -29,9 +29,13 @@ prepare: install
 run: prepare
 	$(BIN)/python -m explorer.access --port $(PORT) $(if $(filter 1 yes true on,$(LAN)),--lan) -- $(ARGS)
 
+# Two pytest-xdist workers (`PYTEST_WORKERS=0` runs in this process): most of the suite is single-threaded Python and
+# subprocess start-ups, so two workers use both cores of the 2-core machines it runs on. --dist loadfile keeps a
+# file's tests in one worker, in order, so its module fixtures (a server, a browser) are built once.
+PYTEST_WORKERS ?= 2
 test: install-dev
 	$(BIN)/python -m explorer prepare
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Ten browser sessions against one real server at once (CI runs it after `make test`).
 .PHONY: test-load

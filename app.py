@@ -1,11 +1,18 @@
-"""ko-model-explorer: entry point. Run with `make run` (or `streamlit run app.py`)."""
+"""ko-model-explorer: entry point. Run with `make run` (or `streamlit run app.py`).
+
+Everything above `navigation.run()` is cheap to import and draw, so a fresh
+server shows the navigation and Home at once; torch and transformers load in
+the background meanwhile (explorer.ui.boot).
+"""
 
 import streamlit as st
 
 from explorer.tasks.registry import TASKS
 from explorer.ui.access import require_access
-from explorer.ui.state import device_picker, ensure_defaults, explorer_or_stop, leave_legacy_multipage_mode, precision_picker
+from explorer.ui.boot import warm_up, warming_up
+from explorer.ui.state import device_picker, ensure_defaults, leave_legacy_multipage_mode, precision_picker, settings_or_stop
 
+warm_up()  # no-op when the launcher already started it
 leave_legacy_multipage_mode()
 st.set_page_config(page_title="ko-model-explorer", page_icon="🔎", layout="wide")
 require_access()  # before st.navigation: no page runs for a session without the code (when one is needed)
@@ -22,10 +29,30 @@ PAGES = [
     st.Page("pages/compare.py", title="Comparison", icon=":material/leaderboard:", url_path="compare"),
 ]
 
-explorer = explorer_or_stop()
+settings = settings_or_stop()
 navigation = st.navigation(PAGES)
+# The page list is drawn here, not by Streamlit: .streamlit/config.toml turns Streamlit's own list off, because
+# on a fresh server it would first list the pages/ folder's files (its legacy mode, until this script's first
+# st.navigation call).
+for page in PAGES:
+    st.sidebar.page_link(page)
 st.sidebar.caption("Korean checkpoints, side by side")
-device_picker()
-precision_picker()
-ensure_defaults(explorer)
-navigation.run()
+pickers = st.sidebar.container()
+ensure_defaults(settings)
+
+
+def draw_pickers() -> None:
+    with pickers:
+        device_picker()
+        precision_picker()
+
+
+if warming_up():
+    # A fresh server is still importing torch, which the device and precision pickers need: the page draws first
+    # (until then its reads of both fall back to the pickers' defaults), the pickers after it. A page that stops
+    # early leaves them out of this one run; nothing was picked yet, so nothing is lost.
+    navigation.run()
+    draw_pickers()
+else:
+    draw_pickers()
+    navigation.run()

@@ -210,7 +210,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n  Peer session: serving on every interface, port {port}.")
         print(f"  Peers open http://{_lan_address()}:{port} and type the access code: {code}\n", flush=True)
     app = str(Path(__file__).resolve().parent.parent / "app.py")
-    command = [sys.executable, "-m", "streamlit", "run", app, "--server.port", port, *server_flags(lan, env), "--", *app_args]
+    # explorer.ui.boot is `streamlit run` that starts importing torch and transformers while the server starts.
+    command = [sys.executable, "-m", "explorer.ui.boot", "run", app, "--server.port", port, *server_flags(lan, env), "--", *app_args]
     os.execve(sys.executable, command, env)
 
 

@@ -2,13 +2,10 @@
 
 import streamlit as st
 
-from explorer.device import pick_device
 from explorer.tasks.registry import TASKS
-from explorer.ui.home import loaded_names, registry_frame
 from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 
 leave_legacy_multipage_mode()
-explorer = get_explorer()
 st.title("ko-model-explorer")
 st.markdown(
     "Explore fine-tuned Korean transformer checkpoints on the 2021 NIKL benchmark tasks and KoBEST's: type sentences and see "
@@ -17,6 +14,14 @@ st.markdown(
 for task in TASKS.values():
     st.page_link(task.nav.file, label=task.nav.blurb, icon="➡️")
 st.page_link("pages/evaluate.py", label="Evaluate: checkpoints on NIKL/KoBEST files", icon="➡️")
+
+# Everything above needs only the task registry; the table below needs torch and transformers, which a fresh
+# server is still importing in the background (explorer.ui.boot). So they are imported here, after the title.
+with st.spinner("Loading the model registry…"):
+    from explorer.device import pick_device
+    from explorer.ui.home import loaded_names, registry_frame
+
+    explorer = get_explorer()
 
 entries, problems = explorer.registry()
 for problem in problems:

@@ -1,7 +1,8 @@
 """Starting the real app for the browser, server and load tests: one way, shared.
 
-``streamlit run`` from the repository root, so .streamlit/config.toml applies as it
-does for ``make run``; waits on the health check (a condition, not a sleep) and
+``streamlit run`` from the repository root through the launcher ``make run`` uses
+(``python -m explorer.ui.boot run``: it warms the heavy imports up meanwhile), so
+.streamlit/config.toml applies as it does for ``make run``; waits on the health check (a condition, not a sleep) and
 fails the test with the server's log when it does not come up.
 """
 
@@ -38,7 +39,7 @@ def healthy(url: str) -> bool:
 
 def start(env: dict[str, str], log: Path, app_args: Sequence[str] = (), script: str = APP,
           server_args: Sequence[str] = (), wait_s: float = 180) -> tuple[subprocess.Popen, str]:
-    """Starts ``streamlit run script`` on a free port with ``env`` over this process's environment.
+    """Starts ``streamlit run script`` (through ``explorer.ui.boot``) on a free port with ``env`` over this process's environment.
 
     Returns:
         The process and its base URL, once ``/_stcore/health`` answers.
@@ -46,7 +47,7 @@ def start(env: dict[str, str], log: Path, app_args: Sequence[str] = (), script: 
     port = free_port()
     with log.open("wb") as out:  # the child keeps its own handle
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), *server_args, "--", *app_args],
+            [sys.executable, "-m", "explorer.ui.boot", "run", script, "--server.port", str(port), *server_args, "--", *app_args],
             cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
@@ -75,3 +76,39 @@ def running(env: dict[str, str], log: Path, app_args: Sequence[str] = (), **kwar
         yield proc, url
     finally:
         stop(proc)
+
+
+# ---- what a first visit shows ----------------------------------------------------------------------------------
+
+# Installed before the page's first byte: records every moment the sidebar lists one of ``names``.
+_WATCH_NAV = """
+window.__seenInNav = [];
+const watched = new Set(%s);
+new MutationObserver(() => {
+  for (const a of document.querySelectorAll('[data-testid=stSidebarNav] a, [data-testid=stSidebarNavLink]')) {
+    const text = a.textContent.trim();
+    if (watched.has(text)) window.__seenInNav.push(text);
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def legacy_page_names() -> list[str]:
+    """What Streamlit's legacy (v1) multipage mode lists: the main script as ``app``, then each ``pages/`` file stem.
+
+    (Measured on the app before it turned Streamlit's own list off: a fresh server's first visit listed exactly these.)
+    """
+    return ["app", *(p.stem.replace("_", " ") for p in sorted((REPO / "pages").glob("*.py")))]
+
+
+def open_watching_legacy_list(browser, url: str, **page_args):
+    """A new page at ``url`` that records whether Streamlit's legacy page list is ever drawn (see ``legacy_seen``)."""
+    page = browser.new_page(**page_args)
+    page.add_init_script(_WATCH_NAV % legacy_page_names())
+    page.goto(url)
+    return page
+
+
+def legacy_seen(page) -> list[str]:
+    """The legacy page names the sidebar listed at any moment since the page opened."""
+    return sorted(set(page.evaluate("window.__seenInNav")))

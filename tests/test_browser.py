@@ -8,6 +8,7 @@ path as a user's first session. Saves a screenshot under test-output/.
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,28 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's ch
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, make_checkpoint):
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield b
+        b.close()
+
+
+@dataclass
+class FirstVisit:
+    """What the first browser session of a fresh server saw, recorded as it happened."""
+
+    legacy_seen: list[str]  # legacy page names the sidebar ever listed
+    nav: list[str]  # the sidebar's page links once Home was drawn
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory, make_checkpoint, browser):
+    """A fresh server and its first visit (done here, so it is the first whatever test runs first)."""
     settings = load_settings([])
     if not is_prepared(settings):
         prepare(settings)
@@ -38,19 +60,19 @@ def server(tmp_path_factory, make_checkpoint):
     env = {"EXPLORER_MODELS": str(ckpts.parent / "models.toml"), "HF_HUB_OFFLINE": "1",
            "EXPLORER_DATA": str(data), "EXPLORER_RESULTS": str(ckpts.parent / "results")}
     with servers.running(env, ckpts.parent / "server.log", ["--checkpoints", str(ckpts)]) as (_, url):
-        yield url
+        page = servers.open_watching_legacy_list(browser, url, viewport={"width": 1280, "height": 900})
+        page.get_by_role("heading", name="ko-model-explorer").wait_for(timeout=120_000)
+        _wait_grid(page, rows=1, has_text="my-electra-cola")  # Home fully drawn: the list had every chance to show
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "first-visit.png"))
+        visit = FirstVisit(servers.legacy_seen(page), _sidebar_links(page))
+        page.close()
+        yield url, visit
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield b
-        b.close()
+def server(started):
+    return started[0]
 
 
 def _wait_grid(page, rows: int = 1, has_text: str = "", timeout: int = 120_000) -> None:
@@ -59,6 +81,16 @@ def _wait_grid(page, rows: int = 1, has_text: str = "", timeout: int = 120_000) 
         """([rows, text]) => Array.from(document.querySelectorAll('[data-testid=stDataFrame] table[role=grid]'))
                .some(t => t.querySelectorAll('tr').length > rows && t.textContent.includes(text))""",
         arg=[rows, has_text], timeout=timeout,
+    )
+
+
+def _sidebar_links(page) -> list[str]:
+    """The labels of the sidebar's page links (without their icons' ligature names)."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('[data-testid=stSidebar] [data-testid=stPageLink-NavLink]'))
+                 .map(a => { const c = a.cloneNode(true);
+                             c.querySelectorAll('[data-testid=stIconMaterial]').forEach(i => i.remove());
+                             return c.textContent.trim(); })"""
     )
 
 
@@ -79,6 +111,14 @@ def _read_grid(page) -> list[dict[str, str]]:
     )
     header, *body = rows
     return [dict(zip(header, row)) for row in body]
+
+
+def test_a_fresh_servers_first_visit_shows_home_and_never_the_legacy_page_list(started):
+    _, visit = started
+    assert visit.legacy_seen == []
+    # the sidebar lists the app's pages by title, Home first (app.py draws the list)
+    assert visit.nav[:2] == ["Home", "Acceptability · CoLA"]
+    assert {"Evaluate", "Inside a model", "Comparison"} <= set(visit.nav)
 
 
 def test_type_a_sentence_and_read_every_models_verdict(server, browser):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from explorer.defaults.prepare import is_prepared, prepare
-from explorer.device import available_devices
-from explorer.service import Explorer
-from explorer.settings import load_settings
+from explorer.settings import Settings, load_settings
+
+# torch and transformers (explorer.device, explorer.service) are imported where they are used, not here: app.py
+# and every page import this module before drawing anything, and a fresh server is still loading them
+# (explorer.ui.boot).
+if TYPE_CHECKING:
+    from explorer.service import Explorer
 
 
 @st.cache_resource(show_spinner=False)
@@ -19,13 +24,27 @@ def get_explorer() -> Explorer:
     Flags after ``--`` on the ``streamlit run`` line reach the script as
     ``sys.argv[1:]`` (``--checkpoints DIR``).
     """
-    return Explorer(load_settings(sys.argv[1:]))
+    from explorer.service import Explorer
+
+    return Explorer(app_settings())
 
 
-def explorer_or_stop() -> Explorer:
-    """``get_explorer()``, or a message and a stopped page when the settings cannot be used."""
+def app_settings() -> Settings:
+    """The settings of this server: ``EXPLORER_*`` variables and the flags after ``--``.
+
+    Read on every run (cheap), never cached: a bad setting is reported on each run until it is fixed.
+    """
+    return load_settings(sys.argv[1:])
+
+
+def settings_or_stop() -> Settings:
+    """``app_settings()``, or a message and a stopped page when they cannot be used.
+
+    Checked before any page runs, without building the Explorer (which needs
+    transformers: seconds on a fresh server).
+    """
     try:
-        return get_explorer()
+        return app_settings()
     except ValueError as exc:  # a bad EXPLORER_* variable or flag; the message names it
         st.error(f"The app cannot start with these settings: {exc}")
         st.stop()
@@ -56,13 +75,12 @@ def leave_legacy_multipage_mode() -> None:
         require_access()
 
 
-def ensure_defaults(explorer: Explorer) -> None:
+def ensure_defaults(settings: Settings) -> None:
     """Builds the offline defaults on first start, showing progress.
 
     ``make run`` prepares them before Streamlit starts, so this only runs
     when someone starts ``streamlit run app.py`` on a fresh machine.
     """
-    settings = explorer.settings
     if not settings.include_defaults or is_prepared(settings):
         return
     with st.status("First start: preparing the offline default models (about 2–3 minutes)…", expanded=True) as status:
@@ -82,8 +100,10 @@ def ensure_defaults(explorer: Explorer) -> None:
 
 def device_picker() -> str:
     """Sidebar device choice, shared by all pages through session state."""
+    from explorer.device import available_devices
+
     options = available_devices()
-    default = get_explorer().settings.device
+    default = app_settings().device
     index = options.index(default) if default in options else 0
     return st.sidebar.selectbox("Device", options, index=index, key="device", help="auto = CUDA, then Apple MPS, then CPU")
 
@@ -92,7 +112,7 @@ def precision_picker() -> str:
     """Sidebar precision choice (``explorer.device.PRECISIONS``), offered only where the hardware runs it."""
     from explorer.device import available_precisions, pick_device
 
-    options = available_precisions(pick_device(st.session_state.get("device") or get_explorer().settings.device))
+    options = available_precisions(pick_device(st.session_state.get("device") or app_settings().device))
     if st.session_state.get("precision") not in options:
         st.session_state["precision"] = "fp32"
     return st.sidebar.selectbox(
