@@ -12,16 +12,43 @@ from explorer.cli import main
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+def _cli_process(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m explorer ARGS` as its own process, exactly as a user runs it."""
     import os
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "explorer", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
+def _cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    """The same CLI run in this process: what it prints and its exit code, without paying for a fresh
+    interpreter's torch import each time (seconds per call; `_cli_process` keeps one whole-process check)."""
+    import contextlib
+    import io
+    import os
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.get(k) for k in (env_extra or {})}
+    os.environ.update(env_extra or {})
+    try:
+        with contextlib.chdir(REPO), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse refusals exit 2, as in a process
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 def test_predict_json_on_a_checkpoint_folder(make_checkpoint):
     folder = make_checkpoint("bert", name="cli-cola", finetuning_task="cola")
-    out = _cli("predict", "--model", str(folder), "--task", "cola", "--json", "나는 학교에 갔다.", "책가 있다.", env_extra={"EXPLORER_DEFAULTS": "0"})
+    out = _cli_process("predict", "--model", str(folder), "--task", "cola", "--json", "나는 학교에 갔다.", "책가 있다.",
+                       env_extra={"EXPLORER_DEFAULTS": "0"})
     assert out.returncode == 0, out.stderr
     payload = json.loads(out.stdout)
     assert [r["sentence"] for r in payload["results"]] == ["나는 학교에 갔다.", "책가 있다."]
