@@ -34,6 +34,7 @@ import functools
 import json
 import math
 import random
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -310,14 +311,16 @@ def freeze_word_embeddings(model: torch.nn.Module) -> list[str]:
 
 
 class _StepTimer(TrainerCallback):
-    """Sums the wall time of the training steps alone (forward, backward, optimizer), not evaluation or saving.
+    """Times each training step alone (forward, backward, optimizer), not evaluation or saving.
 
     A short run spends much of its time evaluating and writing checkpoints; the
     speed of training itself is what the embeddings and precision choices change.
+    The median step is kept beside the total: on a shared machine a few steps
+    stall for seconds, and the median says what a step costs when they do not.
     """
 
     def __init__(self) -> None:
-        self.seconds = 0.0
+        self.steps: list[float] = []
         self._started: float | None = None
 
     def on_step_begin(self, args, state, control, **kwargs):  # noqa: D102 - TrainerCallback hook
@@ -325,7 +328,7 @@ class _StepTimer(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):  # noqa: D102 - TrainerCallback hook
         if self._started is not None:
-            self.seconds += time.perf_counter() - self._started
+            self.steps.append(time.perf_counter() - self._started)
             self._started = None
 
 
@@ -389,8 +392,8 @@ def finetune(
     Returns:
         ``dev_metrics`` (accuracy, mcc, f1_macro, loss of the best epoch),
         ``metric``, ``best_checkpoint``, ``seconds``, ``train_seconds``,
-        ``step_seconds`` (training steps alone), ``examples_per_second`` (over
-        those steps), ``n_train``, ``n_dev``, ``device``, ``n_devices``,
+        ``step_seconds`` (training steps alone), ``median_step_seconds``,
+        ``examples_per_second`` (over those steps), ``n_train``, ``n_dev``, ``device``, ``n_devices``,
         ``precision``, ``embeddings``, ``trainable_parameters``,
         ``parameters``, ``out`` and ``notes`` (remarks worth printing, e.g. a
         re-initialised pooler).
@@ -498,8 +501,9 @@ def finetune(
         "best_checkpoint": state.best_model_checkpoint,
         "seconds": round(time.perf_counter() - started, 1),
         "train_seconds": round(float(result.metrics.get("train_runtime", 0.0)), 1),
-        "step_seconds": round(timer.seconds, 2),
-        "examples_per_second": round(examples / timer.seconds, 2) if timer.seconds else None,
+        "step_seconds": round(sum(timer.steps), 2),
+        "median_step_seconds": round(statistics.median(timer.steps), 4) if timer.steps else None,
+        "examples_per_second": round(examples / sum(timer.steps), 2) if timer.steps else None,
         "n_train": len(train_set),
         "n_dev": len(dev_set),
         "device": str(args.device),
