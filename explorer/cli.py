@@ -484,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-train", type=whole_number(1, 10**9), default=None, help="use only the first N training items (quick runs)")
     # explorer.finetune.EMBEDDINGS, written here so parsing imports no torch.
     p.add_argument("--embeddings", choices=("trained", "frozen"), default=None,
-                   help="the base's word-embedding table: frozen (default on CPU: several times faster there) or "
+                   help="the base's word-embedding table: frozen (default on CPU, where updating it dominates a step) or "
                         "trained (default on GPU)")
     p.add_argument("--precision", choices=PRECISIONS, default=None,
                    help="fp32 (default on CPU) or bf16 autocast (default on CUDA; on a CPU only with AMX or "
