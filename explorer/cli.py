@@ -351,7 +351,8 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
         report = finetune(
             task=args.task, base=args.base, train=args.train, dev=args.dev, out=args.out, epochs=args.epochs,
             lr=args.lr, batch_size=args.batch_size, max_length=args.max_length, seed=args.seed,
-            input_format=args.input_format, max_train_items=args.max_train,
+            input_format=args.input_format, max_train_items=args.max_train, embeddings=args.embeddings,
+            precision=args.precision,
         )
     except (DatasetError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -496,6 +497,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=42)
     p.add_argument("--input-format", default=None, help="task input format (see the task pages)")
     p.add_argument("--max-train", type=whole_number(1, 10**9), default=None, help="use only the first N training items (quick runs)")
+    # explorer.finetune.EMBEDDINGS, written here so parsing imports no torch.
+    p.add_argument("--embeddings", choices=("trained", "frozen"), default=None,
+                   help="the base's word-embedding table: frozen (default on CPU, where updating it dominates a step) or "
+                        "trained (default on GPU)")
+    p.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="fp32 (default on CPU) or bf16 autocast (default on CUDA; on a CPU only with AMX or "
+                        "AVX512-BF16, refused elsewhere)")
     p.set_defaults(func=_cmd_finetune)
     return parser
 

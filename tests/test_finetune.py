@@ -19,7 +19,10 @@ from explorer.data.readers import DatasetError
 from explorer.tasks.copa import CopaItem
 from explorer.tasks.registry import read_dataset
 from explorer.defaults.korean import generate_cola
-from explorer.finetune import MultipleChoiceCollator, encode_items, finetune, reinit_zero_pooler
+from explorer.device import cpu_has_bf16
+from explorer.finetune import (
+    MultipleChoiceCollator, encode_items, finetune, freeze_word_embeddings, reinit_zero_pooler
+)
 from explorer.loading import load_model
 from explorer.registry import folder_entry
 from explorer.tasks.predict import predict_items
@@ -171,9 +174,11 @@ def test_training_learns_a_marker(tmp_path, tiny_base):
 
     train = _write(tmp_path / "train.tsv", COLA_HEADER, rows(96, 5))
     dev = _write(tmp_path / "dev.tsv", COLA_HEADER, rows(24, 6))
-    # A randomly initialised encoder needs a few dozen steps at a high rate to find the marker.
+    # A randomly initialised encoder needs a few dozen steps at a high rate to find the marker, and its random
+    # embedding table is worth training (a pre-trained one is frozen by default on CPU).
     result = finetune(
-        "cola", str(tiny_base), train, dev, tmp_path / "out", epochs=4, batch_size=8, lr=3e-3, max_length=32
+        "cola", str(tiny_base), train, dev, tmp_path / "out", epochs=4, batch_size=8, lr=3e-3, max_length=32,
+        embeddings="trained",
     )
 
     history = json.loads((tmp_path / "out" / "trainer_state.json").read_text(encoding="utf-8"))["log_history"]
@@ -276,3 +281,83 @@ def test_cli_finetune_checkpoint_appears_in_the_registry_and_evaluates(tmp_path,
     again = cli("finetune", "--task", "cola", "--base", str(tiny_base), "--train", str(train), "--dev", str(dev),
                 "--out", str(ckpts / "tiny-finetuned"))
     assert again.returncode == 2 and "error:" in again.stderr and "Traceback" not in again.stderr
+
+
+def _word_embeddings(folder: Path) -> torch.Tensor:
+    weights = load_file(folder / "model.safetensors")
+    [name] = [k for k in weights if k.endswith("word_embeddings.weight")]
+    return weights[name]
+
+
+@pytest.mark.parametrize("embeddings", [None, "frozen", "trained"])
+def test_embeddings_choice_is_applied_and_recorded(tmp_path, tiny_base, embeddings):
+    """Frozen (the CPU default) leaves the base's table as it was; the record says what was frozen and the precision."""
+    train, dev = _task_files(tmp_path / "data", "cola")
+    out = tmp_path / "out"
+    result = finetune("cola", str(tiny_base), train, dev, out, embeddings=embeddings, **FAST)
+
+    before = BertModel.from_pretrained(tiny_base).embeddings.word_embeddings.weight.detach()
+    after = _word_embeddings(out)
+    used = embeddings or "frozen"  # these tests run on CPU
+    assert torch.equal(after, before) == (used == "frozen")
+    other = load_file(out / "model.safetensors")["bert.encoder.layer.0.attention.self.query.weight"]
+    assert not torch.equal(other, BertModel.from_pretrained(tiny_base).encoder.layer[0].attention.self.query.weight)
+
+    record = json.loads((out / "explorer_finetune.json").read_text(encoding="utf-8"))
+    for summary in (result, record):
+        assert summary["embeddings"] == used and summary["precision"] == "fp32"
+        assert summary["frozen"] == (["bert.embeddings.word_embeddings.weight"] if used == "frozen" else [])
+        frozen_size = before.numel() if used == "frozen" else 0
+        assert summary["trainable_parameters"] == summary["parameters"] - frozen_size
+        assert summary["examples_per_second"] > 0
+    assert record["arguments"]["embeddings"] == embeddings and record["arguments"]["precision"] is None
+
+    entry = folder_entry(out, "checkpoints")  # the registry reads the checkpoint back
+    assert entry.task == "cola"
+    loaded = load_model(entry, "cpu")
+    assert len(predict_items(loaded, "cola", read_dataset(dev, task="cola").items)) == 12
+
+
+def test_unusable_choices_are_refused_before_any_work(tmp_path, monkeypatch):
+    """bf16 on a CPU without AMX/AVX512-BF16, or an unknown choice: a clear ValueError before reading or loading."""
+    import explorer.device
+
+    missing = tmp_path / "missing.tsv"  # never read: the refusal comes first
+    monkeypatch.setattr(explorer.device, "cpu_has_bf16", lambda: False)
+    with pytest.raises(ValueError, match="precision bf16: bf16 needs a CPU with AMX or AVX512-BF16"):
+        finetune("cola", "no-base", missing, missing, tmp_path / "a", precision="bf16")
+    with pytest.raises(ValueError, match="unknown precision 'fp16'"):
+        finetune("cola", "no-base", missing, missing, tmp_path / "b", precision="fp16")
+    with pytest.raises(ValueError, match="unknown embeddings choice 'some'; expected one of trained, frozen"):
+        finetune("cola", "no-base", missing, missing, tmp_path / "c", embeddings="some")
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_model_without_an_embedding_table_cannot_be_frozen():
+    with pytest.raises(ValueError, match="Linear has no input-embedding table to freeze"):
+        freeze_word_embeddings(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no AMX/AVX512-BF16: bf16 fine-tuning is refused here")
+def test_bf16_on_cpu_keeps_fp32_weights_and_says_so(tmp_path, tiny_base):
+    train, dev = _task_files(tmp_path / "data", "cola")
+    result = finetune("cola", str(tiny_base), train, dev, tmp_path / "out", precision="bf16", **FAST)
+    assert result["precision"] == "bf16"
+    weights = load_file(tmp_path / "out" / "model.safetensors")
+    assert {w.dtype for w in weights.values()} == {torch.float32}  # autocast: the saved master weights stay fp32
+    assert folder_entry(tmp_path / "out", "checkpoints").task == "cola"
+
+
+def test_cli_refuses_bf16_where_the_cpu_lacks_it(tmp_path, monkeypatch, capsys):
+    import explorer.device
+    from explorer.cli import main
+
+    monkeypatch.setattr(explorer.device, "cpu_has_bf16", lambda: False)
+    code = main(["finetune", "--task", "cola", "--base", "b", "--train", "t", "--dev", "d",
+                 "--out", str(tmp_path / "run"), "--precision", "bf16"])
+    err = capsys.readouterr().err
+    assert code == 2 and "error: precision bf16: bf16 needs a CPU with AMX" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as exit_:
+        main(["finetune", "--task", "cola", "--base", "b", "--train", "t", "--dev", "d", "--out", "o",
+              "--embeddings", "some"])
+    assert exit_.value.code == 2 and "argument --embeddings: invalid choice" in capsys.readouterr().err
