@@ -466,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write metrics.json here")
     p.add_argument("--predictions", help="write one row per item (TSV) here")
     p.add_argument("--batch-size", type=whole_number(1, MAX_BATCH), default=None,
-                   help=f"at most this many inputs per forward pass (1–{MAX_BATCH}; default: as many as fit 8,192 tokens)")
+                   help=f"at most this many inputs per forward pass (1–{MAX_BATCH}; default: as many as fit a token budget, 1,024 on CPU)")
     p.add_argument("--device", default=None)
     p.add_argument("--precision", default="fp32", choices=PRECISIONS, help=PRECISION_HELP)
     p.set_defaults(func=_cmd_evaluate)
