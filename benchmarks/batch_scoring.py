@@ -76,8 +76,17 @@ def _agreement(a: list[float], b: list[float]) -> tuple[float, float]:
     return same, max(abs(x - y) for x, y in zip(a, b))
 
 
+def _read_files(folder: Path) -> None:
+    """Read the checkpoint once, so no timed run pays for a cold page cache that the next one finds warm."""
+    for path in folder.iterdir():
+        with open(path, "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+
 def measure(tag: str, model: Path, tsv: Path, repeats: int, bf16: bool, peaks: dict) -> dict:
     paths = ["explorer", "pipeline"] + (["explorer bf16"] if bf16 else [])
+    _read_files(model)
     runs: dict[str, list[dict]] = {p: [] for p in paths}
     for _ in range(repeats):  # alternate: every path sees the same drift in machine load
         runs["explorer"].append(_explorer(model, tsv, tag, "fp32"))

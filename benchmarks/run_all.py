@@ -32,6 +32,10 @@ def main(names: list[str]) -> int:
         sys.argv = [str(script)]
         try:
             runpy.run_path(str(script), run_name="__main__")
+        except SystemExit as exc:  # a script's own exit: only a non-zero one is a failure
+            if exc.code not in (None, 0):
+                print(f"{script.name} exited: {exc.code}")
+                failed.append(script.name)
         except Exception:  # noqa: BLE001 - one broken benchmark must not hide the others' results
             traceback.print_exc()
             failed.append(script.name)
