@@ -200,7 +200,17 @@ def bert_base_classifier(seed: int = 0) -> Path:
 
 
 def rss_mb() -> float:
-    """This process's peak resident memory in MB (ru_maxrss)."""
+    """This process's peak resident memory in MB.
+
+    VmHWM, not ru_maxrss: Linux carries ru_maxrss over a fork and exec, so a child
+    started from a big parent (run_all after other benchmarks) would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
