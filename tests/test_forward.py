@@ -213,3 +213,39 @@ def test_multiple_choice_peers_share_passes_too(make_checkpoint, tmp_path):
     assert queue.rounds - rounds == 1
     for k, a in enumerate(alone):
         assert got[k].probs == pytest.approx(a.probs, abs=1e-6) and got[k].n_tokens == a.n_tokens
+
+
+def test_peers_in_different_precisions_never_share_a_pass(model):
+    """A bf16 peer and an fp32 peer at once: each gets the answer of its own precision."""
+    from explorer.device import cpu_has_bf16
+
+    if not cpu_has_bf16():
+        pytest.skip("this CPU has no bf16 matmul (AMX/AVX512-BF16)")
+    alone = {p: classify(model, SENTENCES[:2], precision=p) for p in ("fp32", "bf16")}
+    queue = queue_for(model)
+    release, entered, handle = hold_first_pass(model)
+    got = {}
+
+    def peer(precision):
+        got[precision] = classify(model, SENTENCES[:2], precision=precision)
+
+    first = threading.Thread(target=peer, args=("fp32",))
+    first.start()
+    assert entered.wait(60)
+    rounds = queue.rounds
+    others = [threading.Thread(target=peer, args=(p,)) for p in ("bf16", "fp32")]
+    others[0].start()
+    wait_for(lambda: len(queue._pending) == 1, "the bf16 peer to queue")
+    got_second = {}
+    others[1] = threading.Thread(target=lambda: got_second.setdefault("fp32", classify(model, SENTENCES[:2])))
+    others[1].start()
+    wait_for(lambda: len(queue._pending) == 2, "the second fp32 peer to queue")
+    release.set()
+    for t in [first, *others]:
+        t.join(60)
+    handle.remove()
+    assert queue.rounds - rounds == 2  # fp32 and bf16 each had a round of their own
+    for p in ("fp32", "bf16"):
+        assert [x for s in got[p] for x in s.probs] == pytest.approx([x for s in alone[p] for x in s.probs], abs=1e-6)
+    assert [x for s in got_second["fp32"] for x in s.probs] == pytest.approx(
+        [x for s in alone["fp32"] for x in s.probs], abs=1e-6)
