@@ -102,7 +102,9 @@ def test_multiple_choice_head_scores_three_endings_and_never_cuts_one(tri, make_
         with torch.no_grad():
             expected = torch.softmax(model(**{k: v.unsqueeze(0) for k, v in enc.items()}).logits, -1)[0].tolist()
         assert len(pred.probs) == 3 and pred.probs == pytest.approx(expected, abs=1e-5)
-        assert pred.label == max(range(3), key=expected.__getitem__)
+        # A best ending, up to float rounding: this random tiny model scores endings within 1e-8 of each other
+        # on some items, where another batch shape may round the other way.
+        assert expected[pred.label] >= max(expected) - 1e-6
         for ending, ids in zip(item.endings, enc["input_ids"].tolist()):
             ending_ids = tok(ending, add_special_tokens=False)["input_ids"]
             assert _contains(ids, ending_ids), ending  # the ending is whole: only the context was cut
