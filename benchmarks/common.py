@@ -25,15 +25,6 @@ RESULTS = Path(__file__).parent / "results"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-def cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
-    return set(line.split(":", 1)[-1].split())
-
-
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -48,9 +39,11 @@ def machine_facts() -> dict[str, Any]:
     """What a reader needs to compare two runs: CPU, cores, threads, bf16 hardware, versions, load."""
     import torch
 
+    from explorer.device import cpu_has_bf16
+
     facts: dict[str, Any] = {
         "cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-        "bf16_hardware": bool({"amx_bf16", "avx512_bf16"} & cpu_flags()),
+        "bf16_hardware": cpu_has_bf16(),
         "python": sys.version.split()[0], "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }

@@ -78,7 +78,7 @@ class _Request:
     precision: str
     group: int  # sequences per input: 1, or N endings for a multiple-choice head
     max_rows: int
-    logits: list[torch.Tensor | None] = field(default_factory=list)
+    logits: list[torch.Tensor | None] = field(init=False)  # one per row, filled as batches finish
     done: int = 0
     error: BaseException | None = None
     finished: bool = False
@@ -150,7 +150,7 @@ class ForwardQueue:
             raise request.error
         if progress:
             progress(len(rows), len(rows))
-        return torch.stack([t for t in request.logits if t is not None])
+        return torch.stack(request.logits)  # every row answered: a missing one would fail here, never shift rows
 
     def _lead(self, mine: _Request, progress: Progress | None) -> None:
         """Serve rounds until ``mine`` is answered, then hand the lead to whoever waits.
@@ -165,9 +165,9 @@ class ForwardQueue:
                 with self._cond:
                     if time.monotonic() - self._peers_seen_at < PEERS_RECENT_SECONDS:
                         self._cond.wait(GATHER_SECONDS)  # the rest of a burst joins this round
-                    batch = [r for r in self._pending if (r.precision, r.group) == (mine.precision, mine.group)]
-                    self._pending = [r for r in self._pending if r not in batch]
-                interrupted = self._round(batch, mine, None if interrupted else progress) or interrupted
+                    alike = [r for r in self._pending if (r.precision, r.group) == (mine.precision, mine.group)]
+                    self._pending = [r for r in self._pending if r not in alike]
+                interrupted = self._round(alike, mine, None if interrupted else progress) or interrupted
         finally:
             with self._cond:
                 self._leading = False

@@ -49,6 +49,7 @@ def train_tokenizer(texts: Sequence[str], out_dir: Path, vocab_size: int = 2000,
     tok.decoder = decoders.WordPiece()
     trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, min_frequency=1)
     tok.train_from_iterator(texts, trainer=trainer)
+    tok.model = _in_fixed_order(tok.get_vocab())
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
@@ -66,6 +67,18 @@ def train_tokenizer(texts: Sequence[str], out_dir: Path, vocab_size: int = 2000,
     )
     fast.save_pretrained(out_dir)
     return fast
+
+
+def _in_fixed_order(vocab: dict[str, int]) -> models.WordPiece:
+    """The trained vocabulary with ids that do not change from run to run.
+
+    The trainer learns the same tokens each time but numbers them in an arbitrary
+    order (Rust hash maps), so two builds of the same data gave different ids: a
+    demo or test model built on them behaved differently from run to run. The special
+    tokens keep their leading ids; the rest are numbered in sorted order.
+    """
+    rest = sorted(t for t in vocab if t not in SPECIALS)
+    return models.WordPiece({t: i for i, t in enumerate([*SPECIALS, *rest])}, unk_token="[UNK]")
 
 
 def build_model(spec: DemoSpec, vocab_size: int, pad_id: int):

@@ -116,6 +116,16 @@ def _check_kept_side(loaded: LoadedModel, firsts: Sequence[str], seconds: Sequen
             )
 
 
+def _encode_rows(loaded: LoadedModel, firsts: Sequence[str], seconds: Sequence[str] | None,
+                 truncation: str) -> tuple[list[dict[str, list[int]]], list[int]]:
+    """Each input tokenized once as the model reads it (cut, unpadded), and its length before the cut."""
+    tok = loaded.tokenizer
+    full = _lengths(tok, firsts, seconds)
+    enc = tok(list(firsts), list(seconds) if seconds is not None else None, truncation=truncation,
+              max_length=loaded.max_length)
+    return [{key: enc[key][i] for key in enc.keys()} for i in range(len(firsts))], full
+
+
 def classify(
     loaded: LoadedModel,
     firsts: Sequence[str],
@@ -146,13 +156,9 @@ def classify(
         raise ValueError(f"{loaded.entry.name} has a {loaded.head} head; this needs sequence classification.")
     if not firsts:
         return []
-    tok = loaded.tokenizer
     if seconds is not None and truncation in ("only_first", "only_second"):
         _check_kept_side(loaded, firsts, seconds, truncation)
-    full = _lengths(tok, firsts, seconds)
-    enc = tok(list(firsts), list(seconds) if seconds is not None else None, truncation=truncation,
-              max_length=loaded.max_length)
-    rows = [{key: enc[key][i] for key in enc.keys()} for i in range(len(firsts))]
+    rows, full = _encode_rows(loaded, firsts, seconds, truncation)
     logits = queue_for(loaded).run(rows, precision, batch_size, progress)
     probs = torch.softmax(logits, dim=-1).tolist()
     return [Scored(p, len(row["input_ids"]), max(0, n - len(row["input_ids"]))) for p, row, n in zip(probs, rows, full)]
@@ -192,15 +198,11 @@ def choose(
         if len(item_endings) < 2:
             raise ValueError(f"input {i + 1} has {len(item_endings)} ending(s); a choice needs at least two.")
         by_count.setdefault(len(item_endings), []).append(i)
+    owners = [i for i, e in enumerate(endings) for _ in e]  # one (first, ending) pair per ending
+    pair_a, pair_b = [firsts[i] for i in owners], [x for e in endings for x in e]
     if truncation in ("only_first", "only_second"):
-        owners = [i for i, e in enumerate(endings) for _ in e]
-        _check_kept_side(loaded, [firsts[i] for i in owners], [x for e in endings for x in e], truncation, owners)
-    tok = loaded.tokenizer
-    pair_a = [firsts[i] for i, e in enumerate(endings) for _ in e]
-    pair_b = [x for e in endings for x in e]
-    full = _lengths(tok, pair_a, pair_b)
-    enc = tok(pair_a, pair_b, truncation=truncation, max_length=loaded.max_length)
-    flat = [{key: enc[key][j] for key in enc.keys()} for j in range(len(pair_a))]
+        _check_kept_side(loaded, pair_a, pair_b, truncation, owners)
+    flat, full = _encode_rows(loaded, pair_a, pair_b, truncation)
     starts = [0]
     for e in endings:
         starts.append(starts[-1] + len(e))
