@@ -74,6 +74,22 @@ def test_examples_make_items_that_render_and_encode(task_id):
 
 
 @pytest.mark.parametrize("task_id", IDS)
+def test_every_example_names_its_right_answer_and_only_examples_have_one(task_id):
+    task = TASKS[task_id]
+    answers = []
+    for example in task.examples:
+        assert example.get("expected") in task.label_names.values(), example
+        values = {f.name: example.get(f.name, "") for f in task.fields}
+        answers.append(task.expected_label(values))
+        assert task.label_names[answers[-1]] == example["expected"]
+        typed = dict(values)
+        first = next(f.name for f in task.fields if f.kind != "choice")
+        typed[first] = typed[first] + " 그리고"  # anything the user edits has no known answer
+        assert task.expected_label(typed) is None
+    assert len(set(answers)) >= 2, "the examples should not all expect the same answer"
+
+
+@pytest.mark.parametrize("task_id", IDS)
 def test_predicts_with_a_tiny_model_of_its_head(task_id, make_checkpoint):
     task = TASKS[task_id]
     items = _items(task)

@@ -338,7 +338,9 @@ class Task:
     page_caption: ClassVar[str] = ""  # what the page asks, under its title
     run_label: ClassVar[str] = "Run"  # the button that runs the models
     fields: ClassVar[tuple[Field, ...]] = ()  # the page's form, in order
-    examples: ClassVar[tuple[dict[str, str], ...]] = ()  # example inputs by field name, with an optional ``note``
+    # Example inputs by field name, each with its right answer under ``expected`` (a ``label_names`` wording)
+    # and an optional ``note`` saying why.
+    examples: ClassVar[tuple[dict[str, str], ...]] = ()
     uses_morphemes: ClassVar[bool] = False  # make_item wants Kiwi's morpheme analysis (``analyse``)
     cut_side: ClassVar[str] = ""  # the one input tokenizers may cut, when the page should say how much they cut
     cut_note: ClassVar[str] = ""  # the sentence that ends that note (what is never cut)
@@ -373,6 +375,21 @@ class Task:
         """What an example's pill says: its first typed field, shortened, and its note."""
         first = next((f.name for f in self.fields if f.kind != "choice"), None)
         return with_note(short(example.get(first, ""), 24) if first else "", example)
+
+    def expected_label(self, values: Mapping[str, str]) -> int | None:
+        """The class a built-in example expects, when ``values`` (by field name) are that example's; else None.
+
+        Every example names its right answer under ``expected`` (one of ``label_names``' wordings), so a
+        page can mark each model's answer right or wrong. Anything else typed has no known answer: None.
+        """
+        names = {name: label for label, name in self.label_names.items()}
+        for example in self.examples:
+            if "expected" in example and all(
+                self.form_value(f, str(values.get(f.name, ""))).strip() == self.form_value(f, example.get(f.name, "")).strip()
+                for f in self.fields
+            ):
+                return names[example["expected"]]
+        return None
 
     def make_item(self, values: Mapping[str, str], analyse: Callable[[str], Sequence] | None = None) -> tuple[Any, Any]:
         """The item the form's values describe, and what ``highlights`` needs (or None).

@@ -109,16 +109,16 @@ class Boolq(Task):
     examples = (  # hand-picked; each note gives the expected answer
         {"passage": "김민수는 부산에서 태어났다. 지금은 대전의 한 병원에서 간호사로 일하고 있다. "
                     "주말마다 등산을 즐기고, 집에서 고양이를 한 마리 키운다.",
-         "question": "김민수는 간호사로 일하나요?", "note": "예 (yes)"},
+         "question": "김민수는 간호사로 일하나요?", "note": "예 (yes)", "expected": "yes"},
         {"passage": "김민수는 부산에서 태어났다. 지금은 대전의 한 병원에서 간호사로 일하고 있다. "
                     "주말마다 등산을 즐기고, 집에서 고양이를 한 마리 키운다.",
-         "question": "김민수의 고향은 광주인가?", "note": "아니요 (no: 부산)"},
+         "question": "김민수의 고향은 광주인가?", "note": "아니요 (no: 부산)", "expected": "no"},
         {"passage": "해오름 식당은 2009년에 문을 열었다. 대표 메뉴는 칼국수이고, 매주 월요일에 쉰다. "
                     "점심시간에는 근처 회사원들로 늘 붐빈다.",
-         "question": "해오름 식당은 일요일에 쉰다.", "note": "아니요 (no: 월요일) — 평서문 질문 (statement-style question)"},
+         "question": "해오름 식당은 일요일에 쉰다.", "note": "아니요 (no: 월요일) — 평서문 질문 (statement-style question)", "expected": "no"},
         {"passage": "솔섬은 남해에 있는 작은 섬이다. 섬에는 약 400명이 살고, 멸치와 미역이 특산물로 유명하다. "
                     "육지에서 배로 한 시간 정도 걸린다.",
-         "question": "솔섬은 멸치로 유명한가요?", "note": "예 (yes)"},
+         "question": "솔섬은 멸치로 유명한가요?", "note": "예 (yes)", "expected": "yes"},
     )
 
     def example_label(self, example) -> str:

@@ -100,18 +100,18 @@ class Cola(Task):
     blurb = "Acceptability (CoLA): score sentences with every model"
     fields = (Field("sentence", "Sentences", "s", "text", live="s"),)
     examples = (  # hand-picked; each note gives the expected answer
-        {"sentence": "민수는 어제 도서관에서 책을 읽었다.", "note": "정문 (acceptable)"},
-        {"sentence": "할머니께서 시장에서 떡을 파셨다.", "note": "정문: 높임 -시- + ㄹ 탈락 (acceptable: honorific, ㄹ-drop)"},
-        {"sentence": "지민이 어제 동생과 영화를 봤다.", "note": "정문 (acceptable)"},
-        {"sentence": "책가 책상 위에 있다.", "note": "조사 오류: 책가 → 책이 (particle allomorph)"},
-        {"sentence": "서연은 시장에서 사과을 샀다.", "note": "조사 오류: 사과을 → 사과를 (particle allomorph)"},
-        {"sentence": "준호는 어제 집로 갔다.", "note": "조사 오류: 집로 → 집으로 (particle allomorph)"},
-        {"sentence": "동생이 어제 공원에서 자전거를 타었다.", "note": "어미 오류: 타었다 → 탔다 (verb ending)"},
-        {"sentence": "요즘 날씨가 따뜻한다.", "note": "어미 오류: 따뜻한다 → 따뜻하다 (adjective + -ㄴ다)"},
-        {"sentence": "민수는 어제 부산에 갈 것이다.", "note": "시제 오류: 어제 + 미래 → 갔다 (tense vs. time adverb)"},
-        {"sentence": "지훈은 내일 친구를 만났다.", "note": "시제 오류: 내일 + 과거 → 만날 것이다 (tense vs. time adverb)"},
-        {"sentence": "할머니께서 방에서 잤다.", "note": "높임 오류: 께서 + 잤다 → 주무셨다 (honorific agreement)"},
-        {"sentence": "나는 어제 학교에 가셨다.", "note": "높임 오류: 1인칭에 -시- → 갔다 (self-honorification)"},
+        {"sentence": "민수는 어제 도서관에서 책을 읽었다.", "note": "정문 (acceptable)", "expected": "acceptable"},
+        {"sentence": "할머니께서 시장에서 떡을 파셨다.", "note": "정문: 높임 -시- + ㄹ 탈락 (acceptable: honorific, ㄹ-drop)", "expected": "acceptable"},
+        {"sentence": "지민이 어제 동생과 영화를 봤다.", "note": "정문 (acceptable)", "expected": "acceptable"},
+        {"sentence": "책가 책상 위에 있다.", "note": "조사 오류: 책가 → 책이 (particle allomorph)", "expected": "unacceptable"},
+        {"sentence": "서연은 시장에서 사과을 샀다.", "note": "조사 오류: 사과을 → 사과를 (particle allomorph)", "expected": "unacceptable"},
+        {"sentence": "준호는 어제 집로 갔다.", "note": "조사 오류: 집로 → 집으로 (particle allomorph)", "expected": "unacceptable"},
+        {"sentence": "동생이 어제 공원에서 자전거를 타었다.", "note": "어미 오류: 타었다 → 탔다 (verb ending)", "expected": "unacceptable"},
+        {"sentence": "요즘 날씨가 따뜻한다.", "note": "어미 오류: 따뜻한다 → 따뜻하다 (adjective + -ㄴ다)", "expected": "unacceptable"},
+        {"sentence": "민수는 어제 부산에 갈 것이다.", "note": "시제 오류: 어제 + 미래 → 갔다 (tense vs. time adverb)", "expected": "unacceptable"},
+        {"sentence": "지훈은 내일 친구를 만났다.", "note": "시제 오류: 내일 + 과거 → 만날 것이다 (tense vs. time adverb)", "expected": "unacceptable"},
+        {"sentence": "할머니께서 방에서 잤다.", "note": "높임 오류: 께서 + 잤다 → 주무셨다 (honorific agreement)", "expected": "unacceptable"},
+        {"sentence": "나는 어제 학교에 가셨다.", "note": "높임 오류: 1인칭에 -시- → 갔다 (self-honorification)", "expected": "unacceptable"},
     )
 
     # Heads, labels and optional hooks.

@@ -194,13 +194,13 @@ class Copa(Task):
     )
     examples = (  # hand-picked; each note gives the expected answer
         {"premise": "밤새 눈이 많이 내렸다.", "question": "effect", "alternative1": "길이 미끄러웠다.",
-         "alternative2": "공원에 꽃이 피었다.", "note": "결과: 눈 → 미끄러운 길 (effect: answer 1)"},
+         "alternative2": "공원에 꽃이 피었다.", "note": "결과: 눈 → 미끄러운 길 (effect: answer 1)", "expected": "alternative 1"},
         {"premise": "민수는 학교에 지각했다.", "question": "cause", "alternative1": "민수는 복권에 당첨되었다.",
-         "alternative2": "민수는 늦잠을 잤다.", "note": "원인: 늦잠 → 지각 (cause: answer 2)"},
+         "alternative2": "민수는 늦잠을 잤다.", "note": "원인: 늦잠 → 지각 (cause: answer 2)", "expected": "alternative 2"},
         {"premise": "서연은 국에 소금을 너무 많이 넣었다.", "question": "effect", "alternative1": "국이 너무 짰다.",
-         "alternative2": "방 안이 어두워졌다.", "note": "결과: 짠 국 (effect: answer 1)"},
+         "alternative2": "방 안이 어두워졌다.", "note": "결과: 짠 국 (effect: answer 1)", "expected": "alternative 1"},
         {"premise": "유리컵이 산산조각 났다.", "question": "cause", "alternative1": "아이가 생일 선물을 받았다.",
-         "alternative2": "아이가 유리컵을 바닥에 떨어뜨렸다.", "note": "원인: 떨어뜨린 컵 (cause: answer 2)"},
+         "alternative2": "아이가 유리컵을 바닥에 떨어뜨렸다.", "note": "원인: 떨어뜨린 컵 (cause: answer 2)", "expected": "alternative 2"},
     )
 
     def form_value(self, field: Field, value: str) -> str:

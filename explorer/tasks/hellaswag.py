@@ -111,10 +111,10 @@ class Hellaswag(Task):
     examples = (
         {"context": "아이가 공원에서 자전거를 타다가 넘어졌다. 무릎에서 피가 났다.",
          "ending1": "아이는 자전거 가게에 가서 새 자전거를 샀다.", "ending2": "엄마가 달려와 상처에 반창고를 붙여 주었다.",
-         "ending3": "아이는 하늘을 날아 집으로 돌아갔다.", "ending4": "공원의 나무들이 모두 쓰러졌다.", "note": "2"},
+         "ending3": "아이는 하늘을 날아 집으로 돌아갔다.", "ending4": "공원의 나무들이 모두 쓰러졌다.", "note": "엄마가 반창고를 (a plaster for the knee)", "expected": "ending 2"},
         {"context": "물을 끓이려고 냄비를 가스레인지에 올렸다. 불을 켜고 잠시 기다렸다.",
          "ending1": "냄비가 차갑게 얼어붙었다.", "ending2": "가스레인지가 노래를 불렀다.",
-         "ending3": "물이 보글보글 끓기 시작했다.", "ending4": "냄비를 냉장고에 넣었다.", "note": "3"},
+         "ending3": "물이 보글보글 끓기 시작했다.", "ending4": "냄비를 냉장고에 넣었다.", "note": "물이 끓는다 (the water boils)", "expected": "ending 3"},
     )
 
     def example_label(self, example) -> str:

@@ -88,9 +88,9 @@ class Sentineg(Task):
     run_label = "Judge sentiment"
     fields = (Field("text", "Review sentence", "s", "text", "가격은 싼데 품질이 좋지 않아요.", height=90, live="s"),)
     examples = (
-        {"text": "착한 가격에 좋은 제품 구입했어요", "note": "positive"},
-        {"text": "가격은 싼데 품질이 좋지 않아요.", "note": "negative: 좋지 않다"},
-        {"text": "생각보다 나쁘지 않네요.", "note": "positive: 나쁘지 않다"},
+        {"text": "착한 가격에 좋은 제품 구입했어요", "note": "긍정 (positive)", "expected": "positive"},
+        {"text": "가격은 싼데 품질이 좋지 않아요.", "note": "부정: 좋지 않다 (negated positive word)", "expected": "negative"},
+        {"text": "생각보다 나쁘지 않네요.", "note": "긍정: 나쁘지 않다 (negated negative word)", "expected": "positive"},
     )
 
     def make_item(self, values, analyse=None) -> tuple[SentinegItem, None]:

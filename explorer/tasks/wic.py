@@ -251,15 +251,15 @@ class Wic(Task):
     )
     examples = (  # hand-picked; each note gives the expected answer
         {"target": "배", "sentence1": "우리는 배를 타고 섬에 들어갔다.", "sentence2": "시장에서 달고 시원한 배를 두 개 샀다.",
-         "note": "다른 뜻: 타는 배 / 먹는 배 (different senses: ship vs. pear)"},
+         "note": "다른 뜻: 타는 배 / 먹는 배 (different senses: ship vs. pear)", "expected": "different senses"},
         {"target": "눈", "sentence1": "밤새 눈이 많이 내려 길이 하얗다.", "sentence2": "아이들이 마당에서 눈을 뭉쳐 던졌다.",
-         "note": "같은 뜻: 하늘에서 내리는 눈 (same sense: snow)"},
+         "note": "같은 뜻: 하늘에서 내리는 눈 (same sense: snow)", "expected": "same sense"},
         {"target": "묻", "sentence1": "그는 지나가는 사람에게 길을 묻고 있었다.", "sentence2": "강아지가 뼈다귀를 땅에 묻고 있다.",
-         "note": "다른 뜻: 묻다(질문) / 묻다(매장) — 어간 표적 (stem target: ask vs. bury)"},
+         "note": "다른 뜻: 묻다(질문) / 묻다(매장) — 어간 표적 (stem target: ask vs. bury)", "expected": "different senses"},
         {"target": "들", "sentence1": "새로 산 옷이 마음에 들었다.", "sentence2": "그 식당이 마음에 들어서 자주 간다.",
-         "note": "같은 뜻: 마음에 들다 (same sense: to like)"},
+         "note": "같은 뜻: 마음에 들다 (same sense: to like)", "expected": "same sense"},
         {"target": "물", "sentence1": "민수는 역무원에게 길을 물었다.", "sentence2": "개가 지나가던 사람의 손을 물었다.",
-         "note": "다른 뜻: 불규칙 묻다→물었다 / 물다 (irregular 'asked' vs. 'bit')"},
+         "note": "다른 뜻: 불규칙 묻다→물었다 / 물다 (irregular 'asked' vs. 'bit')", "expected": "different senses"},
     )
 
     def example_label(self, example) -> str:
