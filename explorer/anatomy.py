@@ -24,7 +24,7 @@ import torch
 
 from explorer.registry import WEIGHT_SUFFIXES, is_training_state
 
-__all__ = ["BUCKETS", "anatomy", "anatomy_frame", "bucket_of", "bytes_on_disk"]
+__all__ = ["BUCKETS", "PARTS", "anatomy", "anatomy_frame", "bucket_of", "bytes_on_disk", "part_of", "parts_frame"]
 
 BUCKETS = (
     "token embeddings",
@@ -35,6 +35,14 @@ BUCKETS = (
     "head",
     "other",
 )
+# The three parts a reader compares across models of very different sizes (``parts_frame``): what turns tokens
+# into vectors, the stack of layers, and what sits on top for the task. The pooler belongs to the task side:
+# BERT's classifier reads it, and models without one do as well without it.
+PARTS = ("embeddings", "encoder layers", "pooler + head")
+_PART_OF_BUCKET = {
+    "token embeddings": "embeddings", "position/type embeddings": "embeddings", "embedding projection": "embeddings",
+    "encoder layers": "encoder layers", "pooler": "pooler + head", "head": "pooler + head",
+}
 # Name segments, checked in this order (first match wins); see ``bucket_of``.
 _PROJECTION = {"embeddings_project", "embedding_hidden_mapping_in"}
 _TOKEN = {"word_embeddings", "wte", "embed_tokens"}
@@ -44,6 +52,7 @@ _HEAD = {
     "classifier", "pre_classifier", "score", "qa_outputs", "cls", "lm_head", "predictions", "sop_classifier",
     "seq_relationship", "discriminator_predictions", "generator_predictions", "generator_lm_head",
     "vocab_transform", "vocab_layer_norm", "vocab_projector",
+    "sequence_summary",  # ELECTRA's multiple-choice head (a dense layer before its one-logit scorer)
 }
 # GPT-2's final ``ln_f`` belongs to the stack of blocks, as BERT's per-layer norms do.
 _ENCODER = {"encoder", "layer", "layers", "h", "blocks", "block", "decoder", "ln_f", "final_layer_norm"}
@@ -177,3 +186,33 @@ def anatomy_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(records, columns=["model", "part", "order", "parameters", "share"])
+
+
+def part_of(bucket: str) -> str:
+    """The part (:data:`PARTS`, or ``other``) a bucket of :data:`BUCKETS` belongs to."""
+    return _PART_OF_BUCKET.get(bucket, "other")
+
+
+def parts_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Each model's parameters in three parts (:data:`PARTS`, plus ``other`` when a model has some), as shares.
+
+    Shares let a 1.6M-parameter demo sit beside a 118M e5 on one axis: ELECTRA's factorised embeddings
+    show as a smaller embedding share than a BERT of the same layers, which raw counts hide.
+
+    Args:
+        rows: :func:`anatomy` dicts, each with a ``model`` key.
+
+    Returns:
+        Columns ``model, part, order, parameters, share`` (share of the model's total, 0..1); parts a model
+        does not have are left out.
+    """
+    buckets = anatomy_frame(rows)
+    if buckets.empty:
+        return buckets
+    buckets["part"] = buckets["part"].map(part_of)
+    parts = buckets.groupby(["model", "part"], sort=False, as_index=False)[["parameters", "share"]].sum()
+    parts["order"] = parts["part"].map(lambda part: PARTS.index(part) if part in PARTS else len(PARTS))
+    parts = parts[parts["parameters"] > 0]
+    models = list(dict.fromkeys(buckets["model"]))  # the caller's order of models
+    parts = parts.assign(rank=parts["model"].map(models.index)).sort_values(["rank", "order"], kind="stable")
+    return parts[["model", "part", "order", "parameters", "share"]].reset_index(drop=True)

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from explorer.evaluate import EvalResult
+from explorer.evaluate import SPLITS, EvalResult, source_key
 from explorer.reference import load_reference
 from explorer.registry import ModelEntry, read_json
 from explorer.scorers import capabilities
@@ -27,7 +27,7 @@ OTHER_COLUMNS = {
     "kornli_acc": "KorNLI acc",
     "korsts_spearman": "KorSTS ρ",
     "question_pair_acc": "Question Pair acc",
-    "korean_hate_speech_dev_f1": "Hate Speech F1",
+    "korean_hate_speech_dev_f1": "Hate Speech F1 · dev",  # dev in every source: no public test labels
 }
 # How the NIKL 2021 leaderboard file names a metric in its columns (round1_cola_mcc, round1_wic_acc).
 _LEADERBOARD_METRICS = {"accuracy": "acc", "mcc": "mcc", "f1_macro": "f1"}
@@ -76,33 +76,69 @@ def family_of(name: str, model_type: str | None = None) -> str:
     return "other"
 
 
+NOT_REGISTERED = "not registered now"
+
+
+def data_label(data: Mapping[str, Any]) -> str:
+    """A data file as the table names it: its file name, with its folders when the name alone is a bare split.
+
+    KoBEST names its files ``dev.tsv`` and ``train.tsv`` in one folder per task, so ``dev.tsv`` alone would not say
+    which dataset it was: ``kobest_v1/copa/dev.tsv`` does.
+    """
+    name = str(data.get("name") or "?")
+    path = Path(str(data.get("path") or name))
+    if Path(name).stem.lower() in {"dev", "test", "train"} and path.name == name and len(path.parts) >= 3:
+        return "/".join(path.parts[-3:])
+    return name
+
+
+def _registered(entry: ModelEntry | None, result: EvalResult) -> bool:
+    """Whether a result is of a model registered now: one of that name, from the same folder or hub id."""
+    return entry is not None and source_key(entry.source) == source_key(result.model_source)
+
+
 def _our_rows(entries: Sequence[ModelEntry], results: Sequence[EvalResult]) -> list[dict]:
+    """One row per model and split: dev and test numbers never share a row, so never a cell unmarked.
+
+    A result of a model not registered now (evaluated by path from the command line, or since removed) keeps its
+    row, named as such and with ``registered`` False (the page does not tint it as one of ours).
+    """
     from explorer.loading import count_parameters
 
-    latest: dict[tuple[str, str], EvalResult] = {}
-    for r in results:  # newest first: keep the first seen per (model, task)
-        if r.metrics is not None and r.task in TASKS:  # a classifier of its own labels has no column here
-            latest.setdefault((r.model, r.task), r)
     by_name = {e.name: e for e in entries}
+    groups: dict[tuple[str, bool, str], dict[str, EvalResult]] = {}
+    for r in results:  # newest first: keep the first seen per (model, split, task)
+        if r.metrics is not None and r.task in TASKS:  # a classifier of its own labels has no column here
+            key = (r.model, _registered(by_name.get(r.model), r), r.split)
+            groups.setdefault(key, {}).setdefault(r.task, r)
     rows = []
-    for model in dict.fromkeys(m for m, _ in latest):
-        entry = by_name.get(model)
+    # Registered models first, each model's splits together (dev, test, train, generated, unknown).
+    order = sorted(groups, key=lambda key: (not key[1], key[0], SPLITS.index(key[2])))
+    for model, registered, split in order:
+        by_task = groups[(model, registered, split)]
+        entry = by_name.get(model) if registered else None
         config = read_json(Path(entry.source) / "config.json") if entry and Path(entry.source).is_dir() else None
         params = count_parameters(Path(entry.source)) if entry and capabilities(entry).parameters else None
+        if registered:
+            name, source = model, "evaluated here" + (" (demo)" if entry.demo else "")
+        else:
+            was = next(iter(by_task.values())).model_source
+            name, source = f"{model} ({NOT_REGISTERED})", f"evaluated here; {NOT_REGISTERED} (was {was})"
         row = {
-            "model": model,
-            "ours": True,
+            "model": name,
+            "split": split,
+            "ours": True,  # evaluated here; ``registered`` says whether it is one of the models registered now
+            "registered": registered,
             "family": (entry and capabilities(entry).family) or family_of(model, (config or {}).get("model_type")),
             "params (M)": round(params / 1e6, 1) if params else None,
-            "source": "evaluated here" + (" (demo)" if entry and entry.demo else ""),
+            "source": source,
         }
         data, when = [], []
         for task_id, task in TASKS.items():
-            r = latest.get((model, task_id))
-            if r:
+            if r := by_task.get(task_id):
                 value = r.metrics.get(task.main_metric)  # each task is ranked by its own main metric
                 row[task.compare_column] = None if value is None else 100 * value
-                data.append(f"{task_id}: {r.data.get('name')}")
+                data.append(f"{task.name}: {data_label(r.data)}")
                 when.append(r.created[:10])
         row["data"] = "; ".join(data)
         row["when"] = max(when) if when else ""
@@ -132,8 +168,9 @@ def _published_rows(reference: dict[str, pd.DataFrame]) -> list[dict]:
     rows = []
     for _, r in reference["nikl2021_leaderboard"].iterrows():
         for round_ in (1, 2):
-            row = {"model": f"{r['team']} (rank {int(r['rank'])}, round {round_})", "ours": False, "family": "ensemble/other",
-                   "source": r["source"], "data": f"NIKL 2021 leaderboard, round {round_} test", "when": "2021"}
+            row = {"model": f"{r['team']} (rank {int(r['rank'])}, round {round_})", "split": r["split"], "ours": False,
+                   "family": "ensemble/other", "source": r["source"], "data": f"NIKL 2021 leaderboard, round {round_}",
+                   "when": "2021"}
             for task_id, task in TASKS.items():
                 # The leaderboard has the NIKL tasks only; another task's cell stays empty.
                 key = f"round{round_}_{task_id}_{_LEADERBOARD_METRICS.get(task.main_metric)}"
@@ -148,8 +185,8 @@ def _published_rows(reference: dict[str, pd.DataFrame]) -> list[dict]:
                 continue
             seen.add(key)
             size = _size_of(str(r["model"]), params)
-            row = {"model": r["model"], "ours": False, "family": family_of(str(r["model"])), "source": r["source"],
-                   "data": label, "when": "", "params (M)": size}
+            row = {"model": r["model"], "split": r["split"], "ours": False, "family": family_of(str(r["model"])),
+                   "source": r["source"], "data": label, "when": "", "params (M)": size}
             if "checkpoint_size" in r and isinstance(r["checkpoint_size"], str):
                 row["checkpoint size"] = r["checkpoint_size"]
             for key_, column in OTHER_COLUMNS.items():
@@ -158,8 +195,9 @@ def _published_rows(reference: dict[str, pd.DataFrame]) -> list[dict]:
             rows.append(row)
     single = reference["single_model_results"]
     for model, group in single.groupby("model", sort=False):
-        row = {"model": f"{model} (winning team's single model)", "ours": False, "family": family_of(str(model)),
-               "source": group["source"].iloc[0], "data": "NIKL 2021 dev, reported", "when": "2021"}
+        row = {"model": f"{model} (winning team's single model)", "split": group["split"].iloc[0], "ours": False,
+               "family": family_of(str(model)), "source": group["source"].iloc[0], "data": "NIKL 2021, reported",
+               "when": "2021"}
         notes = []
         for _, r in group.iterrows():
             task = TASKS.get(r["task"])
@@ -180,15 +218,22 @@ def _reports_main_metric(task: Task, metric: str) -> bool:
 
 def comparison_table(entries: Sequence[ModelEntry], results: Sequence[EvalResult],
                      reference: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """Our evaluated models first, then the published rows, one column per metric."""
+    """Our evaluated models first, then the published rows, one column per metric.
+
+    Each row is one model on one split (``split``: dev, test, train, generated or unknown), and ``data`` names the
+    file behind each of its numbers, so a dev number never sits beside a test number unmarked.
+    """
     reference = reference or load_reference()
     rows = _our_rows(entries, results) + _published_rows(reference)
     frame = pd.DataFrame(rows)
     metrics = metric_columns()
-    for column in [*metrics, "params (M)", "checkpoint size", "note", "data", "when"]:
+    for column in [*metrics, "split", "params (M)", "checkpoint size", "note", "data", "when"]:
         if column not in frame:
             frame[column] = pd.NA
-    ordered = ["model", "ours", "family", "params (M)", *metrics, "data", "when", "checkpoint size", "note", "source"]
+    frame["registered"] = frame["registered"].eq(True) if "registered" in frame else False  # published rows: False
+    # The split next to the name: every number in a row was measured on that split (see ``_our_rows``).
+    ordered = ["model", "split", "ours", "family", "params (M)", *metrics, "data", "when", "checkpoint size", "note",
+               "source", "registered"]
     frame = frame[ordered]
     for column in [*metrics, "params (M)"]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")

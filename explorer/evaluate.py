@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -39,6 +40,33 @@ STALE_TMP_SECONDS = 3600
 METRIC_COLUMNS = {"accuracy": "accuracy", "mcc": "MCC", "f1_macro": "F1 macro"}
 
 
+# What a data file can be: a split of a published dataset, data the project generated, or not known.
+SPLITS = ("dev", "test", "train", "generated", "unknown")
+# Words in a file name that say its split. NIKL names it in the stem (NIKL_CoLA_dev.tsv, SKT_COPA_Test.tsv),
+# KoBEST in the name itself (dev.tsv); "validation" is the Hugging Face name for dev.
+_SPLIT_WORDS = {"dev": "dev", "valid": "dev", "validation": "dev", "val": "dev", "test": "test", "train": "train"}
+
+
+def split_of(name: str) -> str:
+    """The split a data file holds, from its name: ``dev``, ``test``, ``train``, ``generated`` or ``unknown``.
+
+    The project's own generated data says so in its name (``generated``, ``demo``) and counts as generated
+    whatever split word follows, since its numbers say nothing about the published data. A name with no
+    split word, or with two different ones, is ``unknown``: a page shows that rather than guess.
+
+    Args:
+        name: A file name or path (only the last part is read).
+
+    Returns:
+        One of :data:`SPLITS`.
+    """
+    words = set(re.split(r"[^a-z0-9]+", Path(name).stem.lower()))  # "NIKL_CoLA_dev" → {"nikl", "cola", "dev"}
+    if words & {"generated", "demo"}:
+        return "generated"
+    found = {_SPLIT_WORDS[w] for w in words if w in _SPLIT_WORDS}
+    return found.pop() if len(found) == 1 else "unknown"
+
+
 class IncompleteResult(ValueError):
     """A result that does not cover every item of its file; it is never saved."""
 
@@ -56,6 +84,8 @@ class EvalResult:
         predictions: One row per item: id, gold, pred, text, and ``prob`` = P(label 1) for a
             two-class task or ``probs`` (one per class) for more.
         precision: How the model ran (``fp32``, ``bf16``): every page that shows the numbers says it.
+        split: Which part of a dataset the file is (``split_of``: dev, test, train, generated or unknown),
+            decided when it was evaluated; results saved before it was recorded get it from their file name.
     """
 
     model: str
@@ -67,6 +97,11 @@ class EvalResult:
     seconds: float
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     precision: str = "fp32"  # results saved before precision was a choice ran in fp32
+    split: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.split not in SPLITS:  # an old result (no split saved) or a hand-edited one
+            self.split = split_of(str((self.data or {}).get("name", "")))
 
     @property
     def main_metric(self) -> float | None:
@@ -133,6 +168,7 @@ def evaluate(
         predictions=rows,
         seconds=round(time.monotonic() - started, 2),
         precision=precision,
+        split=split_of(dataset.path),
     )
 
 
@@ -148,7 +184,8 @@ def _prediction_row(task: Task, item: Any, pred: Prediction) -> dict[str, Any]:
 def metrics_payload(result: EvalResult) -> dict[str, Any]:
     """What metrics.json holds: task, n, accuracy, mcc, f1_macro, confusion, model and data identity."""
     payload = {"task": result.task, "model": result.model, "model_source": result.model_source, "data": result.data,
-               "created": result.created, "seconds": result.seconds, "precision": result.precision}
+               "created": result.created, "seconds": result.seconds, "precision": result.precision,
+               "split": result.split}
     payload.update(result.metrics or {"n": len(result.predictions), "note": "unlabelled file: predictions only"})
     return payload
 
@@ -199,7 +236,7 @@ class ResultStore:
         self.folder = folder
 
     def _path(self, result: EvalResult) -> Path:
-        return self._named(result, _source_key(result.model_source))
+        return self._named(result, source_key(result.model_source))
 
     def _legacy_path(self, result: EvalResult) -> Path:
         """Where results were saved when they were keyed by model name."""
@@ -254,7 +291,7 @@ class ResultStore:
         if legacy == path:
             return
         old = _read_result(legacy)
-        if old is not None and _source_key(old.model_source) == _source_key(result.model_source):
+        if old is not None and source_key(old.model_source) == source_key(result.model_source):
             legacy.unlink(missing_ok=True)
 
     def _remove_stale_tmp(self) -> None:
@@ -287,7 +324,7 @@ def _known_task(task_id: str) -> bool:
     return find_task(task_id) is not None
 
 
-def _source_key(source: str) -> str:
+def source_key(source: str) -> str:
     """A model source as a key: a folder by its absolute path, a hub id as written."""
     try:
         path = Path(source)

@@ -2,7 +2,8 @@
 
 The tables live in ``explorer/reference_data/`` (see its README for what each
 holds and where it comes from). They are facts with sources: every row carries
-a ``source`` column, and cells the sources leave empty stay empty (NaN) so a
+a ``source`` column and every row of scores a ``split`` (the data its numbers were measured on: ``dev`` or
+``test``), and cells the sources leave empty stay empty (NaN) so a
 chart never shows an invented zero.
 """
 
@@ -18,11 +19,11 @@ __all__ = ["DATA_DIR", "TABLES", "checkpoint_size_mb", "load_reference", "refere
 DATA_DIR = Path(__file__).resolve().parent / "reference_data"
 # Table name -> (file, columns that name a row rather than hold a number).
 TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "seed_bert_family": ("seed_bert_family.csv", ("model", "note", "source")),
-    "koelectra_readme": ("koelectra_readme.csv", ("model", "group", "checkpoint_size", "source")),
-    "nikl2021_leaderboard": ("nikl2021_leaderboard.csv", ("team", "source")),
+    "seed_bert_family": ("seed_bert_family.csv", ("model", "note", "split", "source")),
+    "koelectra_readme": ("koelectra_readme.csv", ("model", "group", "checkpoint_size", "split", "source")),
+    "nikl2021_leaderboard": ("nikl2021_leaderboard.csv", ("team", "split", "source")),
     "parameter_counts": ("parameter_counts.csv", ("model", "source")),
-    "single_model_results": ("single_model_results.csv", ("task", "model", "metric", "scale", "source")),
+    "single_model_results": ("single_model_results.csv", ("task", "model", "metric", "scale", "split", "source")),
 }
 # The column that names the row in each table (the leaderboard ranks teams, not models).
 _ROW_NAME = {"nikl2021_leaderboard": "team"}

@@ -3,15 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from explorer.anatomy import anatomy, anatomy_frame
+from explorer.anatomy import anatomy, part_of, parts_frame
 from explorer.compare import comparison_table, filter_table, live_fields, metric_columns, scale_caption, task_columns
 from explorer.curves import curves_frame, overfitting_signals, read_curves
 from explorer.evaluate import ResultStore
 from explorer.loading import CheckpointError
 from explorer.tasks.registry import TASKS
-from explorer.ui.compare import anatomy_chart, checkpoint_folders, curves_chart, metric_chart, show_comparison
+from explorer.ui.compare import (anatomy_chart, ask_every_model, checkpoint_folders, curves_chart, metric_chart,
+                                 show_comparison)
 from explorer.ui.evaluate import choose_dataset, run_evaluations
-from explorer.ui.state import current_precision, get_explorer, leave_legacy_multipage_mode
+from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 
 leave_legacy_multipage_mode()
 explorer = get_explorer()
@@ -82,33 +83,19 @@ for column, fields in zip(st.columns(max(1, len(own))), own.values()):
                                          format_func=lambda v, f=field: dict(f.options).get(v, "—"))
         else:
             live[key] = column.text_input(f"{label} (optional)", value=linked.get(key, ""), key=f"live_{key}")
-if st.button("Ask every model", key="live_run") or (linked.get("s") and "live_result" not in st.session_state):
-    from explorer.compare import live_items, live_table
-    from explorer.tasks.items import InputError
-
-    try:
-        items = live_items(live, analyse=explorer.kiwi().morphemes)
-    except InputError as exc:
-        st.warning(str(exc))
-        items = {}
-    if items:
-        runs = {task: explorer.predict([e for e in entries if e.task == task and not e.problems], task, [item],
-                                       device=st.session_state.get("device"), precision=current_precision())
-                for task, item in items.items()}
-        st.session_state["live_result"] = live_table(runs)
-        for key, value in live.items():  # the link carries what was asked, and forgets cleared fields
-            if value:
-                st.query_params[key] = value
-            else:
-                st.query_params.pop(key, None)
+asked = st.button("Ask every model", key="live_run")
+if asked or (linked.get("s") and "live_result" not in st.session_state):  # a link answers itself on load
+    ask_every_model(explorer, entries, live)
 if (table := st.session_state.get("live_result")) is not None:
     st.dataframe(table, hide_index=True, width="stretch", placeholder="",
                  column_config={"probability": st.column_config.ProgressColumn("probability", min_value=0, max_value=1, format="%.2f"),
                                 "agreement": st.column_config.NumberColumn("agreement", format="percent")})
 
 st.header("Parameter anatomy")
-st.caption("Where the parameters are: ELECTRA's factorised embeddings and small vocabularies make it light; "
-           "a 250k-token vocabulary (e5) puts most of a model in its embedding table.")
+st.caption("Where each model keeps its parameters, as shares of its own total, so a 1M-parameter demo reads beside "
+           "the 118M e5. What to see: the blue embedding part is smaller in demo-electra-cola than in demo-bert-cola, "
+           "with the same layers, because ELECTRA factorises its embeddings (64 wide, then projected to 128); "
+           "e5 keeps most of itself in a 250k-token vocabulary.")
 folders = checkpoint_folders(entries)
 chosen = st.multiselect("Models", list(folders), default=list(folders)[:4], key="cmp_anatomy")
 rows, facts = [], []
@@ -121,14 +108,18 @@ for name in chosen:
         continue
     info = anatomy(model, model.config, folder=entry.source)
     rows.append({"model": name, **info})
-    facts.append({"model": name, "total": info["total"], **{k: info.get(k) for k in
+    embeddings = sum(n for bucket, n in info["parameters"].items() if part_of(bucket) == "embeddings")
+    facts.append({"model": name, "total": info["total"], "embeddings": embeddings / info["total"] if info["total"] else None,
+                  **{k: info.get(k) for k in
                   ("vocab_size", "hidden_size", "embedding_size", "num_hidden_layers", "num_attention_heads", "dtype")},
                   "MB on disk": round(info.get("bytes_on_disk", 0) / 2**20, 1),
                   "MB in memory": round(info["bytes_in_memory"] / 2**20, 1)})
 if rows:
-    st.altair_chart(anatomy_chart(anatomy_frame(rows)), width="stretch")
+    as_counts = st.toggle("Parameter counts instead of shares", key="cmp_anatomy_counts")
+    st.altair_chart(anatomy_chart(parts_frame(rows), shares=not as_counts), width="stretch")
     st.dataframe(pd.DataFrame(facts), hide_index=True, width="stretch",
-                 column_config={"total": st.column_config.NumberColumn("parameters", format="compact")})
+                 column_config={"total": st.column_config.NumberColumn("parameters", format="compact"),
+                                "embeddings": st.column_config.NumberColumn("in embeddings", format="percent")})
 
 st.header("Training curves")
 runs = {name: c for name, folder in folders.items() if (c := read_curves(folder)) is not None}

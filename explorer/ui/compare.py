@@ -16,51 +16,82 @@ OURS_STYLE = "background-color: #e8f0fe; font-weight: 600"
 
 
 def show_comparison(frame: pd.DataFrame, key: str) -> None:
-    """Sortable table: our rows tinted, the best value per metric column in green, CSV export."""
+    """Sortable table: our registered models tinted, the best value per metric column in green, CSV export.
+
+    Each row says its split beside the model's name, and ``data`` names the file behind each number.
+    """
     metrics = [c for c in metric_columns() if c in frame.columns]
     styler = (
-        frame.style.apply(lambda row: [OURS_STYLE if row["ours"] else "" for _ in row], axis=1)
+        frame.style.apply(lambda row: [OURS_STYLE if row["ours"] and row["registered"] else "" for _ in row], axis=1)
         .highlight_max(subset=metrics, color="#b7e1b7", props="background-color: #b7e1b7; font-weight: 700")
         .format({c: "{:.2f}" for c in metrics} | {"params (M)": "{:.1f}"}, na_rep="")
     )
-    st.dataframe(styler, hide_index=True, width="stretch", key=f"{key}-table", placeholder="",
-                 column_config={"ours": st.column_config.CheckboxColumn("ours", width="small"),
+    shown = [c for c in frame.columns if c != "registered"]  # the model's name says "not registered now"
+    st.dataframe(styler, hide_index=True, width="stretch", key=f"{key}-table", placeholder="", column_order=shown,
+                 column_config={"ours": st.column_config.CheckboxColumn("ours", width="small",
+                                                                        help="evaluated here (on this machine)"),
+                                "split": st.column_config.TextColumn("split", width="small",
+                                                                     help=SPLIT_HELP),
+                                "data": st.column_config.TextColumn("data", help="the file behind each number"),
                                 "source": st.column_config.TextColumn("source", width="large")})
-    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8-sig"), file_name="comparison.csv",
-                       mime="text/csv", key=f"{key}-csv")
+    st.download_button("Download CSV", frame.drop(columns="registered").to_csv(index=False).encode("utf-8-sig"),
+                       file_name="comparison.csv", mime="text/csv", key=f"{key}-csv")
+
+
+SPLIT_HELP = ("the data every number in the row was measured on: dev, test, train, generated (the project's own "
+              "demo data) or unknown (the file's name does not say)")
+# Bars: our registered models blue, results of models no longer registered light blue, published grey.
+_WHO = {"ours": "#2f6fde", "ours, not registered now": "#9dbcf0", "published": "#a0a0a0"}
 
 
 def metric_chart(frame: pd.DataFrame, metric: str) -> alt.Chart:
-    """Bars for one metric, best first; our models in blue, published ones in grey."""
-    data = frame[frame[metric].notna()][["model", metric, "ours", "source"]].copy()
-    data["who"] = data["ours"].map({True: "ours", False: "published"})
-    return (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X(f"{metric}:Q", title=metric),
-            y=alt.Y("model:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
-            color=alt.Color("who:N", scale=alt.Scale(domain=["ours", "published"], range=["#2f6fde", "#a0a0a0"]), title=None),
-            tooltip=["model", alt.Tooltip(f"{metric}:Q", format=".2f"), "source"],
-        )
-        .properties(height=max(120, 24 * len(data)))
+    """Horizontal bars for one metric, best first, every bar named (model · split) and labelled with its value."""
+    data = frame[frame[metric].notna()][["model", "split", metric, "ours", "registered", "source"]].copy()
+    data["bar"] = data["model"] + " · " + data["split"].fillna("split not stated").astype(str)
+    data["who"] = [("ours" if registered else "ours, not registered now") if ours else "published"
+                   for ours, registered in zip(data["ours"], data["registered"])]
+    data["score"] = data[metric]  # a plain field name: vega reads dots and brackets in names as paths
+    data["value"] = data["score"].map(lambda v: f"{v:.2f}")
+    # A bar's name sits on the axis (Korean names read across, never slanted); its value at the bar's end.
+    y = alt.Y("bar:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False, labelFontSize=12))
+    base = alt.Chart(data).encode(y=y, x=alt.X("score:Q", title=metric))
+    bars = base.mark_bar().encode(
+        color=alt.Color("who:N", scale=alt.Scale(domain=list(_WHO), range=list(_WHO.values())), title=None,
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=["model", "split", alt.Tooltip("score:Q", format=".2f", title=metric), "source"],
     )
+    # Negative values (an MCC below 0) get their label on the left of the bar's end.
+    labels = base.mark_text(align="left", dx=4, fontSize=12).encode(text="value:N").transform_filter("datum.score >= 0")
+    negative = base.mark_text(align="right", dx=-4, fontSize=12).encode(text="value:N").transform_filter("datum.score < 0")
+    return (bars + labels + negative).properties(height=max(120, 26 * len(data)))
 
 
-def anatomy_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Stacked bars: where each model's parameters live."""
-    return (
-        alt.Chart(frame[frame["parameters"] > 0])
-        .mark_bar()
-        .encode(
-            x=alt.X("parameters:Q", title="parameters", axis=alt.Axis(format="~s")),
-            y=alt.Y("model:N", title=None, axis=alt.Axis(labelLimit=260)),
-            color=alt.Color("part:N", sort=alt.SortField("order"), title="part"),
-            order=alt.Order("order:Q"),
-            tooltip=["model", "part", alt.Tooltip("parameters:Q", format=","), alt.Tooltip("share:Q", format=".1%")],
-        )
-        .properties(height=max(120, 40 * frame["model"].nunique()))
+def anatomy_chart(frame: pd.DataFrame, shares: bool = True) -> alt.Chart:
+    """One bar per model, split into its parts (``explorer.anatomy.parts_frame``), each part labelled.
+
+    Args:
+        shares: Bars of 100 % (each model's own shares, so small models read beside large ones);
+            False: parameter counts.
+    """
+    field, axis = ("share:Q", alt.Axis(format="%")) if shares else ("parameters:Q", alt.Axis(format="~s"))
+    data = frame.assign(label=[f"{share:.0%}" if share >= 0.06 else "" for share in frame["share"]])
+    base = alt.Chart(data).encode(
+        x=alt.X(field, title="share of the model's parameters" if shares else "parameters", axis=axis,
+                stack="zero", scale=alt.Scale(domain=[0, 1]) if shares else alt.Undefined),
+        y=alt.Y("model:N", title=None, sort=None, axis=alt.Axis(labelLimit=260, labelFontSize=12)),
+        order=alt.Order("order:Q"),
     )
+    bars = base.mark_bar().encode(
+        color=alt.Color("part:N", sort=alt.SortField("order"), title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=list(_PART_COLOURS), range=list(_PART_COLOURS.values()))),
+        tooltip=["model", "part", alt.Tooltip("parameters:Q", format=","), alt.Tooltip("share:Q", format=".1%")],
+    )
+    # Each part's share written inside it (parts under 6 % are too thin to hold a label).
+    text = base.mark_text(align="right", dx=-4, color="white", fontSize=12, fontWeight="bold").encode(text="label:N")
+    return (bars + text).properties(height=max(120, 44 * frame["model"].nunique()))
+
+
+_PART_COLOURS = {"embeddings": "#2f6fde", "encoder layers": "#9aa5b1", "pooler + head": "#f0a030", "other": "#d0d0d0"}
 
 
 def curves_chart(frame: pd.DataFrame, names: Sequence[str]) -> alt.Chart:
@@ -91,3 +122,37 @@ def checkpoint_folders(entries) -> dict[str, Path]:
             # Trainer output often sits one level up from the registered checkpoint-N folder.
             out[e.name] = path.parent if path.name.startswith("checkpoint-") else path
     return out
+
+
+def ask_every_model(explorer, entries, live: dict[str, str]) -> None:
+    """Runs the live form through every registered model of each task it fills; keeps the table and the link.
+
+    An empty sentence is refused as every task page refuses an empty field, and the previous table goes, so an
+    answer never stands under inputs it was not given. The link carries exactly what was asked.
+    """
+    from explorer.compare import live_items, live_table
+    from explorer.tasks.items import InputError
+    from explorer.ui.state import current_precision
+
+    try:
+        if not live.get("s", "").strip():
+            raise InputError("Fill in the sentence.")
+        items = live_items(live, analyse=explorer.kiwi().morphemes)
+        if not items:
+            raise InputError("No task can take these inputs.")
+    except InputError as exc:
+        st.warning(f"{exc} Type your own; every model then answers it.")
+        st.session_state.pop("live_result", None)
+        for key in live:  # the link keeps no inputs the page refused
+            st.query_params.pop(key, None)
+        return
+    with st.spinner(f"Asking the models of {len(items)} task(s)…"):
+        runs = {task: explorer.predict([e for e in entries if e.task == task and not e.problems], task, [item],
+                                       device=st.session_state.get("device"), precision=current_precision())
+                for task, item in items.items()}
+    st.session_state["live_result"] = live_table(runs)
+    for key, value in live.items():  # the link carries what was asked, and forgets cleared fields
+        if value:
+            st.query_params[key] = value
+        else:
+            st.query_params.pop(key, None)
