@@ -21,9 +21,12 @@ def show_comparison(frame: pd.DataFrame, key: str) -> None:
     Each row says its split beside the model's name, and ``data`` names the file behind each number.
     """
     metrics = [c for c in metric_columns() if c in frame.columns]
+    # The best of a column is picked among dev and test numbers only: a score on generated demo data, on the
+    # training file or on a file of unknown split is no rival to them.
+    rivals = frame.index[frame["split"].isin(["dev", "test"])]
     styler = (
         frame.style.apply(lambda row: [OURS_STYLE if row["ours"] and row["registered"] else "" for _ in row], axis=1)
-        .highlight_max(subset=metrics, color="#b7e1b7", props="background-color: #b7e1b7; font-weight: 700")
+        .highlight_max(subset=(rivals, metrics), props="background-color: #b7e1b7; font-weight: 700")
         .format({c: "{:.2f}" for c in metrics} | {"params (M)": "{:.1f}"}, na_rep="")
     )
     shown = [c for c in frame.columns if c != "registered"]  # the model's name says "not registered now"
@@ -53,7 +56,9 @@ def metric_chart(frame: pd.DataFrame, metric: str) -> alt.Chart:
     data["score"] = data[metric]  # a plain field name: vega reads dots and brackets in names as paths
     data["value"] = data["score"].map(lambda v: f"{v:.2f}")
     # A bar's name sits on the axis (Korean names read across, never slanted); its value at the bar's end.
-    y = alt.Y("bar:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False, labelFontSize=12))
+    # The order is given as a list: a layered chart does not sort by its x field.
+    order = list(data.sort_values("score", ascending=False)["bar"])
+    y = alt.Y("bar:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False, labelFontSize=12))
     base = alt.Chart(data).encode(y=y, x=alt.X("score:Q", title=metric))
     bars = base.mark_bar().encode(
         color=alt.Color("who:N", scale=alt.Scale(domain=list(_WHO), range=list(_WHO.values())), title=None,
@@ -63,7 +68,8 @@ def metric_chart(frame: pd.DataFrame, metric: str) -> alt.Chart:
     # Negative values (an MCC below 0) get their label on the left of the bar's end.
     labels = base.mark_text(align="left", dx=4, fontSize=12).encode(text="value:N").transform_filter("datum.score >= 0")
     negative = base.mark_text(align="right", dx=-4, fontSize=12).encode(text="value:N").transform_filter("datum.score < 0")
-    return (bars + labels + negative).properties(height=max(120, 26 * len(data)))
+    # A step per bar, not a fixed height: Streamlit squeezed a layered chart's fixed height and names overlapped.
+    return (bars + labels + negative).properties(height=alt.Step(24))
 
 
 def anatomy_chart(frame: pd.DataFrame, shares: bool = True) -> alt.Chart:
@@ -88,7 +94,8 @@ def anatomy_chart(frame: pd.DataFrame, shares: bool = True) -> alt.Chart:
     )
     # Each part's share written inside it (parts under 6 % are too thin to hold a label).
     text = base.mark_text(align="right", dx=-4, color="white", fontSize=12, fontWeight="bold").encode(text="label:N")
-    return (bars + text).properties(height=max(120, 44 * frame["model"].nunique()))
+    # A step per bar, not a fixed height: Streamlit squeezed a layered chart's fixed height and dropped names.
+    return (bars + text).properties(height=alt.Step(34))
 
 
 _PART_COLOURS = {"embeddings": "#2f6fde", "encoder layers": "#9aa5b1", "pooler + head": "#f0a030", "other": "#d0d0d0"}
