@@ -123,3 +123,24 @@ def test_anatomy_frame_is_long_and_ordered():
         assert sub["share"].sum() == pytest.approx(1.0)
         assert sub["part"].tolist() == list(BUCKETS)
     assert anatomy_frame([]).empty
+
+
+def test_parts_show_electras_factorised_embeddings_as_a_smaller_share_than_berts():
+    """The Comparison page's point: with the same layers, ELECTRA keeps less of itself in its embeddings."""
+    from explorer.anatomy import PARTS, parts_frame
+
+    rows = [dict(anatomy(FAMILIES[f]()), model=f) for f in ("electra", "bert")]
+    parts = parts_frame(rows)
+    assert list(dict.fromkeys(parts["model"])) == ["electra", "bert"]  # the caller's order
+    share = parts.set_index(["model", "part"])["share"]
+    assert share["electra", "embeddings"] < share["bert", "embeddings"]
+    for row in rows:
+        mine = parts[parts["model"] == row["model"]]
+        assert mine["part"].tolist() == list(PARTS)  # no "other": every parameter has a part
+        assert mine["parameters"].sum() == row["total"] and mine["share"].sum() == pytest.approx(1.0)
+
+
+def test_electras_multiple_choice_head_is_a_head():
+    model = tf.ElectraForMultipleChoice(tf.ElectraConfig(embedding_size=16, **COMMON))
+    parts = anatomy(model)["parameters"]
+    assert parts["other"] == 0 and parts["head"] > 0

@@ -132,3 +132,16 @@ def test_long_form_has_one_row_per_published_number():
     assert "rank" not in set(board["metric"]) and set(board["model"]) == {"Team_BC", "DICE Lab NLP", "eclipse"}
     row = long[(long["model"] == "KoELECTRA-Small-v3") & (long["metric"] == "paws_acc")]
     assert row["value"].tolist() == [77.45]
+
+
+def test_every_table_of_scores_states_its_split():
+    """Dev and test numbers never sit together unmarked: each published row says which it is."""
+    tables = load_reference()
+    for name, frame in tables.items():
+        if name != "parameter_counts":
+            assert frame["split"].isin(["dev", "test"]).all(), name
+    assert set(tables["nikl2021_leaderboard"]["split"]) == {"test"}  # ranked on the competition's test files
+    assert set(tables["single_model_results"]["split"]) == {"dev"}  # "dev accuracy" in the report
+    # KoELECTRA's finetune scores its final model on each task's test file; LMkor used that code
+    assert set(tables["koelectra_readme"]["split"]) == {"test"} == set(tables["seed_bert_family"]["split"])
+    assert tables["single_model_results"]["metric"].str.startswith("dev_").all()
