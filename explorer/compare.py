@@ -101,7 +101,7 @@ def _our_rows(entries: Sequence[ModelEntry], results: Sequence[EvalResult]) -> l
     """One row per model and split: dev and test numbers never share a row, so never a cell unmarked.
 
     A result of a model not registered now (evaluated by path from the command line, or since removed) keeps its
-    row, named as such and with ``registered`` False (the page does not tint it as one of ours).
+    row, named as such, with ``ours`` False (the page does not tint it as one of ours) and ``evaluated here`` True.
     """
     from explorer.loading import count_parameters
 
@@ -127,8 +127,8 @@ def _our_rows(entries: Sequence[ModelEntry], results: Sequence[EvalResult]) -> l
         row = {
             "model": name,
             "split": split,
-            "ours": True,  # evaluated here; ``registered`` says whether it is one of the models registered now
-            "registered": registered,
+            "ours": registered,
+            "evaluated here": True,
             "family": (entry and capabilities(entry).family) or family_of(model, (config or {}).get("model_type")),
             "params (M)": round(params / 1e6, 1) if params else None,
             "source": source,
@@ -230,10 +230,10 @@ def comparison_table(entries: Sequence[ModelEntry], results: Sequence[EvalResult
     for column in [*metrics, "split", "params (M)", "checkpoint size", "note", "data", "when"]:
         if column not in frame:
             frame[column] = pd.NA
-    frame["registered"] = frame["registered"].eq(True) if "registered" in frame else False  # published rows: False
+    frame["evaluated here"] = frame["evaluated here"].eq(True) if "evaluated here" in frame else False  # published: False
     # The split next to the name: every number in a row was measured on that split (see ``_our_rows``).
     ordered = ["model", "split", "ours", "family", "params (M)", *metrics, "data", "when", "checkpoint size", "note",
-               "source", "registered"]
+               "source", "evaluated here"]
     frame = frame[ordered]
     for column in [*metrics, "params (M)"]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
@@ -247,12 +247,12 @@ def filter_table(frame: pd.DataFrame, tasks: Sequence[str] = (), families: Seque
     Args:
         tasks: Metric columns to keep (all when empty); rows with none of them are dropped.
         families: Families to keep (all when empty).
-        published: Whether published rows are shown.
+        published: Whether published rows are shown (rows evaluated here always are).
         max_params: Drop rows larger than this many million parameters (unknown sizes stay).
     """
     out = frame
     if not published:
-        out = out[out["ours"]]
+        out = out[out["evaluated here"]]
     if families:
         out = out[out["family"].isin(families)]
     if max_params is not None:

@@ -58,7 +58,7 @@ def test_table_puts_our_result_beside_published_rows_with_sources(env):
     at.run()
     assert not at.exception
     table = at.dataframe[0].value
-    ours = table[table["ours"] & table["registered"]]
+    ours = table[table["ours"]]
     assert list(ours["model"]) == ["cmp-electra-cola"]
     assert ours["CoLA MCC"].iloc[0] == pytest.approx(100 * env.metrics["mcc"])
     assert list(ours["split"]) == ["dev"] and list(ours["data"]) == ["CoLA: NIKL_CoLA_dev.tsv"]
@@ -77,7 +77,7 @@ def test_filters_keep_the_chosen_metric_and_rows_that_have_it(env):
     cola = filter_table(table, tasks=["CoLA MCC"])
     assert not cola.empty
     assert "WiC acc" not in cola.columns and cola["CoLA MCC"].notna().all()
-    assert not filter_table(table, published=False)["ours"].eq(False).any()
+    assert filter_table(table, published=False)["evaluated here"].all()
     bert_only = filter_table(table, families=["bert"])
     assert set(bert_only["family"]) == {"bert"}
 
@@ -162,7 +162,7 @@ def test_dev_and_test_numbers_of_one_model_never_share_a_row(env):
     ours = table[table["ours"]].set_index("split")
     assert sorted(ours.index) == ["dev", "generated", "test"]
     assert ours.loc["test", "data"] == "CoLA: NIKL_CoLA_test.tsv" and ours.loc["dev", "data"] == "CoLA: NIKL_CoLA_dev.tsv"
-    assert ours["registered"].all() and set(ours["model"]) == {"cmp-electra-cola"}
+    assert set(ours["model"]) == {"cmp-electra-cola"}
 
 
 def test_published_rows_state_their_split(env):
@@ -178,13 +178,13 @@ def test_a_result_of_a_model_not_registered_now_is_marked_and_not_one_of_ours(en
     registered = folder_entry(Path(env.model_source), "checkpoints")
     table = comparison_table([registered], ResultStore(tmp_path / "results").load_all())
     row = table[table["model"].str.startswith("cli-bert-cola")].iloc[0]
-    assert row["model"] == f"cli-bert-cola ({NOT_REGISTERED})" and not row["registered"]
+    assert row["model"] == f"cli-bert-cola ({NOT_REGISTERED})" and not row["ours"] and row["evaluated here"]
     assert NOT_REGISTERED in row["source"] and str(tmp_path / "elsewhere") in row["source"]
     # a registered model of the same name in another folder is another model: its result is not claimed either
     impostor = folder_entry(tmp_path / "checkpoints" / "cmp-bert-cola", "checkpoints")
     impostor.name = "cli-bert-cola"
     assert not comparison_table([impostor], ResultStore(tmp_path / "results").load_all()).query(
-        "model.str.startswith('cli-bert-cola')")["registered"].any()
+        "model.str.startswith('cli-bert-cola')")["ours"].any()
 
 
 def test_the_page_marks_an_unregistered_models_result(env):
@@ -194,7 +194,8 @@ def test_the_page_marks_an_unregistered_models_result(env):
     assert not at.exception
     table = at.dataframe[0].value
     marked = table[table["model"] == f"cli-bert-cola ({NOT_REGISTERED})"]
-    assert len(marked) == 1 and not marked["registered"].iloc[0] and marked["split"].iloc[0] == "dev"
+    assert len(marked) == 1 and not marked["ours"].iloc[0] and marked["split"].iloc[0] == "dev"
+    assert filter_table(table, published=False)["model"].str.startswith("cli-bert-cola").any()  # not published either
 
 
 @pytest.mark.parametrize("typed", ["", "   ", "\u200b"])

@@ -25,34 +25,34 @@ def show_comparison(frame: pd.DataFrame, key: str) -> None:
     # training file or on a file of unknown split is no rival to them.
     rivals = frame.index[frame["split"].isin(["dev", "test"])]
     styler = (
-        frame.style.apply(lambda row: [OURS_STYLE if row["ours"] and row["registered"] else "" for _ in row], axis=1)
+        frame.style.apply(lambda row: [OURS_STYLE if row["ours"] else "" for _ in row], axis=1)
         .highlight_max(subset=(rivals, metrics), props="background-color: #b7e1b7; font-weight: 700")
         .format({c: "{:.2f}" for c in metrics} | {"params (M)": "{:.1f}"}, na_rep="")
     )
-    shown = [c for c in frame.columns if c != "registered"]  # the model's name says "not registered now"
+    shown = [c for c in frame.columns if c != "evaluated here"]  # a model not registered now says so in its name
     st.dataframe(styler, hide_index=True, width="stretch", key=f"{key}-table", placeholder="", column_order=shown,
                  column_config={"ours": st.column_config.CheckboxColumn("ours", width="small",
-                                                                        help="evaluated here (on this machine)"),
+                                                                        help="a model registered here, evaluated here"),
                                 "split": st.column_config.TextColumn("split", width="small",
                                                                      help=SPLIT_HELP),
                                 "data": st.column_config.TextColumn("data", help="the file behind each number"),
                                 "source": st.column_config.TextColumn("source", width="large")})
-    st.download_button("Download CSV", frame.drop(columns="registered").to_csv(index=False).encode("utf-8-sig"),
+    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8-sig"),
                        file_name="comparison.csv", mime="text/csv", key=f"{key}-csv")
 
 
 SPLIT_HELP = ("the data every number in the row was measured on: dev, test, train, generated (the project's own "
               "demo data) or unknown (the file's name does not say)")
 # Bars: our registered models blue, results of models no longer registered light blue, published grey.
-_WHO = {"ours": "#2f6fde", "ours, not registered now": "#9dbcf0", "published": "#a0a0a0"}
+_WHO = {"ours": "#2f6fde", "evaluated here, not registered now": "#9dbcf0", "published": "#a0a0a0"}
 
 
 def metric_chart(frame: pd.DataFrame, metric: str) -> alt.Chart:
     """Horizontal bars for one metric, best first, every bar named (model · split) and labelled with its value."""
-    data = frame[frame[metric].notna()][["model", "split", metric, "ours", "registered", "source"]].copy()
+    data = frame[frame[metric].notna()][["model", "split", metric, "ours", "evaluated here", "source"]].copy()
     data["bar"] = data["model"] + " · " + data["split"].fillna("split not stated").astype(str)
-    data["who"] = [("ours" if registered else "ours, not registered now") if ours else "published"
-                   for ours, registered in zip(data["ours"], data["registered"])]
+    data["who"] = ["ours" if ours else "evaluated here, not registered now" if here else "published"
+                   for ours, here in zip(data["ours"], data["evaluated here"])]
     data["score"] = data[metric]  # a plain field name: vega reads dots and brackets in names as paths
     data["value"] = data["score"].map(lambda v: f"{v:.2f}")
     # A bar's name sits on the axis (Korean names read across, never slanted); its value at the bar's end.
