@@ -15,7 +15,7 @@ from explorer.cli import build_parser, main
 from explorer.compare import comparison_table, filter_table, metric_columns, scale_caption
 from explorer.evaluate import EvalResult
 from explorer.internals.inputs import example_text, item_text, parse
-from explorer.registry import infer_task
+from explorer.registry import ModelEntry, infer_task
 from explorer.tasks.base import ModelInput, Task, clean_field
 from explorer.tasks.items import InputError, parse_cli_input
 from explorer.tasks.registry import TASKS
@@ -96,11 +96,11 @@ def test_inside_a_model_reads_a_registered_task_as_one_row_per_ending(trio):
 def test_comparison_gives_a_registered_task_its_column_and_main_metric(trio):
     result = EvalResult(model="trio-model", model_source="trio-model", task="trio", data={"name": "trio_dev.tsv"},
                         metrics={"n": 10, "accuracy": 0.7, "mcc": 0.4, "f1_macro": 0.55}, predictions=[], seconds=1.0)
-    frame = comparison_table([], [result])
+    frame = comparison_table([ModelEntry(name="trio-model", source="trio-model", task="trio")], [result])
     assert "Trio F1" in metric_columns() and "Trio F1" in frame.columns
     ours = frame[frame["ours"]]
     assert list(ours["model"]) == ["trio-model"] and ours["Trio F1"].iloc[0] == pytest.approx(55.0)
-    assert ours["data"].iloc[0] == "trio: trio_dev.tsv"
+    assert ours["data"].iloc[0] == "Trio: trio_dev.tsv" and ours["split"].iloc[0] == "dev"
     assert frame.loc[~frame["ours"], "Trio F1"].isna().all()  # no published source has it
     assert list(filter_table(frame, tasks=["Trio F1"])["model"]) == ["trio-model"]
     assert scale_caption() == "CoLA is Matthews correlation; SentiNeg, HellaSwag and Trio macro-F1; the others accuracy."
