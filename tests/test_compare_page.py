@@ -52,16 +52,28 @@ def env(tmp_path, monkeypatch, make_checkpoint):
     st.cache_resource.clear()
 
 
-def test_table_puts_our_result_beside_published_rows_with_sources(env):
+def _compare_page(link: dict[str, str] | None = None) -> AppTest:
+    """The Comparison page, run once, opened from ``link`` (its query parameters) when given."""
     at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (link or {}).items():
+        at.query_params[key] = value
     at.switch_page("pages/compare.py")
     at.run()
     assert not at.exception
+    return at
+
+
+def test_table_puts_our_result_beside_published_rows_with_sources(env):
+    at = _compare_page()
     table = at.dataframe[0].value
     ours = table[table["ours"]]
     assert list(ours["model"]) == ["cmp-electra-cola"]
     assert ours["CoLA MCC"].iloc[0] == pytest.approx(100 * env.metrics["mcc"])
     assert list(ours["split"]) == ["dev"] and list(ours["data"]) == ["CoLA: NIKL_CoLA_dev.tsv"]
+    # the model evaluated by path is listed, marked, and not one of ours, even with published rows off
+    marked = table[table["model"] == f"cli-bert-cola ({NOT_REGISTERED})"]
+    assert len(marked) == 1 and not marked["ours"].iloc[0] and marked["split"].iloc[0] == "dev"
+    assert filter_table(table, published=False)["model"].str.startswith("cli-bert-cola").any()
     published = table[~table["ours"]]
     assert published["source"].notna().all() and (published["source"] != "").all()
     assert {"Team_BC (rank 1, round 1)", "Team_BC (rank 1, round 2)"} <= set(published["model"])
@@ -83,9 +95,7 @@ def test_filters_keep_the_chosen_metric_and_rows_that_have_it(env):
 
 
 def test_live_side_by_side_sends_one_input_to_every_task_that_has_its_fields(env):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page("pages/compare.py")
-    at.run()
+    at = _compare_page()
     at.text_input(key="live_s").input("나는 어제 학교에 갔다.")
     at.button(key="live_run").click().run()
     assert not at.exception
@@ -96,13 +106,8 @@ def test_live_side_by_side_sends_one_input_to_every_task_that_has_its_fields(env
 
 
 def test_a_live_link_restores_its_inputs_and_answers_them(env):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["s"] = "나는 어제 학교에 갔다."
-    at.query_params["q"] = "학교에 갔나요?"
-    at.query_params["cq"] = "결과"  # a link may say 원인/결과 as well as cause/effect
-    at.switch_page("pages/compare.py")
-    at.run()
-    assert not at.exception
+    # a link may say 원인/결과 as well as cause/effect
+    at = _compare_page({"s": "나는 어제 학교에 갔다.", "q": "학교에 갔나요?", "cq": "결과"})
     assert at.text_input(key="live_s").value == "나는 어제 학교에 갔다."
     assert at.text_input(key="live_q").value == "학교에 갔나요?" and at.selectbox(key="live_cq").value == "effect"
     live = next(d.value for d in at.dataframe if "task" in d.value.columns)
@@ -187,22 +192,9 @@ def test_a_result_of_a_model_not_registered_now_is_marked_and_not_one_of_ours(en
         "model.str.startswith('cli-bert-cola')")["ours"].any()
 
 
-def test_the_page_marks_an_unregistered_models_result(env):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page("pages/compare.py")
-    at.run()
-    assert not at.exception
-    table = at.dataframe[0].value
-    marked = table[table["model"] == f"cli-bert-cola ({NOT_REGISTERED})"]
-    assert len(marked) == 1 and not marked["ours"].iloc[0] and marked["split"].iloc[0] == "dev"
-    assert filter_table(table, published=False)["model"].str.startswith("cli-bert-cola").any()  # not published either
-
-
 @pytest.mark.parametrize("typed", ["", "   ", "\u200b"])
 def test_live_side_by_side_refuses_an_empty_sentence_like_every_task_page(env, typed):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page("pages/compare.py")
-    at.run()
+    at = _compare_page()
     at.text_input(key="live_s").input("나는 어제 학교에 갔다.")
     at.button(key="live_run").click().run()
     assert any("task" in d.value.columns for d in at.dataframe)
@@ -216,9 +208,7 @@ def test_live_side_by_side_refuses_an_empty_sentence_like_every_task_page(env, t
 
 
 def test_a_live_runs_link_restores_its_inputs_and_answers(env):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page("pages/compare.py")
-    at.run()
+    at = _compare_page()
     at.text_input(key="live_s").input("비가 많이 왔다.")
     at.text_input(key="live_q").input("비가 왔나요?")
     at.button(key="live_run").click().run()
@@ -226,12 +216,7 @@ def test_a_live_runs_link_restores_its_inputs_and_answers(env):
     link = {key: at.query_params[key] for key in at.query_params}
     assert link["s"] == "비가 많이 왔다." and link["q"] == "비가 왔나요?"
 
-    opened = AppTest.from_file(APP, default_timeout=120)  # a new session opened from that link
-    for key, value in link.items():
-        opened.query_params[key] = value
-    opened.switch_page("pages/compare.py")
-    opened.run()
-    assert not opened.exception
+    opened = _compare_page(link)  # a new session opened from that link
     assert opened.text_input(key="live_s").value == "비가 많이 왔다." and opened.text_input(key="live_q").value == "비가 왔나요?"
     again = next(d.value for d in opened.dataframe if "task" in d.value.columns)
     assert again[["task", "model", "answer"]].equals(answers[["task", "model", "answer"]])
