@@ -241,7 +241,7 @@ def comparison_table(entries: Sequence[ModelEntry], results: Sequence[EvalResult
 
 
 def filter_table(frame: pd.DataFrame, tasks: Sequence[str] = (), families: Sequence[str] = (),
-                 published: bool = True, max_params: float | None = None) -> pd.DataFrame:
+                 published: bool = True, max_params: float | None = None, splits: Sequence[str] = ()) -> pd.DataFrame:
     """Rows and metric columns the user asked for.
 
     Args:
@@ -249,8 +249,11 @@ def filter_table(frame: pd.DataFrame, tasks: Sequence[str] = (), families: Seque
         families: Families to keep (all when empty).
         published: Whether published rows are shown (rows evaluated here always are).
         max_params: Drop rows larger than this many million parameters (unknown sizes stay).
+        splits: Splits to keep (all when empty): ``test`` alone sets our test numbers beside the leaderboard's.
     """
     out = frame
+    if splits:
+        out = out[out["split"].isin(splits)]
     if not published:
         out = out[out["evaluated here"]]
     if families:

@@ -6,11 +6,11 @@ import streamlit as st
 from explorer.anatomy import anatomy, part_of, parts_frame
 from explorer.compare import comparison_table, filter_table, live_fields, metric_columns, scale_caption, task_columns
 from explorer.curves import curves_frame, overfitting_signals, read_curves
-from explorer.evaluate import ResultStore
+from explorer.evaluate import SPLITS, ResultStore
 from explorer.loading import CheckpointError
 from explorer.tasks.registry import TASKS
-from explorer.ui.compare import (anatomy_chart, ask_every_model, checkpoint_folders, curves_chart, metric_chart,
-                                 show_comparison)
+from explorer.ui.compare import (SPLIT_HELP, anatomy_chart, ask_every_model, checkpoint_folders, curves_chart,
+                                 metric_chart, show_comparison)
 from explorer.ui.evaluate import choose_dataset, run_evaluations
 from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 
@@ -31,16 +31,19 @@ frame = comparison_table(entries, store.load_all())
 params = st.query_params
 form = live_fields()  # from the registry: which task fields the live one-line form fills
 linked = {key: params.get(key, "") for key in form}  # read before the filters below rewrite the link
-cols = st.columns([3, 2, 1])
+cols = st.columns([3, 2, 2, 1.4])
 tasks = cols[0].multiselect("Metrics", all_metrics, default=[m for m in params.get_all("metric") if m in all_metrics],
                             key="cmp_metrics", placeholder="all metrics")
 families = cols[1].multiselect("Family", sorted(frame["family"].dropna().unique()),
                                default=[f for f in params.get_all("family") if f in set(frame["family"])], key="cmp_family",
                                placeholder="all families")
-published = cols[2].toggle("Published rows", value=params.get("published", "1") != "0", key="cmp_published")
-st.query_params.from_dict({"metric": tasks, "family": families, "published": "1" if published else "0",
+present = [split for split in SPLITS if split in set(frame["split"])]
+splits = cols[2].multiselect("Split", present, default=[split for split in params.get_all("split") if split in present],
+                             key="cmp_split", placeholder="every split", help=SPLIT_HELP)
+published = cols[3].toggle("Published rows", value=params.get("published", "1") != "0", key="cmp_published")
+st.query_params.from_dict({"metric": tasks, "family": families, "split": splits, "published": "1" if published else "0",
                            **{key: value for key, value in linked.items() if value}})
-shown = filter_table(frame, tasks, families, published)
+shown = filter_table(frame, tasks, families, published, splits=splits)
 if not frame["ours"].any():
     st.info("None of your models has been evaluated yet: use “Run missing evaluations” below or the Evaluate page.")
 show_comparison(shown, key="cmp")

@@ -168,6 +168,10 @@ def test_dev_and_test_numbers_of_one_model_never_share_a_row(env):
     assert sorted(ours.index) == ["dev", "generated", "test"]
     assert ours.loc["test", "data"] == "CoLA: NIKL_CoLA_test.tsv" and ours.loc["dev", "data"] == "CoLA: NIKL_CoLA_dev.tsv"
     assert set(ours["model"]) == {"cmp-electra-cola"}
+    # test numbers alone: ours on the test file beside the leaderboard, no dev or generated row among them
+    tests = filter_table(table, splits=["test"])
+    assert set(tests["split"]) == {"test"} and "Team_BC (rank 1, round 1)" in set(tests["model"])
+    assert list(tests.loc[tests["ours"], "data"]) == ["CoLA: NIKL_CoLA_test.tsv"]
 
 
 def test_published_rows_state_their_split(env):

@@ -50,7 +50,7 @@ _WHO = {"ours": "#2f6fde", "evaluated here, not registered now": "#9dbcf0", "pub
 def metric_chart(frame: pd.DataFrame, metric: str) -> alt.Chart:
     """Horizontal bars for one metric, best first, every bar named (model · split) and labelled with its value."""
     data = frame[frame[metric].notna()][["model", "split", metric, "ours", "evaluated here", "source"]].copy()
-    data["bar"] = data["model"] + " · " + data["split"].fillna("split not stated").astype(str)
+    data["bar"] = data["model"] + " · " + data["split"].astype(str)
     data["who"] = ["ours" if ours else "evaluated here, not registered now" if here else "published"
                    for ours, here in zip(data["ours"], data["evaluated here"])]
     data["score"] = data[metric]  # a plain field name: vega reads dots and brackets in names as paths
