@@ -224,3 +224,19 @@ def test_a_live_runs_link_restores_its_inputs_and_answers(env):
     assert opened.text_input(key="live_s").value == "비가 많이 왔다." and opened.text_input(key="live_q").value == "비가 왔나요?"
     again = next(d.value for d in opened.dataframe if "task" in d.value.columns)
     assert again[["task", "model", "answer"]].equals(answers[["task", "model", "answer"]])
+
+
+def test_every_bar_of_the_chart_is_named_by_model_and_split_and_carries_its_value(env):
+    from explorer.ui.compare import metric_chart
+
+    entry = folder_entry(Path(env.model_source), "checkpoints")
+    table = comparison_table([entry], [_result(env, "NIKL_CoLA_dev.tsv"), _result(env, "NIKL_CoLA_test.tsv")])
+    spec = metric_chart(table, "CoLA MCC").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    bars = [r["bar"] for r in rows]
+    assert len(bars) == len(set(bars)) == table["CoLA MCC"].notna().sum()  # dev and test of one model: two bars
+    assert {"cmp-electra-cola · dev", "cmp-electra-cola · test", "Team_BC (rank 1, round 1) · test"} <= set(bars)
+    assert all(r["value"] == f"{r['score']:.2f}" for r in rows)
+    texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert texts and all(layer["encoding"]["text"]["field"] == "value" for layer in texts)
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == sorted(bars, key=lambda b: -next(r["score"] for r in rows if r["bar"] == b))

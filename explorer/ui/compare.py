@@ -57,7 +57,7 @@ def metric_chart(frame: pd.DataFrame, metric: str) -> alt.Chart:
     data["value"] = data["score"].map(lambda v: f"{v:.2f}")
     # A bar's name sits on the axis (Korean names read across, never slanted); its value at the bar's end.
     # The order is given as a list: a layered chart does not sort by its x field.
-    order = list(data.sort_values("score", ascending=False)["bar"])
+    order = list(data.sort_values("score", ascending=False, kind="stable")["bar"])
     y = alt.Y("bar:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False, labelFontSize=12))
     base = alt.Chart(data).encode(y=y, x=alt.X("score:Q", title=metric))
     bars = base.mark_bar().encode(
@@ -80,7 +80,11 @@ def anatomy_chart(frame: pd.DataFrame, shares: bool = True) -> alt.Chart:
             False: parameter counts.
     """
     field, axis = ("share:Q", alt.Axis(format="%")) if shares else ("parameters:Q", alt.Axis(format="~s"))
-    data = frame.assign(label=[f"{share:.0%}" if share >= 0.06 else "" for share in frame["share"]])
+    # A part's share is written inside it when it is at least 6 % of the bar's axis wide; thinner ones cannot hold it
+    # (with counts, the axis is the largest model: a 1M demo's parts are all too thin beside e5's 118M).
+    widest = 1.0 if shares else frame.groupby("model")["parameters"].sum().max()
+    width = frame["share"] if shares else frame["parameters"] / widest
+    data = frame.assign(label=[f"{share:.0%}" if w >= 0.06 else "" for share, w in zip(frame["share"], width)])
     base = alt.Chart(data).encode(
         x=alt.X(field, title="share of the model's parameters" if shares else "parameters", axis=axis,
                 stack="zero", scale=alt.Scale(domain=[0, 1]) if shares else alt.Undefined),
@@ -92,7 +96,6 @@ def anatomy_chart(frame: pd.DataFrame, shares: bool = True) -> alt.Chart:
                         scale=alt.Scale(domain=list(_PART_COLOURS), range=list(_PART_COLOURS.values()))),
         tooltip=["model", "part", alt.Tooltip("parameters:Q", format=","), alt.Tooltip("share:Q", format=".1%")],
     )
-    # Each part's share written inside it (parts under 6 % are too thin to hold a label).
     text = base.mark_text(align="right", dx=-4, color="white", fontSize=12, fontWeight="bold").encode(text="label:N")
     # A step per bar, not a fixed height: Streamlit squeezed a layered chart's fixed height and dropped names.
     return (bars + text).properties(height=alt.Step(34))
