@@ -10,7 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from explorer.compare import metric_columns
+from explorer.registry import ModelEntry
 from explorer.scorers import capabilities
+from explorer.service import Explorer
 
 OURS_STYLE = "background-color: #e8f0fe; font-weight: 600"
 
@@ -134,7 +136,7 @@ def checkpoint_folders(entries) -> dict[str, Path]:
     return out
 
 
-def ask_every_model(explorer, entries, live: dict[str, str]) -> None:
+def ask_every_model(explorer: Explorer, entries: Sequence[ModelEntry], live: dict[str, str]) -> None:
     """Runs the live form through every registered model of each task it fills; keeps the table and the link.
 
     An empty sentence is refused as every task page refuses an empty field, and the previous table goes, so an
