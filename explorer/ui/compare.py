@@ -93,9 +93,10 @@ def anatomy_chart(frame: pd.DataFrame, shares: bool = True) -> alt.Chart:
         y=alt.Y("model:N", title=None, sort=None, axis=alt.Axis(labelLimit=260, labelFontSize=12)),
         order=alt.Order("order:Q"),
     )
+    present = [part for part in _PART_COLOURS if part in set(frame["part"])]  # the legend lists only parts shown
     bars = base.mark_bar().encode(
         color=alt.Color("part:N", sort=alt.SortField("order"), title=None, legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=list(_PART_COLOURS), range=list(_PART_COLOURS.values()))),
+                        scale=alt.Scale(domain=present, range=[_PART_COLOURS[p] for p in present])),
         tooltip=["model", "part", alt.Tooltip("parameters:Q", format=","), alt.Tooltip("share:Q", format=".1%")],
     )
     text = base.mark_text(align="right", dx=-4, color="white", fontSize=12, fontWeight="bold").encode(text="label:N")
