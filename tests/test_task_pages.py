@@ -7,6 +7,7 @@ item, never accuracy.
 
 from __future__ import annotations
 
+import math
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -21,6 +22,7 @@ from explorer.settings import load_settings
 from explorer.tasks.items import make_boolq, make_copa, make_wic
 from explorer.tasks.predict import predict_items
 from explorer.tasks.registry import get as get_task
+from explorer.text import escape_markdown
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "app.py"
@@ -319,6 +321,99 @@ def test_no_model_for_the_task_explains_how_to_add_one(tmp_path, monkeypatch):
         assert str(tmp_path / "empty") in help_text
         at = _fill(at, "copa", COPA)
         assert any("Pick at least one model" in w.value for w in at.warning)
+    finally:
+        st.cache_resource.clear()
+
+
+# --- right or wrong, stale results, inputs that are not Korean (issue 12) -----------------------------
+
+def _click_example(at: AppTest, task: str, index: int) -> AppTest:
+    at.pills(key=f"{task}_example").set_value(index).run()
+    at.button(key=f"{task}_run").click()
+    return at.run()
+
+
+@pytest.mark.parametrize(("task", "index"), [("wic", 0), ("copa", 1), ("boolq", 2)])
+def test_an_example_marks_each_models_answer_right_or_wrong(checkpoints, task, index):
+    at = _click_example(_page(task), task, index)
+    assert not at.exception and not at.error
+    spec = get_task(task)
+    example = spec.examples[index]
+    expected = spec.expected_label(example)
+    frame = at.dataframe[0].value
+    verdicts = list(frame[spec.verdict_column])
+    item, _ = spec.make_item({f.name: example[f.name] for f in spec.fields},
+                             analyse=Explorer(load_settings([])).kiwi().morphemes if spec.uses_morphemes else None)
+    right_answer = spec.answer(item, expected)
+    assert list(frame["right?"]) == ["✓ right" if v == right_answer else "✗ wrong" for v in verdicts]
+    line = next(m.value for m in at.markdown if m.value.startswith("**Expected answer:**"))
+    n_right = verdicts.count(right_answer)
+    assert f"{n_right} of {len(verdicts)} models right" in line
+    assert f"**Expected answer:** {escape_markdown(right_answer)} (a built-in example)" in line
+
+
+def test_own_input_shows_no_marks(checkpoints):
+    at = _fill(_page("wic"), "wic", WIC)
+    assert "right?" not in at.dataframe[0].value.columns
+    assert not any(m.value.startswith("**Expected answer:**") for m in at.markdown)
+
+
+def test_an_edited_example_is_own_input_and_loses_its_marks(checkpoints):
+    at = _click_example(_page("boolq"), "boolq", 0)
+    assert "right?" in at.dataframe[0].value.columns
+    question = get_task("boolq").examples[0]["question"]
+    at = _fill(at, "boolq", {"question": question + " 정말"})
+    assert "right?" not in at.dataframe[0].value.columns
+
+
+def test_a_result_is_marked_stale_after_an_edit_until_run_again(checkpoints):
+    at = _fill(_page("copa"), "copa", COPA)
+    assert not any("previous input" in w.value for w in at.warning)
+    at.text_input(key="copa_alternative2").input("해가 떴다.").run()
+    stale = [w.value for w in at.warning if "previous input" in w.value]
+    assert stale and f"press **{get_task('copa').run_label}** to update" in stale[0]
+    assert len(at.dataframe) == 1  # the old table stays, marked, never as the new input's answer
+    at.button(key="copa_run").click().run()
+    assert not any("previous input" in w.value for w in at.warning)
+
+
+def test_the_run_says_how_long_each_model_took(checkpoints):
+    at = _fill(_page("boolq"), "boolq", BOOLQ)
+    caption = next(c.value for c in at.caption if "answered in" in c.value)
+    assert caption.startswith("2 models answered in") and all(name in caption for name in BOOLQ_MODELS)
+
+
+@pytest.mark.parametrize(
+    ("task", "values", "named"),
+    [
+        ("boolq", {**BOOLQ, "question": "😀"}, "The question has no Korean"),
+        ("wic", {**WIC, "sentence2": "<script>alert(1)</script>"}, "Sentence 2 has no Korean"),
+        ("copa", {**COPA, "premise": "It snowed a lot last night."}, "The premise has no Korean"),
+    ],
+)
+def test_an_input_without_korean_gets_a_note_beside_the_answers(checkpoints, task, values, named):
+    at = _fill(_page(task), task, values)
+    assert not at.exception
+    notes = [w.value for w in at.warning if "trained on Korean" in w.value]
+    assert len(notes) == 1 and named in notes[0]
+
+
+def test_korean_input_gets_no_script_note(checkpoints):
+    at = _fill(_page("boolq"), "boolq", BOOLQ)
+    assert not any("trained on Korean" in w.value for w in at.warning)
+
+
+def test_the_overlap_baseline_cannot_judge_an_emoji_question(tmp_path, monkeypatch):
+    # The BoolQ default: no verdict and no probability for 😀 (never "yes 0.84"), plus the script note.
+    monkeypatch.setenv("EXPLORER_CHECKPOINTS", str(tmp_path / "none"))
+    monkeypatch.setenv("EXPLORER_MODELS", str(tmp_path / "models.toml"))
+    st.cache_resource.clear()
+    try:
+        at = _page("boolq", m=["Kiwi overlap (baseline)"])
+        at = _fill(at, "boolq", {**BOOLQ, "question": "😀"})
+        row = at.dataframe[0].value.set_index("model").loc["Kiwi overlap (baseline)"]
+        assert row["answer"] == "cannot judge" and math.isnan(row["P(yes)"])
+        assert any("The question has no Korean" in w.value for w in at.warning)
     finally:
         st.cache_resource.clear()
 
