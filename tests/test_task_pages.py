@@ -53,6 +53,8 @@ def sources(make_checkpoint) -> dict[str, Path]:
         "tiny-electra-copa-pair": make_checkpoint("electra", name="e-copa", finetuning_task="copa", seed=5),
         "tiny-bert-boolq": make_checkpoint("bert", name="b-boolq", finetuning_task="boolq", seed=6),
         "tiny-electra-boolq": make_checkpoint("electra", name="e-boolq", finetuning_task="boolq", seed=7),
+        "tiny-bert-cola": make_checkpoint("bert", name="b-cola", finetuning_task="cola", seed=8),
+        "tiny-electra-cola": make_checkpoint("electra", name="e-cola", finetuning_task="cola", seed=9),
     }
 
 
@@ -416,6 +418,52 @@ def test_the_overlap_baseline_cannot_judge_an_emoji_question(tmp_path, monkeypat
         assert any("The question has no Korean" in w.value for w in at.warning)
     finally:
         st.cache_resource.clear()
+
+
+# --- the CoLA page: sentences × models ------------------------------------------------------------
+
+def _score_sentences(at: AppTest, text: str) -> AppTest:
+    at.text_area(key="cola_text").input(text)
+    at.button(key="cola_run").click()
+    return at.run()
+
+
+def test_cola_marks_built_in_sentences_and_tallies_each_model(checkpoints):
+    examples = get_task("cola").examples
+    own = "우리는 주말에 산에 올랐다."
+    at = _score_sentences(_page("cola"), "\n".join([examples[0]["sentence"], own, examples[3]["sentence"]]))
+    assert not at.exception and not at.error
+    frame = at.dataframe[0].value
+    assert list(frame["expected"]) == ["acceptable", "", "unacceptable"]  # the own sentence: no answer, no mark
+    assert frame.loc[1, "right?"] == ""
+    # each model's P(acceptable) against the expected answer gives the marks and the tally
+    models = ["tiny-bert-cola", "tiny-electra-cola"]
+    right = {m: [(frame.loc[i, m] >= 0.5) == (frame.loc[i, "expected"] == "acceptable") for i in (0, 2)] for m in models}
+    for i, k in ((0, 0), (2, 1)):
+        n = sum(right[m][k] for m in models)
+        cell = frame.loc[i, "right?"]
+        assert cell == "✓ all 2" if n == 2 else cell == "✗ none of 2" if n == 0 else cell.startswith("1 of 2 · ✗ ")
+    line = next(m.value for m in at.markdown if m.value.startswith("**Right answers:**"))
+    assert "2 sentences are built-in examples" in line
+    for m in models:
+        assert f"{m} {sum(right[m])} of 2" in line
+
+
+def test_cola_own_sentences_show_no_marks_and_an_edit_marks_the_table_stale(checkpoints):
+    at = _score_sentences(_page("cola"), "우리는 주말에 산에 올랐다.")
+    assert "expected" not in at.dataframe[0].value.columns
+    assert not any(m.value.startswith("**Right answers:**") for m in at.markdown)
+    at.text_area(key="cola_text").input("우리는 주말에 바다에 갔다.").run()
+    assert any("previous input" in w.value and "**Score**" in w.value for w in at.warning)
+    at.button(key="cola_run").click().run()
+    assert not any("previous input" in w.value for w in at.warning)
+
+
+def test_cola_names_the_sentences_without_korean(checkpoints):
+    at = _score_sentences(_page("cola"), "나는 어제 학교에 갔다.\nI went to school.\n😀")
+    notes = [w.value for w in at.warning if "trained on Korean" in w.value]
+    assert len(notes) == 1 and "I went to school." in notes[0] and "😀" in notes[0] and "학교" not in notes[0]
+    assert "have no Korean" in notes[0]
 
 
 # --- pieces without Streamlit ---------------------------------------------------------------------
