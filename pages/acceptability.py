@@ -71,8 +71,9 @@ if result := st.session_state.get("cola_result"):
         st.caption(
             "Cells show P(acceptable): green = acceptable, red = unacceptable, pale = unsure. "
             "Agreement is the share of models that agree with the majority verdict; yellow rows split the models."
-            + (" For a built-in example, **expected** is its right answer and **right?** says which models gave it "
-               "(✓ all, ✗ the models that missed it)." if "expected" in table else "")
+            + (" For a built-in example, **expected** is its right answer and **right?** marks each model's answer, "
+               "one sign per model in the columns' order (✓ right, ✗ wrong), then how many were right."
+               if "expected" in table else "")
         )
         demo_note(runs)
         if caption := result.timing.caption():

@@ -134,7 +134,7 @@ def test_the_cola_matrix_marks_known_sentences_and_names_the_models_that_missed(
     expected = [0, None, 1]
     frame = matrix_frame("cola", items, runs, expected)
     assert list(frame["expected"]) == ["unacceptable", "", "acceptable"]
-    assert list(frame["right?"]) == ["1 of 2 · ✗ kiwi", "", "1 of 2 · ✗ bert"]
+    assert list(frame["right?"]) == ["✓ ✗ (1 of 2)", "", "✗ ✓ (1 of 2)"]  # one sign per model, in column order
     assert list(frame.columns).index("right?") == list(frame.columns).index("verdict") + 2
     assert model_tallies(runs, expected) == {"bert": (1, 2), "kiwi": (1, 2)}
     assert "expected" not in matrix_frame("cola", items, runs, [None, None, None]).columns  # no known answer: no columns
@@ -143,10 +143,10 @@ def test_the_cola_matrix_marks_known_sentences_and_names_the_models_that_missed(
 def test_right_cell_wording():
     from explorer.tasks.results import right_cell
 
-    assert right_cell(["a", "b"], [1, 1], 1) == "✓ all 2"
-    assert right_cell(["a", "b"], [0, 0], 1) == "✗ none of 2"
-    assert right_cell(["a", "b", "c"], [1, 0, None], 1) == "1 of 3 · ✗ b · – c"
-    assert right_cell(["a"], [1], None) == ""
+    assert right_cell([1, 1], 1) == "✓ ✓ (2 of 2)"
+    assert right_cell([0, 0], 1) == "✗ ✗ (0 of 2)"
+    assert right_cell([1, 0, None], 1) == "✓ ✗ – (1 of 3)"
+    assert right_cell([1], None) == ""
 
 
 # --- the overlap baseline: no content words, no verdict ----------------------------------------------

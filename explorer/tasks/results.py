@@ -132,28 +132,23 @@ def matrix_frame(task: str, items: Sequence[Any], runs: Sequence[TaskRun],
         if known:
             right = expected[i]
             row["expected"] = "" if right is None else spec.answer(item, right)
-            row[RIGHT_COLUMN] = right_cell([run.entry.name for run in answered], labels, right)
+            row[RIGHT_COLUMN] = right_cell(labels, right)
         row["agreement"] = agreed.share
         row["notes"] = "; ".join(f"{run.entry.name}: {note}" for run in answered if (note := note_of(run.predictions[i])))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def right_cell(names: Sequence[str], labels: Sequence[int | None], expected: int | None) -> str:
-    """One item's marks across models, in words: ``✓ all 3``, ``✗ none of 3`` or ``2 of 3 · ✗ NAME``
-    (the models that were wrong are named after ✗, those that could not judge after –); "" when no
-    answer is known."""
+def right_cell(labels: Sequence[int | None], expected: int | None) -> str:
+    """One item's marks across models, one sign per model in the table's column order, then the count:
+    ``✓ ✗ ✓ (2 of 3)`` (– for a model that could not judge); "" when no answer is known.
+
+    Signs rather than names keep the column narrow on a laptop; the page's tally line names each model.
+    """
     if expected is None or not labels:
         return ""
-    right = sum(1 for label in labels if label == expected)
-    if right == len(labels):
-        return f"✓ all {len(labels)}"
-    wrong = [name for name, label in zip(names, labels) if label is not None and label != expected]
-    unjudged = [name for name, label in zip(names, labels) if label is None]
-    named = ([f"✗ {', '.join(wrong)}"] if wrong else []) + ([f"{NOT_JUDGED} {', '.join(unjudged)}"] if unjudged else [])
-    if right == 0 and not unjudged:
-        return f"✗ none of {len(labels)}"
-    return f"{right} of {len(labels)} · " + " · ".join(named)
+    signs = " ".join(mark(label, expected)[0] for label in labels)
+    return f"{signs} ({sum(1 for label in labels if label == expected)} of {len(labels)})"
 
 
 def model_tallies(runs: Sequence[TaskRun], expected: Sequence[int | None]) -> dict[str, tuple[int, int]]:
