@@ -7,33 +7,13 @@ BoolQ overlap baseline), as a fresh clone after ``make run`` has them. Saves scr
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 import servers
 from explorer.defaults.prepare import is_prepared, prepare
 from explorer.settings import load_settings
 from explorer.tasks.registry import get as get_task
-
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-OUTPUT = REPO / "test-output"
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield b
-        b.close()
+from test_browser import OUTPUT, _read_grid, browser, pytestmark  # noqa: F401  (the same chromium, its skip and grid reader)
 
 
 @pytest.fixture(scope="module")
@@ -56,16 +36,6 @@ def _wait_grid_column(page, column: str, rows: int = 1, timeout: int = 120_000) 
                           && Array.from(t.querySelectorAll('th')).some(th => th.textContent === column))""",
         arg=[column, rows], timeout=timeout,
     )
-
-
-def _read_grid(page) -> list[dict[str, str]]:
-    """st.dataframe's cells, from the accessible table the grid keeps in the DOM."""
-    rows = page.evaluate(
-        """() => Array.from(document.querySelectorAll('[data-testid=stDataFrame] table[role=grid] tr'))
-                 .map(tr => Array.from(tr.querySelectorAll('th, td')).map(c => c.textContent))"""
-    )
-    header, *body = rows
-    return [dict(zip(header, row)) for row in body]
 
 
 def _open(browser, url: str, height: int = 1400):
