@@ -465,6 +465,30 @@ def test_cola_names_the_sentences_without_korean(checkpoints):
     assert "have no Korean" in notes[0]
 
 
+def test_the_cli_prints_the_script_note_for_each_input_without_korean(sources, monkeypatch, capsys):
+    from explorer.cli import main
+
+    monkeypatch.setenv("EXPLORER_DEFAULTS", "0")
+    code = main(["predict", "--model", str(sources["tiny-bert-cola"]), "--task", "cola", "hello there", "나는 학교에 갔다."])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "warning: input 1: Sentence has no Korean: the models were trained on Korean" in err
+    assert "input 2" not in err
+
+
+def test_predict_reports_each_model_as_it_starts_then_its_items(checkpoints):
+    # What the pages' status box shows: model k of n starting (done 0, before any loading), then items done.
+    explorer = Explorer(load_settings([]))
+    entries = {e.name: e for e in explorer.registry()[0]}
+    items = [make_boolq(BOOLQ["passage"], BOOLQ["question"]), make_boolq(BOOLQ["passage"], "김민수는 부산에 사나요?")]
+    calls = []
+    explorer.predict([entries[n] for n in BOOLQ_MODELS], "boolq", items, progress=lambda *a: calls.append(a))
+    starts = [c for c in calls if c[1] == 0]
+    assert starts == [(0, 0, 2), (1, 0, 2)] and calls[0] == (0, 0, 2)
+    assert calls.index((1, 0, 2)) > calls.index((0, 2, 2))  # the second starts after the first finished
+    assert calls[-1] == (1, 2, 2)
+
+
 # --- pieces without Streamlit ---------------------------------------------------------------------
 
 def test_agreement_majority_share_and_split():
