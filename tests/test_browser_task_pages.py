@@ -84,6 +84,7 @@ def test_an_emoji_question_gets_the_note_and_no_verdict(server, browser):
     page.screenshot(path=str(OUTPUT / "boolq-emoji.png"), full_page=True)
     rows = {row["model"]: row for row in _read_grid(page)}
     assert rows["Kiwi overlap (baseline)"]["answer"] == "cannot judge"
+    assert rows["Kiwi overlap (baseline)"]["P(yes)"] != "None"  # no probability, and no Python word for it
     assert "right?" not in rows["Kiwi overlap (baseline)"]  # own input: no marks
     page.close()
 

@@ -340,6 +340,7 @@ def models_table(task: Task, item: Any, runs: Sequence[TaskRun], expected: int |
         hide_index=True,
         width="stretch",
         key=f"{task.id}-table",
+        placeholder="–",  # a model that could not judge has no probability: a dash, never "None"
         column_config={"model": st.column_config.TextColumn("model", pinned=True)},
     )
     st.download_button(
