@@ -61,7 +61,8 @@ def predict_with_status(explorer: Explorer, models: Sequence[ModelEntry], task_i
             action = "loading and running" if done == 0 else "running"
             line.markdown(f"{action} **{name}** (model {k + 1} of {n}) · {done} of {total} items done · "
                           f"{now - began:.1f} s so far")
-            box.update(label=f"Running {name} (model {k + 1} of {n})… {now - began:.0f} s")
+            # The name goes in the body (markdown, escaped); a label is not the place for a checkpoint's name.
+            box.update(label=f"Running model {k + 1} of {n}… {now - began:.0f} s")
 
         runs = explorer.predict(models, task_id, items, device=st.session_state.get("device"),
                                 progress=report, precision=current_precision())
