@@ -243,6 +243,7 @@ def _precision_problem(args: argparse.Namespace, settings) -> str | None:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from explorer.service import Explorer
     from explorer.tasks.registry import get as get_task
+    from explorer.text import script_note
 
     explorer = Explorer(load_settings(args.extra))
     if problem := _precision_problem(args, explorer.settings):
@@ -262,6 +263,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         # A prediction may carry its own note (e.g. input cut before the model read it).
         if pred.note and pred.note not in item_notes:
             item_notes.append(pred.note)
+        if script := script_note(task.values(item)):  # English, code or emoji: the answer means little
+            item_notes.append(script)
         rows.append({**task.cli_json_fields(item, pred), "input": task.text(item), "judged": pred.judged,
                      "label": pred.label if pred.judged else None, "probs": pred.probs if pred.judged else None,
                      "n_tokens": pred.n_tokens, "n_dropped": pred.n_dropped, "notes": item_notes})

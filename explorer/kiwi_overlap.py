@@ -56,9 +56,14 @@ class Overlap:
     missing: tuple[str, ...]
 
     @property
-    def share(self) -> float:
+    def share(self) -> float | None:
+        """The share of the question's content morphemes found in the passage; None when it has none.
+
+        None, not 1.0: "all of nothing" is no evidence for yes, yet under the prepared calibration a
+        share of 1.0 reads as P(yes) 0.84 (exactly the "yes 0.84" issue 12 reports for 😀).
+        """
         total = len(self.found) + len(self.missing)
-        return len(self.found) / total if total else 1.0
+        return len(self.found) / total if total else None
 
 
 class KiwiOverlap:
@@ -94,11 +99,13 @@ class KiwiOverlap:
         """Fits threshold and scale on labelled items; returns training accuracy."""
         from sklearn.linear_model import LogisticRegression
 
-        xs = [[self.overlap(i.passage, i.question).share] for i in items]
-        clf = LogisticRegression(C=100.0).fit(xs, [i.label for i in items])
+        # Items whose question has no content words teach the curve nothing (the scorer never judges them).
+        shares = [(share, i.label) for i in items if (share := self.overlap(i.passage, i.question).share) is not None]
+        xs, ys = [[share] for share, _ in shares], [label for _, label in shares]
+        clf = LogisticRegression(C=100.0).fit(xs, ys)
         self.scale = float(clf.coef_[0][0])
         self.threshold = float(-clf.intercept_[0] / self.scale) if self.scale else 0.5
-        return float(clf.score(xs, [i.label for i in items]))
+        return float(clf.score(xs, ys))
 
     def predict(
         self,
@@ -121,8 +128,7 @@ class KiwiOverlap:
         from explorer.tasks.predict import Prediction  # the scoring layer, loaded with torch only when used
 
         ov = self.overlap(item.passage, item.question)
-        if not ov.found and not ov.missing:
-            # Nothing to compare: an overlap of "all of nothing" is not evidence for yes.
+        if ov.share is None:  # nothing to compare (see Overlap.share)
             return Prediction(0, [0.5, 0.5], 0, 0, {"found": [], "missing": []}, note=CANNOT_JUDGE, judged=False)
         p = self.probability(ov.share)
         return Prediction(int(p >= 0.5), [1.0 - p, p], len(ov.found) + len(ov.missing), 0,

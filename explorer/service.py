@@ -198,13 +198,16 @@ class Explorer:
 
         Args:
             task: A registered task id; ``items`` are that task's items.
-            progress: Called with (model index, done, total).
+            progress: Called with (model index, done, total): with done 0 as each model starts (before it
+                loads, which can take seconds), then as its items finish, so a page can say what is running.
             precision: How checkpoints run, ``fp32`` or ``bf16`` (``explorer.device``).
         """
         spec = get_task(task)
         runs = []
         for k, entry in enumerate(entries):
             run = TaskRun(entry, precision=precision if capabilities(entry).checkpoint else "fp32")
+            if progress:
+                progress(k, 0, len(items))
             try:
                 run.predictions = self._remembered(
                     self.scorer(entry, task, device, precision), spec, items, entry.input_format,

@@ -97,3 +97,65 @@ def escape_markdown(text: str) -> str:
     syntax: a model named ``**x**`` or ``<img ...>`` is shown as typed.
     """
     return _MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", html.escape(str(text), quote=True))
+
+
+# --- is it Korean? ----------------------------------------------------------------------------------
+# Every model here was trained on Korean, so an answer to English, code or emoji means little; the pages
+# and the CLI say so beside the answer instead of judging it as if it were Korean.
+
+# Below this share of Hangul among a text's letters, the text is "little or no Korean". Measured on
+# what users type: a Korean sentence with a foreign name keeps most letters Hangul ("iPhone을 샀다."
+# 33%, "BTS의 노래를 들었다." 70%), while English with one Korean word falls under it ("I love 김치" 29%).
+HANGUL_MIN_SHARE = 0.3
+
+_HANGUL_RANGES = (
+    (0xAC00, 0xD7A3),  # syllables
+    (0x1100, 0x11FF),  # jamo (decomposed text pasted from macOS or PDFs)
+    (0x3130, 0x318F),  # compatibility jamo (ㅋㅋ, ㅎㅎ)
+    (0xA960, 0xA97F),  # jamo extended-A
+    (0xD7B0, 0xD7FF),  # jamo extended-B
+)
+
+
+def is_hangul(ch: str) -> bool:
+    """Whether one character is a Hangul syllable or jamo."""
+    code = ord(ch)
+    return any(low <= code <= high for low, high in _HANGUL_RANGES)
+
+
+def hangul_share(text: str) -> float:
+    """The share of the text's letters that are Hangul, from 0 to 1.
+
+    Letters only (Unicode categories L*; Hangul syllables are letters): digits, punctuation,
+    spaces and emoji are not letters, so they never make a text look Korean, and a text with
+    no letters at all (``😀``, ``12345``, ``?!``) has no Hangul: 0.
+    """
+    letters = [ch for ch in text if unicodedata.category(ch).startswith("L")]
+    if not letters:
+        return 0.0
+    return sum(1 for ch in letters if is_hangul(ch)) / len(letters)
+
+
+def join_words(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def script_note(texts: dict[str, str]) -> str:
+    """One sentence naming the texts with little or no Hangul (see ``HANGUL_MIN_SHARE``); "" when none.
+
+    Args:
+        texts: Each text by how a sentence names it (``the question``, ``sentence 1``, ``line 3``).
+    """
+    shares = {name: hangul_share(text) for name, text in texts.items()}
+    flagged = [name for name, share in shares.items() if share < HANGUL_MIN_SHARE]
+    if not flagged:
+        return ""
+    names = join_words(flagged)
+    verb = "has" if len(flagged) == 1 else "have"
+    if all(shares[name] == 0 for name in flagged):
+        amount = "no Korean"
+    else:
+        amount = f"little Korean (under {HANGUL_MIN_SHARE:.0%} of the letters are Hangul)"
+    return (f"{names[0].upper()}{names[1:]} {verb} {amount}: the models were trained on Korean, "
+            "so their answers mean little.")

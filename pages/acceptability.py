@@ -7,9 +7,13 @@ from explorer.scorers import capabilities
 from explorer.tasks.registry import get as get_task
 from explorer.tasks.results import matrix_frame
 from explorer.text import split_sentences
-from explorer.ui.acceptability import add_example, morpheme_chart, read_url_state, sentence_items, write_url_state
+from explorer.ui.acceptability import (
+    CoLAResult, add_example, expected_labels, morpheme_chart, read_url_state, sentence_items, sentences_script_note,
+    tally_line, write_url_state,
+)
+from explorer.ui.feedback import demo_note, predict_with_status, script_warning, stale_warning
 from explorer.ui.model_picker import pick_models
-from explorer.ui.state import current_precision, get_explorer, leave_legacy_multipage_mode
+from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 from explorer.ui.tables import show_probability_table
 
 leave_legacy_multipage_mode()
@@ -44,27 +48,36 @@ if run or auto:
     elif not models:
         st.warning("Pick at least one model.")
     else:
-        with st.spinner(f"Scoring {len(cleaned.sentences)} sentence(s) with {len(models)} model(s)…"):
-            items = sentence_items(cleaned.sentences)
-            runs = explorer.predict(models, "cola", items, device=st.session_state.get("device"),
-                                    precision=current_precision())
-        st.session_state["cola_result"] = (cleaned, items, runs)
+        items = sentence_items(cleaned.sentences)
+        runs, timing = predict_with_status(explorer, models, "cola", items)
+        st.session_state["cola_result"] = CoLAResult(text, cleaned, items, runs, timing)
         write_url_state(text, [m.name for m in models])
 
 if result := st.session_state.get("cola_result"):
-    cleaned, items, runs = result
+    cleaned, items, runs = result.cleaned, result.items, result.runs
+    stale_warning("Score", text != result.text, [r.entry.name for r in runs] != [m.name for m in models])
     for note in cleaned.notes:
         st.info(note)
     for r in runs:
         if r.error:
             st.error(f"**{r.entry.name}**: {r.error}")
+    script_warning(sentences_script_note(cleaned.sentences))
     if any(not r.error for r in runs):
-        table = matrix_frame("cola", items, runs)
+        expected = expected_labels(cleaned.sentences)
+        if line := tally_line(runs, expected):
+            st.markdown(line)
+        table = matrix_frame("cola", items, runs, expected)
         show_probability_table(table, key="cola", file_name="acceptability.csv")
         st.caption(
             "Cells show P(acceptable): green = acceptable, red = unacceptable, pale = unsure. "
             "Agreement is the share of models that agree with the majority verdict; yellow rows split the models."
+            + (" For a built-in example, **expected** is its right answer and **right?** marks each model's answer, "
+               "one sign per model in the columns' order (✓ right, ✗ wrong), then how many were right."
+               if "expected" in table else "")
         )
+        demo_note(runs)
+        if caption := result.timing.caption():
+            st.caption(caption)
         kiwi_run = next((r for r in runs if capabilities(r.entry).morpheme_scores and not r.error), None)
         if kiwi_run:
             with st.expander("Kiwi LM: where does the sentence go wrong? (per-morpheme log-probability)"):

@@ -7,6 +7,7 @@ item, never accuracy.
 
 from __future__ import annotations
 
+import math
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -21,6 +22,7 @@ from explorer.settings import load_settings
 from explorer.tasks.items import make_boolq, make_copa, make_wic
 from explorer.tasks.predict import predict_items
 from explorer.tasks.registry import get as get_task
+from explorer.text import escape_markdown
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "app.py"
@@ -51,6 +53,8 @@ def sources(make_checkpoint) -> dict[str, Path]:
         "tiny-electra-copa-pair": make_checkpoint("electra", name="e-copa", finetuning_task="copa", seed=5),
         "tiny-bert-boolq": make_checkpoint("bert", name="b-boolq", finetuning_task="boolq", seed=6),
         "tiny-electra-boolq": make_checkpoint("electra", name="e-boolq", finetuning_task="boolq", seed=7),
+        "tiny-bert-cola": make_checkpoint("bert", name="b-cola", finetuning_task="cola", seed=8),
+        "tiny-electra-cola": make_checkpoint("electra", name="e-cola", finetuning_task="cola", seed=9),
     }
 
 
@@ -321,6 +325,168 @@ def test_no_model_for_the_task_explains_how_to_add_one(tmp_path, monkeypatch):
         assert any("Pick at least one model" in w.value for w in at.warning)
     finally:
         st.cache_resource.clear()
+
+
+# --- right or wrong, stale results, inputs that are not Korean (issue 12) -----------------------------
+
+def _click_example(at: AppTest, task: str, index: int) -> AppTest:
+    at.pills(key=f"{task}_example").set_value(index).run()
+    at.button(key=f"{task}_run").click()
+    return at.run()
+
+
+@pytest.mark.parametrize(("task", "index"), [("wic", 0), ("copa", 1), ("boolq", 2)])
+def test_an_example_marks_each_models_answer_right_or_wrong(checkpoints, task, index):
+    at = _click_example(_page(task), task, index)
+    assert not at.exception and not at.error
+    spec = get_task(task)
+    example = spec.examples[index]
+    expected = spec.expected_label(example)
+    frame = at.dataframe[0].value
+    verdicts = list(frame[spec.verdict_column])
+    item, _ = spec.make_item({f.name: example[f.name] for f in spec.fields},
+                             analyse=Explorer(load_settings([])).kiwi().morphemes if spec.uses_morphemes else None)
+    right_answer = spec.answer(item, expected)
+    assert list(frame["right?"]) == ["✓ right" if v == right_answer else "✗ wrong" for v in verdicts]
+    line = next(m.value for m in at.markdown if m.value.startswith("**Expected answer:**"))
+    n_right = verdicts.count(right_answer)
+    assert f"{n_right} of {len(verdicts)} models right" in line
+    assert f"**Expected answer:** {escape_markdown(right_answer)} (a built-in example)" in line
+
+
+def test_own_input_shows_no_marks(checkpoints):
+    at = _fill(_page("wic"), "wic", WIC)
+    assert "right?" not in at.dataframe[0].value.columns
+    assert not any(m.value.startswith("**Expected answer:**") for m in at.markdown)
+
+
+def test_an_edited_example_is_own_input_and_loses_its_marks(checkpoints):
+    at = _click_example(_page("boolq"), "boolq", 0)
+    assert "right?" in at.dataframe[0].value.columns
+    question = get_task("boolq").examples[0]["question"]
+    at = _fill(at, "boolq", {"question": question + " 정말"})
+    assert "right?" not in at.dataframe[0].value.columns
+
+
+def test_a_result_is_marked_stale_after_an_edit_until_run_again(checkpoints):
+    at = _fill(_page("copa"), "copa", COPA)
+    assert not any("previous input" in w.value for w in at.warning)
+    at.text_input(key="copa_alternative2").input("해가 떴다.").run()
+    stale = [w.value for w in at.warning if "previous input" in w.value]
+    assert stale and f"press **{get_task('copa').run_label}** to update" in stale[0]
+    assert len(at.dataframe) == 1  # the old table stays, marked, never as the new input's answer
+    at.button(key="copa_run").click().run()
+    assert not any("previous input" in w.value for w in at.warning)
+
+
+def test_the_run_says_how_long_each_model_took(checkpoints):
+    at = _fill(_page("boolq"), "boolq", BOOLQ)
+    caption = next(c.value for c in at.caption if "answered in" in c.value)
+    assert caption.startswith("2 models answered in") and all(name in caption for name in BOOLQ_MODELS)
+
+
+@pytest.mark.parametrize(
+    ("task", "values", "named"),
+    [
+        ("boolq", {**BOOLQ, "question": "😀"}, "The question has no Korean"),
+        ("wic", {**WIC, "sentence2": "<script>alert(1)</script>"}, "Sentence 2 has no Korean"),
+        ("copa", {**COPA, "premise": "It snowed a lot last night."}, "The premise has no Korean"),
+    ],
+)
+def test_an_input_without_korean_gets_a_note_beside_the_answers(checkpoints, task, values, named):
+    at = _fill(_page(task), task, values)
+    assert not at.exception
+    notes = [w.value for w in at.warning if "trained on Korean" in w.value]
+    assert len(notes) == 1 and named in notes[0]
+
+
+def test_korean_input_gets_no_script_note(checkpoints):
+    at = _fill(_page("boolq"), "boolq", BOOLQ)
+    assert not any("trained on Korean" in w.value for w in at.warning)
+
+
+def test_the_overlap_baseline_cannot_judge_an_emoji_question(tmp_path, monkeypatch):
+    # The BoolQ default: no verdict and no probability for 😀 (never "yes 0.84"), plus the script note.
+    monkeypatch.setenv("EXPLORER_CHECKPOINTS", str(tmp_path / "none"))
+    monkeypatch.setenv("EXPLORER_MODELS", str(tmp_path / "models.toml"))
+    st.cache_resource.clear()
+    try:
+        at = _page("boolq", m=["Kiwi overlap (baseline)"])
+        at = _fill(at, "boolq", {**BOOLQ, "question": "😀"})
+        row = at.dataframe[0].value.set_index("model").loc["Kiwi overlap (baseline)"]
+        assert row["answer"] == "cannot judge" and math.isnan(row["P(yes)"])
+        assert any("The question has no Korean" in w.value for w in at.warning)
+    finally:
+        st.cache_resource.clear()
+
+
+# --- the CoLA page: sentences × models ------------------------------------------------------------
+
+def _score_sentences(at: AppTest, text: str) -> AppTest:
+    at.text_area(key="cola_text").input(text)
+    at.button(key="cola_run").click()
+    return at.run()
+
+
+def test_cola_marks_built_in_sentences_and_tallies_each_model(checkpoints):
+    examples = get_task("cola").examples
+    own = "우리는 주말에 산에 올랐다."
+    at = _score_sentences(_page("cola"), "\n".join([examples[0]["sentence"], own, examples[3]["sentence"]]))
+    assert not at.exception and not at.error
+    frame = at.dataframe[0].value
+    assert list(frame["expected"]) == ["acceptable", "", "unacceptable"]  # the own sentence: no answer, no mark
+    assert frame.loc[1, "right?"] == ""
+    # each model's P(acceptable) against the expected answer gives the marks and the tally
+    models = ["tiny-bert-cola", "tiny-electra-cola"]
+    right = {m: [(frame.loc[i, m] >= 0.5) == (frame.loc[i, "expected"] == "acceptable") for i in (0, 2)] for m in models}
+    for i, k in ((0, 0), (2, 1)):  # one sign per model, in the columns' order, then the count
+        signs = " ".join("✓" if right[m][k] else "✗" for m in frame.columns if m in models)
+        assert frame.loc[i, "right?"] == f"{signs} ({sum(right[m][k] for m in models)} of 2)"
+    line = next(m.value for m in at.markdown if m.value.startswith("**Right answers:**"))
+    assert "2 sentences are built-in examples" in line
+    for m in models:
+        assert f"{m} {sum(right[m])} of 2" in line
+
+
+def test_cola_own_sentences_show_no_marks_and_an_edit_marks_the_table_stale(checkpoints):
+    at = _score_sentences(_page("cola"), "우리는 주말에 산에 올랐다.")
+    assert "expected" not in at.dataframe[0].value.columns
+    assert not any(m.value.startswith("**Right answers:**") for m in at.markdown)
+    at.text_area(key="cola_text").input("우리는 주말에 바다에 갔다.").run()
+    assert any("previous input" in w.value and "**Score**" in w.value for w in at.warning)
+    at.button(key="cola_run").click().run()
+    assert not any("previous input" in w.value for w in at.warning)
+
+
+def test_cola_names_the_sentences_without_korean(checkpoints):
+    at = _score_sentences(_page("cola"), "나는 어제 학교에 갔다.\nI went to school.\n😀")
+    notes = [w.value for w in at.warning if "trained on Korean" in w.value]
+    assert len(notes) == 1 and "I went to school." in notes[0] and "😀" in notes[0] and "학교" not in notes[0]
+    assert "have no Korean" in notes[0]
+
+
+def test_the_cli_prints_the_script_note_for_each_input_without_korean(sources, monkeypatch, capsys):
+    from explorer.cli import main
+
+    monkeypatch.setenv("EXPLORER_DEFAULTS", "0")
+    code = main(["predict", "--model", str(sources["tiny-bert-cola"]), "--task", "cola", "hello there", "나는 학교에 갔다."])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "warning: input 1: Sentence has no Korean: the models were trained on Korean" in err
+    assert "input 2" not in err
+
+
+def test_predict_reports_each_model_as_it_starts_then_its_items(checkpoints):
+    # What the pages' status box shows: model k of n starting (done 0, before any loading), then items done.
+    explorer = Explorer(load_settings([]))
+    entries = {e.name: e for e in explorer.registry()[0]}
+    items = [make_boolq(BOOLQ["passage"], BOOLQ["question"]), make_boolq(BOOLQ["passage"], "김민수는 부산에 사나요?")]
+    calls = []
+    explorer.predict([entries[n] for n in BOOLQ_MODELS], "boolq", items, progress=lambda *a: calls.append(a))
+    starts = [c for c in calls if c[1] == 0]
+    assert starts == [(0, 0, 2), (1, 0, 2)] and calls[0] == (0, 0, 2)
+    assert calls.index((1, 0, 2)) > calls.index((0, 2, 2))  # the second starts after the first finished
+    assert calls[-1] == (1, 2, 2)
 
 
 # --- pieces without Streamlit ---------------------------------------------------------------------

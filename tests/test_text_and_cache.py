@@ -113,3 +113,30 @@ def test_failed_load_is_not_cached():
     except RuntimeError:
         pass
     assert cache.get("m", lambda: 7) == 7
+
+
+# --- is it Korean? -------------------------------------------------------------------------------
+
+def test_hangul_share_counts_letters_only():
+    from explorer.text import hangul_share
+
+    assert hangul_share("나는 학교에 갔다.") == 1.0
+    assert hangul_share("2024년 3월에 갔다!") == 1.0  # digits and punctuation are not letters
+    assert hangul_share(unicodedata.normalize("NFD", "책이 있다")) == 1.0  # decomposed jamo are Hangul
+    assert hangul_share("ㅋㅋㅋ") == 1.0
+    assert hangul_share("hello") == 0.0
+    assert hangul_share("iPhone을 샀다.") == 3 / 9
+    for nothing_korean in ("😀", "12345", "?!", "", "<script>alert(1)</script>", "日本語"):
+        assert hangul_share(nothing_korean) == 0.0
+
+
+def test_script_note_names_each_text_with_little_or_no_korean():
+    from explorer.text import HANGUL_MIN_SHARE, script_note
+
+    assert script_note({"the question": "김민수는 간호사인가?", "the passage": "BTS의 노래를 들었다."}) == ""
+    assert script_note({"the question": "😀"}).startswith("The question has no Korean: the models were trained on Korean")
+    both = script_note({"sentence 1": "hello", "sentence 2": "<b>x</b>", "the target": "배"})
+    assert both.startswith("Sentence 1 and sentence 2 have no Korean")
+    little = script_note({"this input": "I love 김치"})  # 2 of 7 letters are Hangul
+    assert 2 / 7 < HANGUL_MIN_SHARE and little.startswith("This input has little Korean (under 30% of the letters")
+    assert script_note({"this input": "iPhone을 샀다."}) == ""  # a Korean sentence with a foreign name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Sequence
 from urllib.parse import quote
 
@@ -11,6 +12,12 @@ import streamlit as st
 
 from explorer.tasks.cola import ColaItem
 from explorer.tasks.predict import Prediction
+from explorer.tasks.registry import get as get_task
+from explorer.tasks.results import model_tallies
+from explorer.tasks.runs import TaskRun
+from explorer.tasks.base import short
+from explorer.text import CleanedInput, escape_markdown, script_note
+from explorer.ui.feedback import Timing
 
 MAX_URL_CHARS = 6000  # browsers and chat apps cut longer links
 
@@ -40,6 +47,40 @@ def add_example(examples: list[tuple[str, str]]) -> None:
     current = st.session_state.get("cola_text", "").rstrip("\n")
     if sentence not in current.splitlines():
         st.session_state["cola_text"] = (current + "\n" if current else "") + sentence
+
+
+@dataclass
+class CoLAResult:
+    """What the page scored: the text as typed (to tell when the box has changed since), the cleaned
+    sentences, their items, each model's run, and how long it took."""
+
+    text: str
+    cleaned: CleanedInput
+    items: list[ColaItem]
+    runs: list[TaskRun]
+    timing: Timing = field(default_factory=Timing)
+
+
+def expected_labels(sentences: Sequence[str]) -> list[int | None]:
+    """Per sentence, the right answer when it is a built-in example, else None (no guess)."""
+    cola = get_task("cola")
+    return [cola.expected_label({"sentence": s}) for s in sentences]
+
+
+def tally_line(runs: Sequence[TaskRun], expected: Sequence[int | None]) -> str:
+    """How many built-in examples each model got right, as markdown; "" when no sentence is one."""
+    tallies = model_tallies(runs, expected)
+    if not tallies or not any(e is not None for e in expected):
+        return ""
+    known = next(iter(tallies.values()))[1]
+    each = " · ".join(f"{escape_markdown(name)} {right} of {total}" for name, (right, total) in tallies.items())
+    what = "sentence is a built-in example" if known == 1 else "sentences are built-in examples"
+    return f"**Right answers:** {known} {what} with a known answer — {each}"
+
+
+def sentences_script_note(sentences: Sequence[str]) -> str:
+    """Names the sentences with little or no Korean (quoted, shortened); "" when all are Korean."""
+    return script_note({f"“{short(s, 24)}”": s for s in sentences})
 
 
 def sentence_items(sentences: Sequence[str]) -> list[ColaItem]:

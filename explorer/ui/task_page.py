@@ -12,7 +12,7 @@ no task, so a registered task gets its page from a one-line page file.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 from urllib.parse import quote
 
@@ -23,14 +23,17 @@ from explorer.registry import ModelEntry
 from explorer.service import Explorer, TaskRun
 from explorer.tasks.base import Field, Highlight, Task
 from explorer.tasks.items import InputError
-from explorer.tasks.results import agreement, csv_frame, judged_labels, results_frame
-from explorer.text import escape_markdown
+from explorer.tasks.results import RIGHT, RIGHT_COLUMN, WRONG, agreement, csv_frame, judged_labels, results_frame, tally
+from explorer.text import escape_markdown, join_words, script_note
 from explorer.ui.acceptability import MAX_URL_CHARS
+from explorer.ui.feedback import Timing, demo_note, predict_with_status, script_warning, stale_warning
 from explorer.ui.model_picker import pick_models, usable_for
-from explorer.ui.state import current_precision, get_explorer, leave_legacy_multipage_mode
+from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
 from explorer.ui.tables import probability_colour
 
 DISAGREES = "background-color: #fff3c4; color: #111"  # the yellow of split rows on the CoLA page
+MARK_COLOURS = {RIGHT: "color: #1b6e20", WRONG: "color: #b3261e"}  # the words and signs say it without colour
+STALE = "color: #9e9e9e"  # every cell of a table that answers an earlier input
 
 
 def render(task: Task) -> None:
@@ -51,15 +54,21 @@ def render(task: Task) -> None:
         run_models(explorer, task, models)
 
     if result := st.session_state.get(f"{task.id}_result"):
+        stale = stale_warning(task.run_label, result.values != current_inputs(task),
+                              [r.entry.name for r in result.runs] != [m.name for m in models])
         show_highlights(task.highlights(result.item, result.extra))
         show_errors(result.runs)
         if note := truncation_note(task, result.runs):
             st.info(note)
-        if models_table(task, result.item, result.runs):
+        script_warning(input_script_note(task, result.values))
+        if models_table(task, result.item, result.runs, task.expected_label(result.values), stale):
             legend = task.legend()
             if task.input_formats:
                 legend += " Input formats — " + format_help(task, result.runs)
             st.caption(legend)
+            demo_note(result.runs)
+            if caption := result.timing.caption():
+                st.caption(caption)
 
 
 def field_key(task: Task, field: Field) -> str:
@@ -209,6 +218,7 @@ class TaskResult:
     item: Any
     extra: Any
     runs: list[TaskRun]
+    timing: Timing = field(default_factory=Timing)
 
 
 def run_models(explorer: Explorer, task: Task, models: Sequence[ModelEntry]) -> None:
@@ -221,7 +231,7 @@ def run_models(explorer: Explorer, task: Task, models: Sequence[ModelEntry]) -> 
     blank = [f.what for f in task.fields if not values[f.name].strip()]
     try:
         if blank:
-            raise InputError(f"Fill in {_join(blank)}.")
+            raise InputError(f"Fill in {join_words(blank)}.")
         item, extra = task.make_item(values, analyse=kiwi_analyse(explorer) if task.uses_morphemes else None)
     except InputError as exc:
         st.warning(f"{exc} Type your own, or click an example above.")
@@ -230,15 +240,20 @@ def run_models(explorer: Explorer, task: Task, models: Sequence[ModelEntry]) -> 
     if not models:
         st.warning("Pick at least one model.")
         return
-    with st.spinner(f"Running {len(models)} model(s)…"):
-        runs = explorer.predict(models, task.id, [item], device=st.session_state.get("device"),
-                                precision=current_precision())
-    st.session_state[result_key] = TaskResult(values, item, extra, runs)
+    runs, timing = predict_with_status(explorer, models, task.id, [item])
+    st.session_state[result_key] = TaskResult(values, item, extra, runs, timing)
     write_url_state(task, values, [m.name for m in models])
 
 
-def _join(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+def input_script_note(task: Task, values: dict[str, str]) -> str:
+    """Which typed fields have little or no Korean (``explorer.text.script_note``); "" when all are Korean.
+
+    A task with one typed field calls it "this input"; choices (COPA's cause/effect) are not typed.
+    """
+    typed = [f for f in task.fields if f.kind != "choice"]
+    if len(typed) == 1:
+        return script_note({"this input": values.get(typed[0].name, "")})
+    return script_note({f.what: values.get(f.name, "") for f in typed})
 
 
 def should_run(task: Task, clicked: bool, url_complete: bool, url_models: Sequence[str]) -> bool:
@@ -280,18 +295,32 @@ def agreement_line(agreed: Agreement) -> str:
     )
 
 
-def models_table(task: Task, item: Any, runs: Sequence[TaskRun]) -> Agreement | None:
+def expected_line(task: Task, item: Any, expected: int, labels: Sequence[int | None]) -> str:
+    """The known answer of a built-in example and how many models gave it, as markdown."""
+    return (f"**Expected answer:** {escape_markdown(task.answer(item, expected))} (a built-in example) · "
+            f"{tally(labels, expected)}")
+
+
+def models_table(task: Task, item: Any, runs: Sequence[TaskRun], expected: int | None = None,
+                 stale: bool = False) -> Agreement | None:
     """Agreement summary, then rows = models with probabilities coloured, then the CSV download.
+
+    Args:
+        expected: The right answer when the input is a built-in example: the table then marks each
+            model's answer right or wrong, and a line says how many were right. None: no marks.
+        stale: The table answers an earlier input: it is shown grey, without colours.
 
     Returns:
         The agreement, or None when no model answered.
     """
-    frame = results_frame(task.id, item, runs)
+    frame = results_frame(task.id, item, runs, expected)
     if frame.empty:
         return None
     labels = judged_labels(runs)
     agreed = agreement(task.id, labels)
     st.markdown(agreement_line(agreed))
+    if expected is not None:
+        st.markdown(expected_line(task, item, expected, labels))
     shown = frame.drop(columns=["notes"]) if frame["notes"].eq("").all() else frame
     probs = task.prob_columns
     votes = Counter(label for label in labels if label is not None).most_common(1)
@@ -299,21 +328,24 @@ def models_table(task: Task, item: Any, runs: Sequence[TaskRun]) -> Agreement | 
     # Yellow answers disagree with the majority (on a split, every answer is yellow); no verdict, no mark.
     marks = ["" if label is None else DISAGREES if agreed.verdict == "split" or label != top_label else ""
              for label in labels]
-    styler = (
-        shown.style.map(probability_colour, subset=probs)
-        .apply(lambda _: marks, subset=[task.verdict_column])
-        .format({c: "{:.3f}" for c in probs}, na_rep="–")
-    )
+    if stale:
+        styler = shown.style.map(lambda _: STALE)
+    else:
+        styler = shown.style.map(probability_colour, subset=probs).apply(lambda _: marks, subset=[task.verdict_column])
+        if RIGHT_COLUMN in shown:
+            styler = styler.map(lambda m: MARK_COLOURS.get(m, ""), subset=[RIGHT_COLUMN])
+    styler = styler.format({c: "{:.3f}" for c in probs}, na_rep="–")
     st.dataframe(
         styler,
         hide_index=True,
         width="stretch",
         key=f"{task.id}-table",
+        placeholder="–",  # a model that could not judge has no probability: a dash, never "None"
         column_config={"model": st.column_config.TextColumn("model", pinned=True)},
     )
     st.download_button(
         "Download CSV",
-        csv_frame(task.id, item, frame, agreed).to_csv(index=False).encode("utf-8-sig"),  # BOM: Excel reads Hangul
+        csv_frame(task.id, item, frame, agreed, expected).to_csv(index=False).encode("utf-8-sig"),  # BOM: Excel reads Hangul
         file_name=f"{task.id}.csv",
         mime="text/csv",
         key=f"{task.id}-csv",
