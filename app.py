@@ -27,6 +27,7 @@ PAGES = [
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:", url_path="evaluate"),
     st.Page("pages/internals.py", title="Inside a model", icon=":material/biotech:", url_path="internals"),
     st.Page("pages/compare.py", title="Comparison", icon=":material/leaderboard:", url_path="compare"),
+    st.Page("pages/room.py", title="Peer room", icon=":material/groups:", url_path="room"),
 ]
 
 settings = settings_or_stop()

@@ -32,6 +32,8 @@ class Settings:
         include_defaults: Whether the offline default models are registered.
         data_dir: Folder whose task files the Evaluate page offers.
         results_dir: Where evaluation results are kept across restarts.
+        db_url: The peer room's database (``EXPLORER_DB_URL``: ``postgresql://...`` for a cohort on one server);
+            None: an SQLite file in the cache folder.
     """
 
     checkpoints_dir: Path
@@ -43,10 +45,15 @@ class Settings:
     data_dir: Path = REPO_ROOT / "data"
     results_dir: Path | None = None
     cache_mb: int | None = None
+    db_url: str | None = None
 
     @property
     def results(self) -> Path:
         return self.results_dir or self.cache_dir / "results"
+
+    @property
+    def room_db(self) -> str:
+        return self.db_url or f"sqlite:///{self.cache_dir / 'room.db'}"
 
     @property
     def cache_bytes(self) -> int:
@@ -125,4 +132,5 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
         data_dir=Path(data).expanduser(),
         results_dir=Path(results).expanduser() if results else None,
         cache_mb=cache_mb,
+        db_url=env.get("EXPLORER_DB_URL") or None,
     )

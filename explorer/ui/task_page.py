@@ -89,12 +89,13 @@ def form(task: Task) -> None:
     for row in rows:
         places = st.columns(len(row)) if len(row) > 1 else [st]
         for place, field in zip(places, row):
-            _widget(place, task, field)
+            field_widget(place, task, field)
 
 
-def _widget(place: Any, task: Task, field: Field) -> None:
-    """One field's widget, in ``place`` (the page or a column); its value lives in session state."""
-    key = field_key(task, field)
+def field_widget(place: Any, task: Task, field: Field, key: str | None = None) -> None:
+    """One field's widget, in ``place`` (the page or a column); its value lives in session state under ``key``
+    (the task page's own key when None)."""
+    key = key or field_key(task, field)
     if field.kind == "choice":
         labels = dict(field.options)
         place.radio(field.label, list(labels), key=key, format_func=labels.get, horizontal=True)
