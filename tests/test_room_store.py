@@ -13,7 +13,7 @@ from tests.room_backends import BACKENDS, database_url
 
 @pytest.fixture(params=BACKENDS)
 def url(request, tmp_path) -> str:
-    return database_url(request.param, tmp_path)
+    return database_url(request.param, tmp_path, request)
 
 
 @pytest.fixture
