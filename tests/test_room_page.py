@@ -69,7 +69,7 @@ def test_two_peers_see_each_others_items_votes_and_the_presenters_pin(db) -> Non
 
     presenter.button(key="room-pin-2").click().run()
     guest.run()
-    assert texts(guest)[texts(guest).index("📌 **CoLA** · #2 · added by 민수") + 1] == "나는 어제 학교에 갔다."
+    assert texts(guest)[texts(guest).index(":material/push_pin: Pinned · **CoLA** · #2 · added by 민수") + 1] == "나는 어제 학교에 갔다."
     assert dict(guest.query_params) == {"room": "스터디 3조"}  # the link carries no presenter secret
 
     # the summary counts the guest against each model, the name shown escaped

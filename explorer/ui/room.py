@@ -194,7 +194,7 @@ def item_card(store: RoomStore, room: Room, item: Item, models: Sequence[str], m
               pinned: bool = False) -> None:
     task = TASKS[item.task]
     with st.container(border=True):
-        head = f"{'📌 ' if pinned else ''}**{task.name}** · #{item.id} · added by {escape_markdown(item.author)}"
+        head = f"{':material/push_pin: Pinned · ' if pinned else ''}**{task.name}** · #{item.id} · added by {escape_markdown(item.author)}"
         st.markdown(head)
         for field in task.fields:  # a one-field item (a CoLA sentence) needs no label
             text = escape_markdown(item.fields.get(field.name, ""))
