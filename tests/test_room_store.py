@@ -120,6 +120,8 @@ def test_oversized_items_floods_and_bad_names_are_refused(store) -> None:
         store.add_item(room, "cola", {"sentence": f"문장 {k}."}, "민수", "flooder")
     with pytest.raises(RoomError, match="in the last minute"):
         store.add_item(room, "cola", {"sentence": "하나 더."}, "민수", "flooder")
+    with pytest.raises(RoomError, match="in the last minute"):  # a reload (a new session) under the same name
+        store.add_item(room, "cola", {"sentence": "하나 더."}, "민수", "new-session")
     store.add_item(room, "cola", {"sentence": "다른 사람."}, "지영", "other")  # others are not slowed down
     assert len(store.items(room)) == ITEMS_PER_MINUTE + 1
 
