@@ -46,6 +46,11 @@ def _add(page, sentence: str) -> None:
     page.get_by_text(sentence, exact=True).first.wait_for(timeout=120_000)
 
 
+def card(page, item_id: int):
+    """An item's card on the board: a container keyed by the item's number."""
+    return page.locator(f".st-key-room-item-{item_id}")
+
+
 def test_three_peers_see_items_votes_and_a_pin_without_reloading(server, browser):
     room = f"{server}/room?room=스터디"
     a = _peer(browser, room, "")
@@ -65,12 +70,12 @@ def test_three_peers_see_items_votes_and_a_pin_without_reloading(server, browser
     for peer in (b, c):
         peer.get_by_text("나는 어제 학교에 갔다.", exact=True).wait_for(timeout=60_000)
 
-    for peer in (b, c):
-        peer.get_by_role("button", name="unacceptable").last.click()  # the oldest item is drawn last
-        peer.get_by_role("button", name="✔ unacceptable").wait_for(timeout=60_000)  # their own vote, marked
-    a.get_by_text("Humans: unacceptable (100% of 2").wait_for(timeout=60_000)
+    for peer in (b, c):  # each votes on item #1, found by its card (the board may be redrawing around it)
+        card(peer, 1).get_by_role("button", name="unacceptable", exact=True).click()
+        card(peer, 1).get_by_role("button", name="✔ unacceptable").wait_for(timeout=60_000)  # their own vote, marked
+    card(a, 1).get_by_text("Humans: unacceptable (100% of 2").wait_for(timeout=60_000)
 
-    a.get_by_role("button", name="Pin for everyone").last.click()
+    card(a, 1).get_by_role("button", name="Pin for everyone").click()
     for peer in (b, c):
         peer.get_by_text("Pinned · CoLA · #1").wait_for(timeout=60_000)
     assert "presenter" not in c.url and c.url.endswith("room=%EC%8A%A4%ED%84%B0%EB%94%94")

@@ -193,7 +193,8 @@ def models_frame(item: Item, models: Sequence[str], m: Majority) -> pd.DataFrame
 def item_card(store: RoomStore, room: Room, item: Item, models: Sequence[str], me: str, presenter: str | None,
               pinned: bool = False) -> None:
     task = TASKS[item.task]
-    with st.container(border=True):
+    # Keyed by the item (a CSS class st-key-room-item-N): the card is the same element however the board reorders.
+    with st.container(border=True, key=f"room-item-{item.id}"):
         head = f"{':material/push_pin: Pinned · ' if pinned else ''}**{task.name}** · #{item.id} · added by {escape_markdown(item.author)}"
         st.markdown(head)
         for field in task.fields:  # a one-field item (a CoLA sentence) needs no label
