@@ -359,10 +359,33 @@ def slice_metrics(dataset: Dataset, result: EvalResult, context: Any = None) -> 
         for kind, value in task.slices(item, context).items():
             groups.setdefault((kind, value), []).append(row)
     out = []
-    for (kind, value), rows in sorted(groups.items()):
+    for (kind, value), rows in sorted(groups.items(), key=lambda group: slice_rank(task, *group[0])):
         m = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows], labels=task.labels)
         out.append({"model": result.model, "slice": kind, "value": value, "n": m["n"], "accuracy": m["accuracy"], "mcc": m["mcc"]})
     return out
+
+
+def slice_rank(task: Task, kind: str, value: str) -> tuple[int, int, str]:
+    """Where a slice goes in a table: by its kind, then its value, in ``Task.slice_order`` (≤20 chars before
+    21–40, cause before effect); a kind or value the task does not list goes after those it does, by name."""
+    order = task.slice_order
+    kinds = list(order)
+    values = list(order.get(kind, ()))
+    return (kinds.index(kind) if kind in kinds else len(kinds),
+            values.index(value) if value in values else len(values), f"{kind}\0{value}")
+
+
+def slice_table(rows: Sequence[dict[str, Any]]):
+    """``slice_metrics`` rows of several models → one row per slice (kind, value, n), a column of accuracy per
+    model; the slices in the order the rows give them (``slice_rank``), models in the order they were run."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    # pivot_table sorts its index as text, which put "21–40" before "≤20 chars": keep the rows' own order.
+    wide = frame.pivot_table(index=["slice", "value", "n"], columns="model", values="accuracy", sort=False)
+    return wide[list(dict.fromkeys(frame["model"]))].reset_index().rename_axis(columns=None)
 
 
 def disagreements(dataset: Dataset, results: Sequence[EvalResult]) -> list[dict[str, Any]]:

@@ -141,6 +141,8 @@ class Copa(Task):
     def length_text(self, item: CopaItem) -> str:
         return item.premise
 
+    slice_kinds = {"question": tuple(QUESTION_WORDS)}  # cause, then effect
+
     def slices(self, item: CopaItem, context=None) -> dict[str, str]:
         return {**super().slices(item), "question": item.question}
 
