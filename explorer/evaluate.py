@@ -9,6 +9,7 @@ the results folder and survive restarts.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import hashlib
 import io
 import json
@@ -399,12 +400,31 @@ def disagreements(dataset: Dataset, results: Sequence[EvalResult]) -> list[dict[
     return out
 
 
-def find_data_files(folder: Path, limit: int = 500) -> list[Path]:
-    """Task files under the configured data folder (TSV/CSV/TXT), sorted by path."""
+DATA_SUFFIXES = (".tsv", ".csv", ".txt")  # what the data folder is searched for (and uploads may be)
+
+
+def find_data_files(folder: Path, patterns: Sequence[str] = (), limit: int = 500) -> list[Path]:
+    """Task files under the configured data folder (TSV/CSV/TXT, in subfolders too).
+
+    Args:
+        patterns: A task's ``data_files``: files whose names match come first (each part sorted by path), so a
+            folder holding every task's files offers the chosen task's own at the top.
+    """
     if not folder.is_dir():
         return []
-    files = [p for p in folder.rglob("*") if p.suffix.lower() in {".tsv", ".csv", ".txt"} and p.is_file()]
-    return sorted(files)[:limit]
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in DATA_SUFFIXES and p.is_file())
+    return sorted(files, key=lambda p: not name_matches(p, patterns))[:limit]  # a stable sort keeps path order
+
+
+def name_matches(path: Path, patterns: Sequence[str]) -> bool:
+    """Whether the end of ``path`` matches one of ``patterns`` (``copa/*.tsv`` looks at the last two parts),
+    case ignored: NIKL spells a split ``dev`` in one file and ``Dev`` in the next."""
+    parts = [part.lower() for part in Path(path).parts]
+    for pattern in patterns:
+        wanted = pattern.lower().split("/")
+        if len(parts) >= len(wanted) and fnmatch.fnmatchcase("/".join(parts[-len(wanted):]), "/".join(wanted)):
+            return True
+    return False
 
 
 def metrics_frame(results: Sequence[EvalResult]):

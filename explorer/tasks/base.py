@@ -206,6 +206,11 @@ class Task:
     input_formats: ClassVar[dict[str, str]] = {}
     default_format: ClassVar[str | None] = None
     layouts: ClassVar[tuple[Layout, ...]] = ()
+    # The names the published files of the task go by, as glob patterns on the end of a path (case ignored):
+    # ``NIKL_CoLA_*.tsv``, or ``copa/*.tsv`` for KoBEST's ``kobest_v1/copa/dev.tsv``. A file is read by its
+    # columns whatever its name; the names are how the Evaluate page finds a task's files in a folder first,
+    # and tell a user who has none what to put there.
+    data_files: ClassVar[tuple[str, ...]] = ()
 
     @property
     def labels(self) -> list[int]:

@@ -112,6 +112,7 @@ class Copa(Task):
     default_format = DEFAULT_FORMAT
     verdict_column = "choice"
     layouts = LAYOUTS
+    data_files = ("SKT_COPA_*.tsv", "copa/*.tsv")
 
     def encode(self, item: CopaItem, input_format: str | None = None) -> ModelInput:
         first, endings = encode(item, input_format)

@@ -215,6 +215,7 @@ class Wic(Task):
     input_formats = FORMATS
     default_format = DEFAULT_FORMAT
     layouts = LAYOUTS
+    data_files = ("NIKL_SKT_WiC_*.tsv", "wic/*.tsv")
 
     def encode(self, item: WicItem, input_format: str | None = None) -> ModelInput:
         return ModelInput(*encode(item, input_format))
