@@ -145,7 +145,7 @@ def test_each_confusion_matrix_names_its_axes_and_each_class_once(env):
             assert x["sort"] == names and y["sort"] == names  # each class once per axis, in label order
             assert x["axis"]["labelAngle"] == 0 == y["axis"]["labelAngle"]  # level, never slanted into each other
         # every cell is wide enough for the longest name at the axis's font size
-        assert spec["width"] / 2 >= len("unacceptable") * 12 * 0.6
+        assert spec["width"]["step"] >= len("unacceptable") * 12 * 0.6
         counts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
         assert counts and counts[0]["encoding"]["text"]["field"] == "count"
 

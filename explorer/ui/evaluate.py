@@ -199,12 +199,15 @@ def confusion_cell_px(task: str) -> int:
     return max(CELL_MIN_PX, CHAR_PX * max(len(spec.label_name(k)) for k in spec.labels) + 16)
 
 
-def confusion_chart(result: EvalResult, task: str) -> alt.Chart:
+def confusion_chart(result: EvalResult, task: str, stale: bool = False) -> alt.Chart:
     """An N×N confusion heatmap (N = the task's classes): rows are the gold label, columns the prediction,
     each axis titled and each class named once on it, the count in every cell.
 
     Class names stay level and get cells as wide as the longest (``confusion_cell_px``): stretched to a page
     column, slanted or clipped names ran together ("unacceptableacceptable").
+
+    Args:
+        stale: The result answers a file or models chosen before: its cells are faded, as stale tables are grey.
     """
     spec = get_task(task)
     names = [spec.label_name(k) for k in spec.labels]
@@ -213,34 +216,36 @@ def confusion_chart(result: EvalResult, task: str) -> alt.Chart:
     frame = pd.DataFrame([{"gold": names[g], "predicted": names[p], "count": matrix[g][p]}
                           for g in range(n) for p in range(n)])
     cell = confusion_cell_px(task)
-    title_style = {"titleFontSize": 13, "titleFontWeight": "bold", "labelFontSize": 12, "labelAngle": 0,
-                   "labelLimit": cell * 2, "ticks": False, "domain": False}
+    style = {"titleFontSize": 13, "titleFontWeight": "bold", "titleColor": "#31333f", "labelFontSize": 13,
+             "labelColor": "#31333f", "labelAngle": 0, "labelLimit": cell * 2, "ticks": False, "domain": False}
     base = alt.Chart(frame).encode(
-        # The prediction on top, read first as in a table's header row; the gold label down the side.
-        x=alt.X("predicted:N", sort=names, title="predicted", axis=alt.Axis(orient="top", **title_style)),
-        y=alt.Y("gold:N", sort=names, title="gold", axis=alt.Axis(labelPadding=6, **title_style)),
+        # The prediction on top, read first as in a table's header row; the gold label down the side, its title
+        # level in the corner above the gold names (a title turned on its side is hard to read).
+        x=alt.X("predicted:N", sort=names, title="predicted", axis=alt.Axis(orient="top", **style)),
+        y=alt.Y("gold:N", sort=names, title="gold", axis=alt.Axis(
+            labelPadding=6, titleAngle=0, titleAlign="right", titleBaseline="bottom", titleX=-6, titleY=-6, **style)),
     )
-    heat = base.mark_rect(stroke="white", strokeWidth=2).encode(
+    heat = base.mark_rect(stroke="white", strokeWidth=2, opacity=0.3 if stale else 1).encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
         tooltip=["gold", "predicted", "count"],
     )
     # White text on the darker half of the colour scale.
     middle = (min(map(min, matrix)) + max(map(max, matrix))) / 2
-    text = base.mark_text(fontSize=16, fontWeight="bold").encode(
-        text="count:Q", color=alt.condition(alt.datum.count > middle, alt.value("white"), alt.value("#111")),
-    )
+    ink = alt.value("#6b6b6b") if stale else alt.condition(alt.datum.count > middle, alt.value("white"), alt.value("#111"))
+    text = base.mark_text(fontSize=16, fontWeight="bold").encode(text="count:Q", color=ink)
     title = alt.Title(result.model, anchor="start", fontSize=14, limit=cell * n + 160)
-    return (heat + text).properties(title=title, width=cell * n, height=CELL_HEIGHT_PX * n)
+    # A step per cell, not a fixed size: Streamlit squeezed a layered chart's fixed height to a sliver.
+    return (heat + text).properties(title=title, width=alt.Step(cell), height=alt.Step(CELL_HEIGHT_PX))
 
 
-def confusion_grid(results: Sequence[EvalResult], task: str) -> None:
+def confusion_grid(results: Sequence[EvalResult], task: str, stale: bool = False) -> None:
     """Every result's confusion matrix, as many to a row as fit on a laptop screen, each at its own width."""
     cell = confusion_cell_px(task)
     width = cell * (len(get_task(task).labels) + 1) + 40  # the cells, the gold names beside them, the axis title
     per_row = max(1, min(len(results), ROW_PX // width))
     for start in range(0, len(results), per_row):
         for column, result in zip(st.columns(per_row), results[start:start + per_row]):
-            column.altair_chart(confusion_chart(result, task), width="content")
+            column.altair_chart(confusion_chart(result, task, stale), width="content")
 
 
 def filter_predictions(frame: pd.DataFrame, models: list[str], labels: list[int], key: str) -> pd.DataFrame:
@@ -359,10 +364,10 @@ def show_run(run: EvalRun, store: Any, stale: bool) -> None:
     results, dataset = run.results, run.dataset
     if not results:
         return
-    summary = (f"{len(results)} model(s) evaluated on **{escape_markdown(results[0].data['name'])}**; "
-               f"results saved to {escape_markdown(store.folder)}. {run.timing.caption()}")
+    summary = (f"Evaluated on **{escape_markdown(results[0].data['name'])}**: {run.timing.caption()} "
+               f"Results saved to {escape_markdown(store.folder)}.")
     if stale:
-        st.caption(summary)
+        st.caption(summary)  # not a green success: it is no longer the answer to what is on screen
     else:
         st.success(summary)
     st.subheader("Metrics")
@@ -373,7 +378,7 @@ def show_run(run: EvalRun, store: Any, stale: bool) -> None:
                                na_rep=MISSING), hide_index=True, width="stretch", placeholder=MISSING)
     if results[0].metrics:
         st.subheader("Confusion matrices")
-        confusion_grid(results, run.task)
+        confusion_grid(results, run.task, stale)
         st.subheader("Slices")
         slices = slice_table([row for r in results for row in slice_metrics(dataset, r, run.targets)])
         if not slices.empty:
