@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from explorer.data.readers import Dataset
 from explorer.metrics import classification_metrics
@@ -117,6 +117,19 @@ def data_identity(dataset: Dataset, content: bytes | None = None) -> dict[str, A
     # The reader hashed the bytes it read; reading the path again could see another file.
     digest = hashlib.sha256(content).hexdigest()[:12] if content is not None else dataset.sha256
     return {"name": Path(dataset.path).name, "path": dataset.path, "format": dataset.format, "n": len(dataset.items), "sha256": digest}
+
+
+def data_label(data: Mapping[str, Any]) -> str:
+    """A data file as tables and messages name it: its file name, with its folders when the name alone is a bare split.
+
+    KoBEST names its files ``dev.tsv`` and ``train.tsv`` in one folder per task, so ``dev.tsv`` alone would not say
+    which dataset it was: ``kobest_v1/copa/dev.tsv`` does.
+    """
+    name = str(data.get("name") or "?")
+    path = Path(str(data.get("path") or name))
+    if Path(name).stem.lower() in {"dev", "test", "train"} and path.name == name and len(path.parts) >= 3:
+        return "/".join(path.parts[-3:])
+    return name
 
 
 def evaluate(
@@ -435,7 +448,7 @@ def metrics_frame(results: Sequence[EvalResult]):
     for r in results:
         m = r.metrics or {}
         rows.append({"model": r.model, "n": m.get("n", len(r.predictions)), "accuracy": m.get("accuracy"),
-                     "MCC": m.get("mcc"), "F1 macro": m.get("f1_macro"), "seconds": r.seconds, "data": r.data.get("name"),
+                     "MCC": m.get("mcc"), "F1 macro": m.get("f1_macro"), "seconds": r.seconds, "data": data_label(r.data),
                      "precision": r.precision, "not judged": m.get("not_judged", 0)})
     frame = pd.DataFrame(rows)
     # Shown only when some model could not judge some items (counted under its placeholder "no").

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from explorer.evaluate import ResultStore, slice_context_of
+from explorer.evaluate import ResultStore, data_label, slice_context_of
 from explorer.registry import TASKS
 from explorer.tasks.generic import is_generic
 from explorer.tasks.registry import get as get_task
@@ -70,7 +70,7 @@ with st.expander("Saved results"):
     saved = store.load_all()
     if saved:
         st.dataframe(
-            pd.DataFrame([{"model": r.model, "task": r.task, "data": r.data.get("name"), "n": len(r.predictions),
+            pd.DataFrame([{"model": r.model, "task": r.task, "data": data_label(r.data), "n": len(r.predictions),
                            "main metric": r.main_metric, "when": r.created} for r in saved]),
             hide_index=True, width="stretch", placeholder=MISSING,
         )

@@ -126,3 +126,37 @@ def test_home_shows_a_dash_for_a_model_without_a_parameter_count(server, browser
     assert models["Kiwi LM (zero-shot)"]["parameters"] in {"", MISSING}
     assert not any(value == "None" for row in models.values() for value in row.values())
     page.close()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """The app on the real NIKL/KoBEST files (``../shared/data``), with the offline defaults."""
+    from conftest import SHARED_DATA
+
+    if not SHARED_DATA.is_dir():
+        pytest.skip("the shared NIKL/KoBEST data is not here")
+    home = tmp_path_factory.mktemp("browser-evaluate-shared")
+    env = {"EXPLORER_MODELS": str(home / "models.toml"), "HF_HUB_OFFLINE": "1", "EXPLORER_DATA": str(SHARED_DATA),
+           "EXPLORER_RESULTS": str(home / "results")}
+    with servers.running(env, home / "server.log", ["--checkpoints", str(home / "checkpoints")]) as (_, url):
+        yield url
+
+
+def test_copa_on_the_kobest_file_reads_cause_before_effect(shared_server, browser):
+    """The data folder offers the chosen task's own files first: COPA's, from KoBEST and NIKL alike."""
+    page = browser.new_page(viewport={**LAPTOP, "height": 1600}, locale="ko-KR")
+    page.goto(f"{shared_server}/evaluate", wait_until="networkidle")
+    page.get_by_text("COPA · cause/effect").click()
+    page.get_by_text("From the data folder").click()
+    page.get_by_text("kobest_v1/copa/dev.tsv").first.wait_for(timeout=30_000)  # first in the list
+    page.get_by_role("button", name="Evaluate", exact=True).click()
+    page.get_by_text("Confusion matrices").wait_for(timeout=300_000)
+    _wait_charts(page)
+    _wait_grid(page, rows=2, has_text="effect")
+    page.screenshot(path=str(OUTPUT / "evaluate-copa-kobest.png"), full_page=True)
+    slices = next(t for t in _read_grids(page) if t and "slice" in t[0])
+    assert [row["value"] for row in slices if row["slice"] == "question"] == ["cause", "effect"]
+    for words in _chart_texts(page):
+        for name in ("alternative 1", "alternative 2"):
+            assert words.count(name) == 2, words
+    page.close()

@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import DeletedFile
 
 from explorer.data.readers import Dataset, DatasetError
-from explorer.evaluate import DATA_SUFFIXES, EvalResult, find_data_files, name_matches
+from explorer.evaluate import DATA_SUFFIXES, EvalResult, data_label, find_data_files, name_matches
 from explorer.safeio import DATA_LIMIT, size_text
 from explorer.settings import DATA_ENV, DATA_FLAG
 from explorer.tasks.registry import get as get_task
@@ -364,7 +364,7 @@ def show_run(run: EvalRun, store: Any, stale: bool) -> None:
     results, dataset = run.results, run.dataset
     if not results:
         return
-    summary = (f"Evaluated on **{escape_markdown(results[0].data['name'])}**: {run.timing.caption()} "
+    summary = (f"Evaluated on **{escape_markdown(data_label(results[0].data))}**: {run.timing.caption()} "
                f"Results saved to {escape_markdown(store.folder)}.")
     if stale:
         st.caption(summary)  # not a green success: it is no longer the answer to what is on screen
