@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from explorer.evaluate import SPLITS, EvalResult, source_key
+from explorer.evaluate import SPLITS, EvalResult, data_label, source_key
 from explorer.reference import load_reference
 from explorer.registry import ModelEntry, read_json
 from explorer.scorers import capabilities
@@ -77,19 +77,6 @@ def family_of(name: str, model_type: str | None = None) -> str:
 
 
 NOT_REGISTERED = "not registered now"
-
-
-def data_label(data: Mapping[str, Any]) -> str:
-    """A data file as the table names it: its file name, with its folders when the name alone is a bare split.
-
-    KoBEST names its files ``dev.tsv`` and ``train.tsv`` in one folder per task, so ``dev.tsv`` alone would not say
-    which dataset it was: ``kobest_v1/copa/dev.tsv`` does.
-    """
-    name = str(data.get("name") or "?")
-    path = Path(str(data.get("path") or name))
-    if Path(name).stem.lower() in {"dev", "test", "train"} and path.name == name and len(path.parts) >= 3:
-        return "/".join(path.parts[-3:])
-    return name
 
 
 def _registered(entry: ModelEntry | None, result: EvalResult) -> bool:

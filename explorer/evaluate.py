@@ -9,6 +9,7 @@ the results folder and survive restarts.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import hashlib
 import io
 import json
@@ -19,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from explorer.data.readers import Dataset
 from explorer.metrics import classification_metrics
@@ -116,6 +117,19 @@ def data_identity(dataset: Dataset, content: bytes | None = None) -> dict[str, A
     # The reader hashed the bytes it read; reading the path again could see another file.
     digest = hashlib.sha256(content).hexdigest()[:12] if content is not None else dataset.sha256
     return {"name": Path(dataset.path).name, "path": dataset.path, "format": dataset.format, "n": len(dataset.items), "sha256": digest}
+
+
+def data_label(data: Mapping[str, Any]) -> str:
+    """A data file as tables and messages name it: its file name, with its folders when the name alone is a bare split.
+
+    KoBEST names its files ``dev.tsv`` and ``train.tsv`` in one folder per task, so ``dev.tsv`` alone would not say
+    which dataset it was: ``kobest_v1/copa/dev.tsv`` does.
+    """
+    name = str(data.get("name") or "?")
+    path = Path(str(data.get("path") or name))
+    if Path(name).stem.lower() in {"dev", "test", "train"} and path.name == name and len(path.parts) >= 3:
+        return "/".join(path.parts[-3:])
+    return name
 
 
 def evaluate(
@@ -359,10 +373,33 @@ def slice_metrics(dataset: Dataset, result: EvalResult, context: Any = None) -> 
         for kind, value in task.slices(item, context).items():
             groups.setdefault((kind, value), []).append(row)
     out = []
-    for (kind, value), rows in sorted(groups.items()):
+    for (kind, value), rows in sorted(groups.items(), key=lambda group: slice_rank(task, *group[0])):
         m = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows], labels=task.labels)
         out.append({"model": result.model, "slice": kind, "value": value, "n": m["n"], "accuracy": m["accuracy"], "mcc": m["mcc"]})
     return out
+
+
+def slice_rank(task: Task, kind: str, value: str) -> tuple[int, int, str]:
+    """Where a slice goes in a table: by its kind, then its value, in ``Task.slice_order`` (≤20 chars before
+    21–40, cause before effect); a kind or value the task does not list goes after those it does, by name."""
+    order = task.slice_order
+    kinds = list(order)
+    values = list(order.get(kind, ()))
+    return (kinds.index(kind) if kind in kinds else len(kinds),
+            values.index(value) if value in values else len(values), f"{kind}\0{value}")
+
+
+def slice_table(rows: Sequence[dict[str, Any]]):
+    """``slice_metrics`` rows of several models → one row per slice (kind, value, n), a column of accuracy per
+    model; the slices in the order the rows give them (``slice_rank``), models in the order they were run."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    # pivot_table sorts its index as text, which put "21–40" before "≤20 chars": keep the rows' own order.
+    wide = frame.pivot_table(index=["slice", "value", "n"], columns="model", values="accuracy", sort=False)
+    return wide[list(dict.fromkeys(frame["model"]))].reset_index().rename_axis(columns=None)
 
 
 def disagreements(dataset: Dataset, results: Sequence[EvalResult]) -> list[dict[str, Any]]:
@@ -376,12 +413,31 @@ def disagreements(dataset: Dataset, results: Sequence[EvalResult]) -> list[dict[
     return out
 
 
-def find_data_files(folder: Path, limit: int = 500) -> list[Path]:
-    """Task files under the configured data folder (TSV/CSV/TXT), sorted by path."""
+DATA_SUFFIXES = (".tsv", ".csv", ".txt")  # what the data folder is searched for (and uploads may be)
+
+
+def find_data_files(folder: Path, patterns: Sequence[str] = (), limit: int = 500) -> list[Path]:
+    """Task files under the configured data folder (TSV/CSV/TXT, in subfolders too).
+
+    Args:
+        patterns: A task's ``data_files``: files whose names match come first (each part sorted by path), so a
+            folder holding every task's files offers the chosen task's own at the top.
+    """
     if not folder.is_dir():
         return []
-    files = [p for p in folder.rglob("*") if p.suffix.lower() in {".tsv", ".csv", ".txt"} and p.is_file()]
-    return sorted(files)[:limit]
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in DATA_SUFFIXES and p.is_file())
+    return sorted(files, key=lambda p: not name_matches(p, patterns))[:limit]  # a stable sort keeps path order
+
+
+def name_matches(path: Path, patterns: Sequence[str]) -> bool:
+    """Whether the end of ``path`` matches one of ``patterns`` (``copa/*.tsv`` looks at the last two parts),
+    case ignored: NIKL spells a split ``dev`` in one file and ``Dev`` in the next."""
+    parts = [part.lower() for part in Path(path).parts]
+    for pattern in patterns:
+        wanted = pattern.lower().split("/")
+        if len(parts) >= len(wanted) and fnmatch.fnmatchcase("/".join(parts[-len(wanted):]), "/".join(wanted)):
+            return True
+    return False
 
 
 def metrics_frame(results: Sequence[EvalResult]):
@@ -392,7 +448,7 @@ def metrics_frame(results: Sequence[EvalResult]):
     for r in results:
         m = r.metrics or {}
         rows.append({"model": r.model, "n": m.get("n", len(r.predictions)), "accuracy": m.get("accuracy"),
-                     "MCC": m.get("mcc"), "F1 macro": m.get("f1_macro"), "seconds": r.seconds, "data": r.data.get("name"),
+                     "MCC": m.get("mcc"), "F1 macro": m.get("f1_macro"), "seconds": r.seconds, "data": data_label(r.data),
                      "precision": r.precision, "not judged": m.get("not_judged", 0)})
     frame = pd.DataFrame(rows)
     # Shown only when some model could not judge some items (counted under its placeholder "no").

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# How a user points the app at another folder of task files: the flag (after ``--``, or ``make run ARGS=...``)
+# and the environment variable. The Evaluate page says so when it finds no file.
+DATA_FLAG, DATA_ENV = "--data", "EXPLORER_DATA"
 # Share of this machine's RAM the model cache may fill when no --cache-mb is given:
 # the rest is left for Python, Streamlit sessions, uploads and a model being loaded.
 DEFAULT_CACHE_SHARE = 0.4
@@ -105,7 +108,7 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
     parser.add_argument("--device")
     parser.add_argument("--max-models")
     parser.add_argument("--cache-mb")
-    parser.add_argument("--data")
+    parser.add_argument(DATA_FLAG, dest="data")
     args, _ = parser.parse_known_args(list(argv or []))
 
     checkpoints = args.checkpoints or env.get("EXPLORER_CHECKPOINTS") or str(REPO_ROOT / "checkpoints")
@@ -120,7 +123,7 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
     else:
         cache_mb = _positive(env.get("EXPLORER_CACHE_MB"), "EXPLORER_CACHE_MB", "megabytes")
     include_defaults = env.get("EXPLORER_DEFAULTS", "1").strip().lower() not in {"0", "false", "no", "off"}
-    data = args.data or env.get("EXPLORER_DATA") or str(REPO_ROOT / "data")
+    data = args.data or env.get(DATA_ENV) or str(REPO_ROOT / "data")
     results = env.get("EXPLORER_RESULTS")
     return Settings(
         checkpoints_dir=Path(checkpoints).expanduser(),

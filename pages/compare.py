@@ -62,7 +62,7 @@ with st.expander("Run missing evaluations"):
     st.caption(f"{len(missing)} registered {task} model(s) without a saved {task} result.")
     dataset, content = choose_dataset(task, explorer.settings.data_dir, key="cmp-data")
     if st.button("Evaluate the missing ones", key="cmp_run", disabled=dataset is None or not missing):
-        results, errors = run_evaluations(explorer, missing, task, dataset, content, store)
+        results, errors, _ = run_evaluations(explorer, missing, task, dataset, content, store)
         for error in errors:
             st.error(error)
         st.success(f"Evaluated {len(results)} model(s); the table above includes them now.")

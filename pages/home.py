@@ -20,6 +20,7 @@ st.page_link("pages/evaluate.py", label="Evaluate: checkpoints on NIKL/KoBEST fi
 with st.spinner("Loading the model registry…"):
     from explorer.device import pick_device
     from explorer.ui.home import loaded_names, registry_frame
+    from explorer.ui.tables import MISSING
 
     explorer = get_explorer()
 
@@ -32,6 +33,7 @@ st.dataframe(
     frame,
     hide_index=True,
     width="stretch",
+    placeholder=MISSING,  # a scorer without a parameter count (Kiwi) shows a dash, not "None"
     column_config={
         "model": st.column_config.TextColumn("model", width="medium", pinned=True),
         "task inferred from": st.column_config.TextColumn("task inferred from", width="medium"),

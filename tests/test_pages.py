@@ -51,6 +51,16 @@ def test_home_lists_models_with_task_source_and_problems(checkpoints):
     assert "config.json" in rows.loc["half-copied", "status"]
 
 
+def test_home_shows_a_dash_where_a_model_has_no_parameter_count(checkpoints):
+    from explorer.ui.tables import MISSING
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    table = at.dataframe[0]
+    rows = table.value.set_index("model")
+    assert rows["parameters"].isna()["half-copied"]  # no count for a folder without a config
+    assert table.proto.placeholder == MISSING == "—"  # shown as the one missing-value sign, never "None"
+
+
 def test_scoring_fills_the_table_with_each_models_probability(checkpoints):
     at = _acceptability_page()
     at.text_area(key="cola_text").input("\n".join(SENTENCES))

@@ -156,12 +156,14 @@ def short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+# Sentence-length slices on a scale that suits Korean sentences: (longest length in characters, name), shortest
+# first; the last takes everything longer. Their order here is the order tables show them in.
+LENGTH_SLICES = ((20, "≤20 chars"), (40, "21–40"), (80, "41–80"), (160, "81–160"), (None, ">160"))
+
+
 def length_bucket(n_chars: int) -> str:
-    """Sentence-length slices on a scale that suits Korean sentences."""
-    for limit, name in ((20, "≤20 chars"), (40, "21–40"), (80, "41–80"), (160, "81–160")):
-        if n_chars <= limit:
-            return name
-    return ">160"
+    """The ``LENGTH_SLICES`` name of a text of ``n_chars`` characters."""
+    return next(name for limit, name in LENGTH_SLICES if limit is None or n_chars <= limit)
 
 
 class Task:
@@ -204,6 +206,11 @@ class Task:
     input_formats: ClassVar[dict[str, str]] = {}
     default_format: ClassVar[str | None] = None
     layouts: ClassVar[tuple[Layout, ...]] = ()
+    # The names the published files of the task go by, as glob patterns on the end of a path (case ignored):
+    # ``NIKL_CoLA_*.tsv``, or ``copa/*.tsv`` for KoBEST's ``kobest_v1/copa/dev.tsv``. A file is read by its
+    # columns whatever its name; the names are how the Evaluate page finds a task's files in a folder first,
+    # and tell a user who has none what to put there.
+    data_files: ClassVar[tuple[str, ...]] = ()
 
     @property
     def labels(self) -> list[int]:
@@ -309,6 +316,15 @@ class Task:
                 targets), or None when there is none.
         """
         return {"length": length_bucket(len(self.length_text(item)))}
+
+    # The task's own slice kinds (beyond length), each with its values in the order tables show them:
+    # a slice's name ("≤20 chars", "seen") sorts badly as text, so the order is a fact of the task.
+    slice_kinds: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    @property
+    def slice_order(self) -> dict[str, tuple[str, ...]]:
+        """Every slice kind ``slices`` gives (length first, then the task's own) → its values in reading order."""
+        return {"length": tuple(name for _, name in LENGTH_SLICES), **self.slice_kinds}
 
     def length_text(self, item: Any) -> str:
         """The text whose length puts an item in a length slice (the longest one the model reads)."""

@@ -70,6 +70,7 @@ class Boolq(Task):
     default_format = DEFAULT_FORMAT
     verdict_column = "answer"
     layouts = LAYOUTS
+    data_files = ("SKT_BoolQ_*.tsv", "boolq/*.tsv")
 
     def encode(self, item: BoolqItem, input_format: str | None = None) -> ModelInput:
         first, second, truncation = encode(item, input_format)

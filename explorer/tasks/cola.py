@@ -79,6 +79,7 @@ class Cola(Task):
     main_metric = "mcc"  # NIKL ranks CoLA by Matthews correlation: the classes are unbalanced
     cli_shape = "SENTENCE"
     layouts = LAYOUTS
+    data_files = ("NIKL_CoLA_*.tsv",)
 
     def encode(self, item: ColaItem, input_format: str | None = None) -> ModelInput:
         return ModelInput(item.sentence)

@@ -112,6 +112,7 @@ class Copa(Task):
     default_format = DEFAULT_FORMAT
     verdict_column = "choice"
     layouts = LAYOUTS
+    data_files = ("SKT_COPA_*.tsv", "copa/*.tsv")
 
     def encode(self, item: CopaItem, input_format: str | None = None) -> ModelInput:
         first, endings = encode(item, input_format)
@@ -140,6 +141,8 @@ class Copa(Task):
 
     def length_text(self, item: CopaItem) -> str:
         return item.premise
+
+    slice_kinds = {"question": tuple(QUESTION_WORDS)}  # cause, then effect
 
     def slices(self, item: CopaItem, context=None) -> dict[str, str]:
         return {**super().slices(item), "question": item.question}

@@ -67,6 +67,7 @@ class Hellaswag(Task):
     n_choices = N_ENDINGS
     cli_shape = "CONTEXT|ENDING1|ENDING2|ENDING3|ENDING4"
     layouts = LAYOUTS
+    data_files = ("hellaswag/*.tsv",)
     aliases = ("hella_swag", "kobest_hellaswag")
     counterfactual_edits = "fields"
 

@@ -61,6 +61,7 @@ class Sentineg(Task):
     cli_shape = "SENTENCE"
     verdict_column = "sentiment"
     layouts = LAYOUTS
+    data_files = ("sentineg/*.tsv",)
     counterfactual_edits = "sentence"  # Kiwi's particle, tense and order edits of the review
     label_words = frozenset({"negative", "positive", "부정", "긍정"})  # a sentiment head's id2label
 

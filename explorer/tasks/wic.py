@@ -215,6 +215,7 @@ class Wic(Task):
     input_formats = FORMATS
     default_format = DEFAULT_FORMAT
     layouts = LAYOUTS
+    data_files = ("NIKL_SKT_WiC_*.tsv", "wic/*.tsv")
 
     def encode(self, item: WicItem, input_format: str | None = None) -> ModelInput:
         return ModelInput(*encode(item, input_format))
@@ -225,11 +226,14 @@ class Wic(Task):
     def length_text(self, item: WicItem) -> str:
         return max(item.sentence1, item.sentence2, key=len)
 
+    slice_kinds = {"target in train": ("seen", "unseen")}  # the values slices() gives, in reading order
+
     def slices(self, item: WicItem, context: set[str] | None = None) -> dict[str, str]:
         """Length, and with the training targets as ``context``, whether the target was seen in training."""
         keys = super().slices(item)
         if context is not None:
-            keys["target in train"] = "seen" if item.target in context else "unseen"
+            seen, unseen = self.slice_kinds["target in train"]
+            keys["target in train"] = seen if item.target in context else unseen
         return keys
 
     def slice_context(self, dataset) -> set[str]:

@@ -61,10 +61,11 @@ def metric_chart(frame: pd.DataFrame, metric: str) -> alt.Chart:
     # The order is given as a list: a layered chart does not sort by its x field.
     order = list(data.sort_values("score", ascending=False, kind="stable")["bar"])
     y = alt.Y("bar:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False, labelFontSize=12))
-    base = alt.Chart(data).encode(y=y, x=alt.X("score:Q", title=metric))
+    # "~g": ticks read 0, 20, 40 (with every score equal, vega's own format wrote 0.000000).
+    base = alt.Chart(data).encode(y=y, x=alt.X("score:Q", title=metric, axis=alt.Axis(format="~g")))
     bars = base.mark_bar().encode(
         color=alt.Color("who:N", scale=alt.Scale(domain=list(_WHO), range=list(_WHO.values())), title=None,
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="bottom", labelLimit=400)),  # "…, not registered now" whole
         tooltip=["model", "split", alt.Tooltip("score:Q", format=".2f", title=metric), "source"],
     )
     # Negative values (an MCC below 0) get their label on the left of the bar's end.

@@ -21,7 +21,7 @@ from explorer.room.summary import Majority, human_vs_models, majority, model_vs_
 from explorer.tasks.registry import TASKS
 from explorer.text import escape_markdown, script_note
 from explorer.ui.state import app_settings, current_precision, get_explorer
-MISSING = "—"  # TODO merge: explorer.ui.tables.MISSING
+from explorer.ui.tables import MISSING
 from explorer.ui.task_page import field_widget, kiwi_analyse
 
 # Seconds between the board's refreshes; EXPLORER_ROOM_REFRESH changes it (tests make it short).

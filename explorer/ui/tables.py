@@ -1,4 +1,8 @@
-"""Result tables coloured to read at a glance, with CSV download."""
+"""Result tables coloured to read at a glance, with CSV download; the signs every table shares.
+
+``MISSING`` is the one sign a table shows for a value that is not there (a model without a parameter count,
+a probability a model could not give), and ``STALE`` the one style of a table that answers an earlier input.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,10 @@ import pandas as pd
 import streamlit as st
 
 DISPLAY_CHARS = 160  # long sentences are shortened on screen; the CSV keeps them whole
+# What a cell without a value shows (st.dataframe's ``placeholder``, a Styler's ``na_rep``): a dash reads as
+# "nothing here", where Streamlit's default "None" reads like a name or an answer.
+MISSING = "—"
+STALE = "color: #9e9e9e"  # every cell of a table that answers an earlier input
 
 
 def probability_colour(p: float) -> str:
@@ -48,9 +56,9 @@ def show_probability_table(df: pd.DataFrame, key: str, file_name: str) -> None:
     styler = (
         shown.style.map(probability_colour, subset=list(rename.values()))
         .map(_agreement_colour, subset=["agreement"])
-        .format({**{c: "{:.2f}" for c in rename.values()}, "agreement": "{:.0%}"}, na_rep="–")
+        .format({**{c: "{:.2f}" for c in rename.values()}, "agreement": "{:.0%}"}, na_rep=MISSING)
     )
-    st.dataframe(styler, hide_index=True, key=f"{key}-table", width="stretch")
+    st.dataframe(styler, hide_index=True, key=f"{key}-table", width="stretch", placeholder=MISSING)
     st.download_button(
         "Download CSV",
         df.to_csv(index=False).encode("utf-8-sig"),  # BOM so Excel opens Hangul correctly

@@ -29,11 +29,10 @@ from explorer.ui.acceptability import MAX_URL_CHARS
 from explorer.ui.feedback import Timing, demo_note, predict_with_status, script_warning, stale_warning
 from explorer.ui.model_picker import pick_models, usable_for
 from explorer.ui.state import get_explorer, leave_legacy_multipage_mode
-from explorer.ui.tables import probability_colour
+from explorer.ui.tables import MISSING, STALE, probability_colour
 
 DISAGREES = "background-color: #fff3c4; color: #111"  # the yellow of split rows on the CoLA page
 MARK_COLOURS = {RIGHT: "color: #1b6e20", WRONG: "color: #b3261e"}  # the words and signs say it without colour
-STALE = "color: #9e9e9e"  # every cell of a table that answers an earlier input
 
 
 def render(task: Task) -> None:
@@ -335,13 +334,13 @@ def models_table(task: Task, item: Any, runs: Sequence[TaskRun], expected: int |
         styler = shown.style.map(probability_colour, subset=probs).apply(lambda _: marks, subset=[task.verdict_column])
         if RIGHT_COLUMN in shown:
             styler = styler.map(lambda m: MARK_COLOURS.get(m, ""), subset=[RIGHT_COLUMN])
-    styler = styler.format({c: "{:.3f}" for c in probs}, na_rep="–")
+    styler = styler.format({c: "{:.3f}" for c in probs}, na_rep=MISSING)
     st.dataframe(
         styler,
         hide_index=True,
         width="stretch",
         key=f"{task.id}-table",
-        placeholder="–",  # a model that could not judge has no probability: a dash, never "None"
+        placeholder=MISSING,  # a model that could not judge has no probability: a dash, never "None"
         column_config={"model": st.column_config.TextColumn("model", pinned=True)},
     )
     st.download_button(
