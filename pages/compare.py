@@ -9,6 +9,7 @@ from explorer.curves import curves_frame, overfitting_signals, read_curves
 from explorer.evaluate import SPLITS, ResultStore
 from explorer.loading import CheckpointError
 from explorer.tasks.registry import TASKS
+from explorer.text import escape_markdown
 from explorer.ui.compare import (SPLIT_HELP, anatomy_chart, ask_every_model, checkpoint_folders, curves_chart,
                                  metric_chart, show_comparison)
 from explorer.ui.evaluate import choose_dataset, run_evaluations
@@ -109,7 +110,7 @@ for name in chosen:
     try:
         model = explorer.load_encoder(entry)
     except CheckpointError as exc:
-        st.error(f"**{name}**: {exc}")
+        st.error(f"**{escape_markdown(name)}**: {escape_markdown(str(exc))}")
         continue
     info = anatomy(model, model.config, folder=entry.source)
     rows.append({"model": name, **info})

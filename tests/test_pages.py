@@ -127,3 +127,14 @@ def test_example_button_adds_a_sentence(checkpoints):
     assert at.text_area(key="cola_text").value == demo_sentences()[3][0]
     at.pills(key="cola_example").set_value(0).run()
     assert at.text_area(key="cola_text").value.splitlines() == [demo_sentences()[3][0], demo_sentences()[0][0]]
+
+
+def test_an_unusable_models_odd_folder_name_is_shown_as_typed(checkpoints):
+    from explorer.text import escape_markdown
+
+    odd = "kim_*cola*_$2$"  # markdown and LaTeX signs a classmate's folder name may carry
+    (checkpoints / odd).mkdir()  # half copied: no config yet, its task read from the name
+    at = _acceptability_page()
+    assert not at.exception
+    lines = [m.value for m in at.markdown if "— " in m.value and "kim" in m.value]
+    assert lines and lines[0].startswith(f"**{escape_markdown(odd)}** — ")

@@ -164,7 +164,7 @@ def choose_dataset(task: str, data_dir: Path, key: str) -> tuple[Dataset | None,
             return None, None
         return upload.value, upload.content
     except DatasetError as exc:
-        st.error(f"This file cannot be read: {exc}")
+        st.error(f"This file cannot be read: {escape_markdown(str(exc))}")
         return None, None
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.internals.inputs import Inputs, example_text, item_text, parse
+from explorer.text import escape_markdown
 from explorer.loading import CheckpointError, LoadedModel
 from explorer.registry import ModelEntry
 from explorer.scorers import KIWI_LM, SCORER_KINDS, capabilities
@@ -88,7 +89,7 @@ def choose_input(explorer: Explorer) -> Context:
     try:
         loaded = explorer.load(entry, device)
     except CheckpointError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(str(exc)))
         st.stop()
     _say_what_is_cut(loaded, inputs)
     return Context(explorer, entries, models, entry, loaded, text, inputs, device)
@@ -96,7 +97,6 @@ def choose_input(explorer: Explorer) -> Context:
 
 def _say_unavailable(entries: list[ModelEntry], wanted: str, shown: str) -> None:
     """A link named a model this page cannot show: say which and why, rather than silently show another."""
-    from explorer.text import escape_markdown
     from explorer.ui.model_picker import missing_reason
 
     why = missing_reason(entries, wanted, otherwise="not a transformer checkpoint with a task head: no internals to show")
@@ -287,7 +287,7 @@ def _compare_tables(ctx: Context, table) -> None:
     try:
         other = ctx.model_for(next(e for e in others if e.name == other_name))
     except CheckpointError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(str(exc)))
         return
     for col, label, model in zip(st.columns(2), (ctx.entry.name, other_name), (ctx.loaded.model, other.model)):
         tab = table if model is ctx.loaded.model else position_table(model)
@@ -378,7 +378,7 @@ def _attribution_column(ctx: Context, entry: ModelEntry, item: int, options: Att
         results = memo(("attribution", entry.name, tuple(rows), options),
                        lambda: compute_attributions(loaded, rows, options))
     except (CheckpointError, ValueError, RuntimeError) as exc:
-        st.error(f"**{entry.name}**: {exc}")
+        st.error(f"**{escape_markdown(entry.name)}**: {escape_markdown(str(exc))}")
         return
     for k, result in enumerate(results):
         if len(results) > 1:  # a COPA pair classifier: one (premise, alternative) pair at a time

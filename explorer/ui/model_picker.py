@@ -81,5 +81,5 @@ def pick_models(
     if broken:
         with st.expander(f"{len(broken)} registered model(s) cannot be used"):
             for e in broken:
-                st.markdown(f"**{e.name}** — {e.problems[0]}")
+                st.markdown(f"**{escape_markdown(e.name)}** — {escape_markdown(e.problems[0])}")
     return [by_name[n] for n in chosen]

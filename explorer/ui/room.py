@@ -97,7 +97,7 @@ def create_room(store: RoomStore, name: str) -> None:
             try:
                 room, token = store.create_room(name, code)
             except RoomError as exc:
-                st.error(str(exc))
+                st.error(escape_markdown(str(exc)))
                 return
             presenter_tokens()[room.name] = token
             st.rerun()
@@ -155,7 +155,7 @@ def add_item_form(store: RoomStore, room: Room, me: str) -> None:
             boards.make_item(task.id, fields, kiwi_analyse(get_explorer()) if task.uses_morphemes else None)
             store.add_item(room, task.id, fields, me, author_token())
         except RoomError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(str(exc)))
             return
         st.toast("Added to the board")
         if note := script_note({f.what: fields[f.name] for f in task.fields if f.kind != "choice"}):
@@ -296,7 +296,7 @@ def export_import(store: RoomStore, room: Room, board: Sequence[Item], models: S
         try:
             n = boards.import_json(store, room, upload.getvalue(), presenter)
         except RoomError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(str(exc)))
         else:
             st.success(f"Imported {n} items with their votes; the models answer them here.")
 
