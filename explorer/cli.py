@@ -361,6 +361,8 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    for warning in report.get("warnings", []):  # after the JSON, so the last thing a reader sees
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
