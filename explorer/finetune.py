@@ -36,7 +36,6 @@ import math
 import random
 import statistics
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -59,11 +58,11 @@ from transformers import (
 from explorer.data.readers import Dataset, DatasetError
 from explorer.device import pick_device, precision_problem
 from explorer.loading import max_input_length, pad_with_eos
-from explorer.metrics import classification_metrics
+from explorer.metrics import classification_metrics, constant_warning, top_class
 from explorer.tasks.registry import get as get_task
 from explorer.tasks.registry import read_dataset
 
-__all__ = ["EMBEDDINGS", "MultipleChoiceCollator", "constant_warning", "encode_items", "finetune", "freeze_word_embeddings", "reinit_zero_pooler"]
+__all__ = ["EMBEDDINGS", "MultipleChoiceCollator", "encode_items", "finetune", "freeze_word_embeddings", "reinit_zero_pooler"]
 
 Progress = Callable[[float, str], None]
 
@@ -233,7 +232,7 @@ def reinit_zero_pooler(model: torch.nn.Module) -> list[str]:
     return names
 
 
-# Logged with each evaluation beside the metrics, to tell a constant classifier (see ``constant_warning``).
+# Logged with each evaluation beside the metrics, to tell a constant classifier (see ``explorer.metrics.constant_warning``).
 _TOP_CLASS, _TOP_SHARE = "top_class", "top_class_share"
 
 
@@ -247,20 +246,9 @@ def _metrics(prediction: EvalPrediction, *, labels: Sequence[int]) -> dict[str, 
     pred = np.asarray(logits).argmax(axis=-1).tolist()
     gold = np.asarray(prediction.label_ids).tolist()
     scores = classification_metrics(gold, pred, labels=labels)
-    top, count = Counter(pred).most_common(1)[0] if pred else (0, 0)
+    top, share = top_class(pred)
     return {"accuracy": scores["accuracy"], "mcc": scores["mcc"], "f1_macro": scores["f1_macro"],
-            _TOP_CLASS: float(top), _TOP_SHARE: count / max(1, len(pred))}
-
-
-def constant_warning(task: str, top_class: float | None, top_share: float | None) -> str | None:
-    """The warning for a best epoch that predicts one class for every dev item, or None when it does not.
-
-    Such a model can still show a fair accuracy (the majority class), so it is said in words.
-    """
-    if top_share is None or top_share < 1.0:
-        return None
-    name = get_task(task).label_name(int(top_class or 0))
-    return f"the best epoch predicts {name!r} for every dev item: this model has not learned the task."
+            _TOP_CLASS: float(top), _TOP_SHARE: share}
 
 
 class _ReportProgress(TrainerCallback):
@@ -428,7 +416,7 @@ def finetune(
         ``precision``, ``embeddings``, ``trainable_parameters``,
         ``parameters``, ``out``, ``notes`` (remarks worth printing, e.g. a
         re-initialised pooler) and ``warnings`` (e.g. a best epoch that predicts one
-        class for every dev item: ``constant_warning``).
+        class for every dev item: ``explorer.metrics.constant_warning``).
 
     Raises:
         DatasetError: Unreadable, unlabelled or wrong-task train/dev files.
@@ -525,7 +513,8 @@ def finetune(
     trainer.save_model(str(out))  # the best epoch's weights, config and tokenizer
     trainer.save_state()  # trainer_state.json at the top, not only inside checkpoint-*
     dev_metrics = _best_eval(state.log_history, state.best_global_step)
-    warnings = [w for w in [constant_warning(task, *_best_top_class(state.log_history, state.best_global_step))] if w]
+    top, share = _best_top_class(state.log_history, state.best_global_step)
+    warnings = [w for w in [constant_warning(spec.label_name(int(top or 0)), share)] if w]
     examples = len(train_set) * epochs  # what the steps went through, as Trainer counts it
     summary = {
         "task": task,

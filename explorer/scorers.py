@@ -90,7 +90,7 @@ SCORER_KINDS: dict[str, Capabilities] = {
     ),
     KIWI_FEATURES: Capabilities(
         tasks=frozenset({"cola"}), checkpoint=False, internals=False, attributions=False, position_table=False,
-        morpheme_scores=True, parameters=False, tag="Kiwi features", family="kiwi",
+        morpheme_scores=True, parameters=False, tag="features", family="kiwi",
         refusal="only scores acceptability (CoLA).", fitted=True,
     ),
 }

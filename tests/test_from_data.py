@@ -20,9 +20,10 @@ from explorer.cli import main
 from explorer.defaults import from_data
 from explorer.defaults.from_data import PARTIAL, RECIPES, entries, find_task_files, prepare_from_data
 from explorer.defaults.korean import generate_cola
-from explorer.finetune import constant_warning, finetune
+from explorer.finetune import finetune
 from explorer.kiwi_features import FEATURES, FeatureModel, KiwiFeatures, analyse, fit
 from explorer.kiwi_lm import KiwiLM
+from explorer.metrics import constant_warning, top_class
 from explorer.service import Explorer
 from explorer.settings import Settings
 from explorer.tasks.registry import TASKS, get, read_dataset
@@ -129,7 +130,7 @@ def test_trains_records_and_registers_every_task(trained, tiny_base):
     settings, records, lines = trained
     assert set(records) == {"cola", "copa", "sentineg"}
     root = from_data.root(settings)
-    assert sorted(p.name for p in root.iterdir()) == ["cola", "copa", "sentineg"]  # no .partial left
+    assert sorted(p.name for p in root.iterdir() if p.name != ".lock") == ["cola", "copa", "sentineg"]  # no .partial
     for task, record in records.items():
         saved = json.loads((root / task / "from_data.json").read_text(encoding="utf-8"))
         assert saved == record
@@ -176,6 +177,18 @@ def test_second_run_skips_and_changed_data_retrains(trained, data_dir, tiny_base
     assert any(line.startswith("[cola 2/2] done already") for line in lines)
 
 
+def test_a_second_run_at_once_is_refused(tmp_path, data_dir):
+    import fcntl
+
+    settings = _settings(tmp_path / "cache")
+    from_data.root(settings).mkdir(parents=True)
+    with (from_data.root(settings) / ".lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a run in another process holds it
+        with pytest.raises(ValueError, match="another `prepare --data` is training"):
+            prepare_from_data(settings, data_dir, tasks=["cola"])
+    assert not (from_data.root(settings) / "cola").exists()
+
+
 def test_a_killed_run_is_restarted_cleanly(tmp_path, data_dir, tiny_base):
     settings = _settings(tmp_path / "cache")
     root = from_data.root(settings)
@@ -189,7 +202,7 @@ def test_a_killed_run_is_restarted_cleanly(tmp_path, data_dir, tiny_base):
     records = prepare_from_data(settings, data_dir, tasks=["copa"], base=str(tiny_base), say=lines.append)
     assert set(records) == {"copa"}  # --tasks: only COPA, though three tasks are found
     assert any("interrupted run" in line for line in lines)
-    assert sorted(p.name for p in root.iterdir()) == ["copa"]
+    assert sorted(p.name for p in root.iterdir() if p.name != ".lock") == ["copa"]
     assert (root / "copa" / "model.safetensors").is_file()
     assert [e.name for e in entries(settings)] == ["tiny-bert COPA (your data)"]
 
@@ -202,7 +215,7 @@ def test_cli_prepare_data(tmp_path, data_dir, tiny_base, monkeypatch, capsys):
     assert code == 0, err
     assert "tiny-bert SentiNeg (your data): dev f1_macro" in out
     assert "[sentineg 1/1] Step " in err
-    assert sorted(p.name for p in (tmp_path / "cache" / "from_data").iterdir()) == ["sentineg"]
+    assert sorted(p.name for p in (tmp_path / "cache" / "from_data").iterdir() if p.name != ".lock") == ["sentineg"]
 
     assert main(["prepare", "--data", str(data_dir), "--tasks", "wic"]) == 2  # not in the folder
     assert "no train and dev files for wic" in capsys.readouterr().err
@@ -257,10 +270,11 @@ def test_kiwi_features_refuses_other_files(tmp_path):
 
 
 def test_constant_warning_words():
-    assert constant_warning("cola", 1.0, 1.0) == (
+    assert constant_warning("acceptable", 1.0) == (
         "the best epoch predicts 'acceptable' for every dev item: this model has not learned the task."
     )
-    assert constant_warning("cola", 1.0, 0.9) is None
+    assert constant_warning("acceptable", 0.9) is None
+    assert top_class([1, 0, 1, 1]) == (1, 0.75) and top_class([0, 1]) == (0, 0.5) and top_class([]) == (0, 0.0)
 
 
 def test_finetune_warns_when_the_best_epoch_is_constant(tmp_path, tiny_base, capsys):

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -181,12 +182,10 @@ def _every(n: int, what: str, say: Say) -> Callable[[int, int], None]:
 
 
 def _constant(predicted: Sequence[int], spec) -> str | None:
-    from explorer.finetune import constant_warning
+    from explorer.metrics import constant_warning, top_class
 
-    if not predicted:
-        return None
-    top = max(set(predicted), key=list(predicted).count)
-    return constant_warning(spec.id, top, list(predicted).count(top) / len(predicted))
+    label, share = top_class(predicted)
+    return constant_warning(spec.label_name(label), share) if predicted else None
 
 
 def _description(record: dict[str, Any], what: str) -> str:
@@ -367,6 +366,29 @@ def prepare_from_data(
         seen = ", ".join(found) or "none"
         raise ValueError(f"no train and dev files for {', '.join(missing) or 'any task'} under {data} (found: {seen}).")
     root(settings).mkdir(parents=True, exist_ok=True)
+    with _only_run(root(settings)):
+        return _train_all(settings, found, wanted, force, base, say)
+
+
+@contextmanager
+def _only_run(folder: Path):
+    """Holds ``folder/.lock`` while training: a second run at once would delete the first one's ``.partial`` folder.
+
+    Raises:
+        ValueError: another run holds it (the lock goes with its process, so a killed run never blocks the next).
+    """
+    import fcntl
+
+    with (folder / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"another `prepare --data` is training into {folder}; wait for it to finish.") from None
+        yield
+
+
+def _train_all(settings: Settings, found: dict[str, TaskFiles], wanted: Sequence[str], force: bool,
+               base: str | None, say: Say) -> dict[str, dict[str, Any]]:
     bases = _Bases(settings, base, say)
     records = {}
     for number, task in enumerate(wanted, start=1):
