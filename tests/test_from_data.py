@@ -145,6 +145,7 @@ def test_trains_records_and_registers_every_task(trained, tiny_base):
     names = {e.name: e for e in Explorer(settings).registry()[0]}
     assert set(names) == {"Kiwi features CoLA (your data)", "tiny-bert COPA (your data)", "tiny-bert SentiNeg (your data)"}
     assert names["tiny-bert COPA (your data)"].task == "copa"
+    assert names["tiny-bert COPA (your data)"].description.startswith("tiny-bert fine-tuned on your copa files. dev ")
     assert names["Kiwi features CoLA (your data)"].kind == "kiwi-features"
 
 

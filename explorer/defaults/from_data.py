@@ -92,7 +92,8 @@ class FinetuneRecipe:
     def entry(self, name: str, folder: Path, record: dict[str, Any]) -> ModelEntry:
         task = record["task"]
         return ModelEntry(name=name, source=str(folder), task=task, task_how=f"config.finetuning_task = {task!r}",
-                          origin=ORIGIN, description=_description(record, f"{self.base} fine-tuned on your {task} files"))
+                          origin=ORIGIN, description=_description(record, f"{Path(record['recipe']['base']).name} "
+                                                                           f"fine-tuned on your {task} files"))
 
 
 @dataclass(frozen=True)
