@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 ARGS   ?=
 PORT   ?= 8501
 
-.PHONY: run test install install-dev prepare bench
+.PHONY: run test install install-dev prepare models bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ install-dev: $(VENV)/.installed-dev
 
 prepare: install
 	$(BIN)/python -m explorer prepare
+
+# Real models from your NIKL 2021 / KoBEST files: `make models DATA=~/nikl [TASKS=cola,copa]` (README: Real models
+# from your data). Done tasks are skipped, so it can be run again after an interruption.
+models: install
+	@test -n "$(DATA)" || { echo "usage: make models DATA=DIR [TASKS=cola,copa,...]" >&2; exit 2; }
+	$(BIN)/python -m explorer prepare --data "$(DATA)" $(if $(TASKS),--tasks "$(TASKS)")
 
 # 127.0.0.1 only; `make run LAN=1` (or EXPLORER_LAN=1) serves the LAN behind an access code (explorer/access.py).
 run: prepare

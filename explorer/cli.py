@@ -1,5 +1,7 @@
 """Command line: ``python -m explorer {prepare,models,predict,evaluate,attribute,finetune}``.
 
+``prepare --data DIR`` trains real models from the user's files (``explorer.defaults.from_data``).
+
 Every bad input gets a one-line ``error:`` and a non-zero exit, never a
 traceback: numeric options are checked by argparse (exit 2), output paths
 before any work is done, and input texts before a model is loaded.
@@ -146,7 +148,45 @@ def _warn_notes(positions: Sequence[int], notes: Sequence[list[str]]) -> None:
             print(f"warning: input {position}: {note}", file=sys.stderr)
 
 
+def _cmd_prepare_data(args: argparse.Namespace) -> int:
+    """``prepare --data DIR``: real models from the user's files (``explorer.defaults.from_data``)."""
+    from explorer.defaults.from_data import prepare_from_data
+
+    settings = load_settings(args.extra)
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        records = prepare_from_data(settings, Path(args.data), tasks=args.tasks, force=args.force, base=args.base, say=say)
+    except (OSError, ValueError) as exc:  # DatasetError is a ValueError
+        return _fail(str(exc), 2)
+    for task, record in records.items():
+        metric = record["metric"]
+        print(f"{record['name']}: dev {metric} {record['dev_metrics'].get(metric, float('nan')):.3f} "
+              f"({Path(record['files']['dev']['path']).name}; {record['wall_seconds']} s wall, "
+              f"{record.get('cpu_seconds', '?')} s CPU on {record['device']})")
+    print("Registered: every page for these tasks lists them (`python -m explorer models`).")
+    return 0
+
+
+def task_list(text: str) -> list[str]:
+    """An argparse type: comma-separated registered task ids (``cola,copa``)."""
+    from explorer.tasks.registry import TASKS
+
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in TASKS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown task(s) {', '.join(unknown) or _quoted(text)}; "
+                                         f"expected a comma-separated list of {', '.join(TASKS)}")
+    return list(dict.fromkeys(names))
+
+
 def _cmd_prepare(args: argparse.Namespace) -> int:
+    if args.data is not None:
+        return _cmd_prepare_data(args)
+    if args.tasks or args.base:
+        return _fail("--tasks and --base go with --data DIR.", 2)
     from tqdm import tqdm
 
     from explorer.defaults.prepare import prepare
@@ -361,6 +401,8 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    for warning in report.get("warnings", []):  # after the JSON, so the last thing a reader sees
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -444,8 +486,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--cache-mb", type=whole_number(1, 10**7), help="megabytes of weights kept loaded (default: 40%% of RAM)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("prepare", parents=[common], help="build the offline default models (idempotent)")
+    p = sub.add_parser("prepare", parents=[common], help="build the offline default models (idempotent); with --data, "
+                       "train real models from your NIKL 2021 / KoBEST files")
     p.add_argument("--force", action="store_true", help="rebuild even what exists")
+    p.add_argument("--data", metavar="DIR", help="a folder with NIKL 2021 / KoBEST train and dev files: train one model "
+                   "per task found (see README, Real models from your data); done tasks are skipped")
+    p.add_argument("--tasks", type=task_list, metavar="cola,copa,...", help="with --data: only these tasks")
+    p.add_argument("--base", metavar="FOLDER", help="with --data: fine-tune this model folder instead of "
+                   "multilingual-e5-small")
     p.set_defaults(func=_cmd_prepare)
 
     p = sub.add_parser("models", parents=[common], help="list the registry")

@@ -58,7 +58,7 @@ from transformers import (
 from explorer.data.readers import Dataset, DatasetError
 from explorer.device import pick_device, precision_problem
 from explorer.loading import max_input_length, pad_with_eos
-from explorer.metrics import classification_metrics
+from explorer.metrics import classification_metrics, constant_warning, top_class
 from explorer.tasks.registry import get as get_task
 from explorer.tasks.registry import read_dataset
 
@@ -232,13 +232,23 @@ def reinit_zero_pooler(model: torch.nn.Module) -> list[str]:
     return names
 
 
+# Logged with each evaluation beside the metrics, to tell a constant classifier (see ``explorer.metrics.constant_warning``).
+_TOP_CLASS, _TOP_SHARE = "top_class", "top_class_share"
+
+
 def _metrics(prediction: EvalPrediction, *, labels: Sequence[int]) -> dict[str, float]:
-    """Dev metrics over the task's ``labels`` (bind them with ``functools.partial``)."""
+    """Dev metrics over the task's ``labels`` (bind them with ``functools.partial``).
+
+    Also the most predicted class and its share of the dev items: a best epoch at share 1.0
+    answers the same for everything, which accuracy alone hides on unbalanced data.
+    """
     logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
     pred = np.asarray(logits).argmax(axis=-1).tolist()
     gold = np.asarray(prediction.label_ids).tolist()
     scores = classification_metrics(gold, pred, labels=labels)
-    return {"accuracy": scores["accuracy"], "mcc": scores["mcc"], "f1_macro": scores["f1_macro"]}
+    top, share = top_class(pred)
+    return {"accuracy": scores["accuracy"], "mcc": scores["mcc"], "f1_macro": scores["f1_macro"],
+            _TOP_CLASS: float(top), _TOP_SHARE: share}
 
 
 class _ReportProgress(TrainerCallback):
@@ -338,8 +348,17 @@ def _best_eval(log_history: list[dict[str, Any]], step: int | None) -> dict[str,
     chosen = [entry for entry in evals if entry.get("step") == step] or evals[-1:]
     if not chosen:
         return {}
-    timings = ("runtime", "samples_per_second", "steps_per_second")
-    return {key[5:]: value for key, value in chosen[-1].items() if key.startswith("eval_") and key[5:] not in timings}
+    skipped = ("runtime", "samples_per_second", "steps_per_second", _TOP_CLASS, _TOP_SHARE)
+    return {key[5:]: value for key, value in chosen[-1].items() if key.startswith("eval_") and key[5:] not in skipped}
+
+
+def _best_top_class(log_history: list[dict[str, Any]], step: int | None) -> tuple[float | None, float | None]:
+    """``(top_class, top_class_share)`` logged at the best step (the last evaluation when unknown)."""
+    evals = [entry for entry in log_history if "eval_loss" in entry]
+    chosen = ([entry for entry in evals if entry.get("step") == step] or evals[-1:])[-1:]
+    if not chosen:
+        return None, None
+    return chosen[0].get(f"eval_{_TOP_CLASS}"), chosen[0].get(f"eval_{_TOP_SHARE}")
 
 
 def finetune(
@@ -395,8 +414,9 @@ def finetune(
         ``step_seconds`` (training steps alone), ``median_step_seconds``,
         ``examples_per_second`` (over those steps), ``n_train``, ``n_dev``, ``device``, ``n_devices``,
         ``precision``, ``embeddings``, ``trainable_parameters``,
-        ``parameters``, ``out`` and ``notes`` (remarks worth printing, e.g. a
-        re-initialised pooler).
+        ``parameters``, ``out``, ``notes`` (remarks worth printing, e.g. a
+        re-initialised pooler) and ``warnings`` (e.g. a best epoch that predicts one
+        class for every dev item: ``explorer.metrics.constant_warning``).
 
     Raises:
         DatasetError: Unreadable, unlabelled or wrong-task train/dev files.
@@ -493,6 +513,8 @@ def finetune(
     trainer.save_model(str(out))  # the best epoch's weights, config and tokenizer
     trainer.save_state()  # trainer_state.json at the top, not only inside checkpoint-*
     dev_metrics = _best_eval(state.log_history, state.best_global_step)
+    top, share = _best_top_class(state.log_history, state.best_global_step)
+    warnings = [w for w in [constant_warning(spec.label_name(int(top or 0)), share)] if w]
     examples = len(train_set) * epochs  # what the steps went through, as Trainer counts it
     summary = {
         "task": task,
@@ -515,6 +537,7 @@ def finetune(
         "parameters": sum(p.numel() for p in model.parameters()),
         "out": str(out),
         "notes": notes,
+        "warnings": warnings,
     }
     if trainer.is_world_process_zero():
         record = {

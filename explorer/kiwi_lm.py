@@ -69,6 +69,7 @@ class Morpheme:
     start: int
     end: int
     logprob: float
+    oov: bool = False  # not in Kiwi's dictionary (guessed from the surrounding text)
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,22 @@ class KiwiLM:
 
     def analyse(self, sentence: str) -> KiwiAnalysis:
         """Returns the best analysis with per-morpheme log-probabilities."""
+        return self.readings(sentence, 1)[0]
+
+    def readings(self, sentence: str, top_n: int) -> list[KiwiAnalysis]:
+        """Kiwi's ``top_n`` best analyses, best first (Kiwi-features compares the first two)."""
         text = sentence[:MAX_CHARS]
         with self._lock:
-            tokens, score = self.kiwi.analyze(text, top_n=1)[0]
-        morphemes = tuple(
-            Morpheme(t.form, t.tag, int(t.start), int(t.end), float(getattr(t, "score", 0.0))) for t in tokens
-        )
+            results = self.kiwi.analyze(text, top_n=top_n)
         n_chars = sum(1 for ch in text if not ch.isspace())
-        return KiwiAnalysis(morphemes, float(score), n_chars)
+        return [
+            KiwiAnalysis(
+                tuple(Morpheme(t.form, str(t.tag), int(t.start), int(t.end), float(getattr(t, "score", 0.0)),
+                               bool(getattr(t, "oov", False))) for t in tokens),
+                float(score), n_chars,
+            )
+            for tokens, score in results
+        ]
 
     def morphemes(self, sentence: str) -> tuple[Morpheme, ...]:
         """The best analysis's morphemes with character offsets (for WiC target finding)."""

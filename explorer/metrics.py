@@ -127,3 +127,25 @@ def classification_metrics(gold: Sequence[int], pred: Sequence[int], labels: Seq
         "labels": labels,
         "notes": notes,
     }
+
+
+def constant_warning(label_name: str, top_share: float | None) -> str | None:
+    """The warning for a model that answers ``label_name`` for every dev item (``top_share`` 1.0), else None.
+
+    Such a model can still show a fair accuracy (the majority class), so it is said in words.
+    """
+    if top_share is None or top_share < 1.0:
+        return None
+    return f"the best epoch predicts {label_name!r} for every dev item: this model has not learned the task."
+
+
+def top_class(predicted: Sequence[int]) -> tuple[int, float]:
+    """The most predicted class and its share of the predictions (ties: the smaller class id)."""
+    if not predicted:
+        return 0, 0.0
+    counts: dict[int, int] = {}
+    for label in predicted:
+        counts[int(label)] = counts.get(int(label), 0) + 1
+    label = min(counts, key=lambda k: (-counts[k], k))
+    return label, counts[label] / len(predicted)
+

@@ -1,7 +1,8 @@
 """What each kind of scorer can do, declared once, and what every scorer answers to.
 
 A registry entry's ``kind`` names its scorer: a transformer checkpoint, the Kiwi
-language model (zero-shot CoLA) or the Kiwi overlap baseline (BoolQ). Pages, the
+language model (zero-shot CoLA), the Kiwi overlap baseline (BoolQ) or a Kiwi-features
+regression fitted on the user's CoLA file. Pages, the
 service and the CLI ask ``capabilities(entry)`` what a model can do instead of
 testing the kind string, so a new kind of scorer is one row in ``SCORER_KINDS``
 and one class implementing ``Scorer``.
@@ -9,7 +10,8 @@ and one class implementing ``Scorer``.
 Every scorer predicts through the same method (``Scorer.predict``), so every
 task and every page takes one path from items to ``Prediction``s:
 ``TransformerScorer`` (``explorer.tasks.predict``), ``KiwiLM``
-(``explorer.kiwi_lm``) and ``KiwiOverlap`` (``explorer.kiwi_overlap``).
+(``explorer.kiwi_lm``), ``KiwiOverlap`` (``explorer.kiwi_overlap``) and
+``KiwiFeatures`` (``explorer.kiwi_features``).
 
 No torch, pandas or streamlit here: the registry and CLI parsing import it.
 """
@@ -29,6 +31,7 @@ Progress = Callable[[int, int], None]
 TRANSFORMER = "transformer"
 KIWI_LM = "kiwi-lm"
 KIWI_OVERLAP = "kiwi-overlap"
+KIWI_FEATURES = "kiwi-features"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Capabilities:
         tag: The model picker's tag ("zero-shot", "baseline"); "" for none.
         family: Comparison's model family; None = read from the checkpoint's config.
         refusal: Said after the model's name when asked for a task it does not answer.
+        fitted: Not a checkpoint, but fitted on data and read from the entry's own file
+            (``source``): one scorer per entry, not one per kind.
     """
 
     tasks: frozenset[str] | None
@@ -61,6 +66,7 @@ class Capabilities:
     tag: str = ""
     family: str | None = None
     refusal: str = ""
+    fitted: bool = False
 
     def answers(self, task: str) -> bool:
         """Whether this scorer can be asked for ``task`` (a checkpoint's own task is checked elsewhere)."""
@@ -81,6 +87,11 @@ SCORER_KINDS: dict[str, Capabilities] = {
         tasks=frozenset({"boolq"}), checkpoint=False, internals=False, attributions=False, position_table=False,
         morpheme_scores=False, parameters=False, tag="baseline", family="kiwi",
         refusal="only answers BoolQ.",
+    ),
+    KIWI_FEATURES: Capabilities(
+        tasks=frozenset({"cola"}), checkpoint=False, internals=False, attributions=False, position_table=False,
+        morpheme_scores=True, parameters=False, tag="features", family="kiwi",
+        refusal="only scores acceptability (CoLA).", fitted=True,
     ),
 }
 

@@ -16,7 +16,7 @@ from explorer.defaults.prepare import calibration_path, default_entries
 from explorer.device import pick_device
 from explorer.loading import CheckpointError, LoadedModel, load_encoder, load_model
 from explorer.registry import ModelEntry, discover, find, folder_entry
-from explorer.scorers import KIWI_LM, KIWI_OVERLAP, capabilities
+from explorer.scorers import KIWI_FEATURES, KIWI_LM, KIWI_OVERLAP, capabilities
 from explorer.settings import Settings
 from explorer.tasks.common import thread_safe_tokenizer
 from explorer.tasks.registry import get as get_task
@@ -34,6 +34,11 @@ def resolve_device(choice: str) -> str:
     if dev.type == "cuda" and dev.index is None:
         dev = torch.device("cuda", torch.cuda.current_device())
     return str(dev)
+
+
+def _built_in_key(entry: ModelEntry) -> str:
+    """A built-in scorer's cache key: its kind when one serves all, kind@file when it is fitted per entry."""
+    return f"{entry.kind}@{entry.source}" if capabilities(entry).fitted else entry.kind
 
 
 def _with_task(entry: ModelEntry, task: str) -> ModelEntry:
@@ -95,8 +100,8 @@ class Explorer:
     def is_loaded(self, entry: ModelEntry) -> bool:
         """Whether the entry's model is in memory now (on any device, as a task model or an encoder)."""
         keys = self.cache.keys()
-        if not capabilities(entry).checkpoint:  # built-in scorers are cached under their kind (see built_in())
-            return entry.kind in keys
+        if not capabilities(entry).checkpoint:  # built-in scorers are cached under their own key (see built_in())
+            return _built_in_key(entry) in keys
         return any(k.startswith(f"{entry.source}@") for k in keys)
 
     def load_encoder(self, entry: ModelEntry):
@@ -125,9 +130,25 @@ class Explorer:
 
         return self.cache.get(KIWI_OVERLAP, build)
 
+    def kiwi_features(self, entry: ModelEntry):
+        """The Kiwi-features scorer fitted in the entry's file, over the shared Kiwi LM.
+
+        Raises:
+            CheckpointError: the file is missing or not a model this version reads.
+        """
+        from explorer.kiwi_features import FeatureModel, KiwiFeatures
+
+        def build() -> KiwiFeatures:
+            try:
+                return KiwiFeatures(self.kiwi(), FeatureModel.load(Path(entry.source)))
+            except ValueError as exc:
+                raise CheckpointError(f"{entry.name}: {exc}") from None
+
+        return self.cache.get(_built_in_key(entry), build)
+
     def built_in(self, entry: ModelEntry):
-        """The one shared scorer of a built-in (not checkpoint) entry, built on first use."""
-        builders = {KIWI_LM: self.kiwi, KIWI_OVERLAP: self.kiwi_overlap}  # each caches under its kind
+        """The scorer of a built-in (not checkpoint) entry, built on first use and cached (``_built_in_key``)."""
+        builders = {KIWI_LM: self.kiwi, KIWI_OVERLAP: self.kiwi_overlap, KIWI_FEATURES: lambda: self.kiwi_features(entry)}
         return builders[entry.kind]()
 
     def task_model(self, entry: ModelEntry, task: str, device: str | None = None):

@@ -24,7 +24,12 @@ def _defaults(tmp_path) -> dict[str, ModelEntry]:
 
 
 def test_every_kind_the_app_registers_declares_what_it_can_do(tmp_path, make_checkpoint):
-    entries = [*_defaults(tmp_path).values(), folder_entry(make_checkpoint("bert", name="caps-cola"), "test")]
+    from explorer.defaults.from_data import RECIPES
+
+    # `prepare --data` registers a Kiwi-features CoLA model beside the defaults.
+    record = {"task": "cola", "metric": "mcc", "dev_metrics": {"mcc": 0.2}, "files": {"dev": {"path": "dev.tsv"}}}
+    features = RECIPES["cola"].entry("features", tmp_path, record)
+    entries = [*_defaults(tmp_path).values(), features, folder_entry(make_checkpoint("bert", name="caps-cola"), "test")]
     assert {e.kind for e in entries} == set(SCORER_KINDS)
     checkpoint = capabilities(entries[-1])
     assert checkpoint.tasks is None and checkpoint.internals and checkpoint.attributions and checkpoint.parameters
@@ -79,10 +84,11 @@ def test_attribute_refuses_a_built_in_scorer_in_words(tmp_path, capsys, monkeypa
 
 
 def test_every_kind_has_one_scorer_class_that_declares_its_own_capabilities():
+    from explorer.kiwi_features import KiwiFeatures
     from explorer.kiwi_lm import KiwiLM
     from explorer.tasks.predict import TransformerScorer
 
-    classes = (TransformerScorer, KiwiLM, KiwiOverlap)
+    classes = (TransformerScorer, KiwiLM, KiwiOverlap, KiwiFeatures)
     assert sorted(c.kind for c in classes) == sorted(SCORER_KINDS)
     assert all(c.capabilities is SCORER_KINDS[c.kind] for c in classes)
 

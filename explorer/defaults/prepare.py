@@ -195,10 +195,11 @@ def default_entries(settings: Settings) -> list[ModelEntry]:
     build them, rather than disappearing.
     """
     from explorer.defaults.demo_specs import DEMOS
+    from explorer.defaults.from_data import entries as from_data_entries
     from explorer.kiwi_lm import LIMITS
 
-    if not settings.include_defaults:
-        return []
+    if not settings.include_defaults:  # models trained from the user's own files are theirs: listed regardless
+        return from_data_entries(settings)
     manifest = _read_manifest(settings)
     missing = "Not prepared yet: run `python -m explorer prepare` (or `make run`)."
     kiwi = ModelEntry(
@@ -251,4 +252,4 @@ def default_entries(settings: Settings) -> list[ModelEntry]:
         if not (folder / "config.json").is_file():
             entry.problems.append(missing)
         entries.append(entry)
-    return entries
+    return entries + from_data_entries(settings)  # `prepare --data DIR`: beside the demos
