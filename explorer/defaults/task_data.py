@@ -369,7 +369,18 @@ WIC_LEXICON: tuple[WicTarget, ...] = (
 
 
 def _wic_sentence(template: str, rng: random.Random) -> tuple[str, tuple[int, int]]:
-    """Fills a WiC template's person slots and locates the target."""
+    """Fills a WiC template's person slots and locates the target.
+
+    A sentence-initial subject ``{A:은/는}`` is sometimes dropped (새로 산 옷이 마음에 들었다) or takes
+    이/가 (아이들이 마당에서 …), as Korean sentences do, so the sense is read from the words around the
+    target rather than from a template's exact opening.
+    """
+    if template.startswith("{A:은/는} "):
+        r = rng.random()
+        if r < 0.25:
+            template = template.removeprefix("{A:은/는} ")
+        elif r < 0.45:
+            template = "{A:이/가}" + template.removeprefix("{A:은/는}")
     a, b = rng.sample(_WIC_PERSONS, 2)
     return _bracketed(fill(template, {"A": a, "B": b}))
 
