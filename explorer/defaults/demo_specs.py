@@ -44,7 +44,10 @@ class DemoSpec:
     # WordPiece vocabulary at most. The trainer breaks ties between equally frequent merges in an order that
     # changes from process to process, so a vocabulary cut short can hold other tokens in another build (WiC's
     # did at 2,000: two builds of one spec got 5 and 4 of its 5 page examples right); one large enough for
-    # every merge the data offers came out the same in every build measured.
+    # every merge the data offers came out the same in every build measured. Measured: CoLA's 2,000 the same in
+    # 40 trainings of 40; WiC's 3,000 (2,128 used) in 6 of 6; COPA's 2,000 (1,448 used) differs about one time in
+    # ten, and that other vocabulary's model answered the page's examples as the usual one does (3 of 4, the
+    # same miss; dev 0.94 against 0.91).
     vocab_size: int = 2000
     # Page examples (indices into the task's ``examples``) the demo is known to answer wrongly; the
     # tests hold every demo to all the others. Each is a toy's honest miss, not a secret.
