@@ -196,7 +196,7 @@ def train_demo(
         if fit >= spec.fit:
             stopped = "fit"
             break
-        if time.monotonic() - started > spec.hard_stop:
+        if round_ + 1 < spec.rounds and time.monotonic() - started > spec.hard_stop:
             stopped = "time"  # a very slow machine: keep what there is rather than hang the first start
             break
     model.eval()
@@ -206,7 +206,8 @@ def train_demo(
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
     metrics = _score_saved(tmp, spec, dev)
-    metrics.update(steps=step, max_steps=max_steps, stopped=stopped, train_fit=round(fit, 4), seconds=seconds, cpu_seconds=cpu_seconds, train_examples=len(train), dev_examples=len(dev),
+    metrics.update(steps=step, max_steps=max_steps, stopped=stopped, train_fit=round(fit, 4), seconds=seconds,
+                   cpu_seconds=cpu_seconds, train_examples=len(train), dev_examples=len(dev),
                    n_params=sum(p.numel() for p in model.parameters()))
     (tmp / "demo.json").write_text(
         json.dumps({"description": spec.description, "family": spec.family, "task": spec.task,
