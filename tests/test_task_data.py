@@ -173,15 +173,26 @@ def test_copa_balanced() -> None:
 
 
 def test_copa_right_answer_is_the_paired_event() -> None:
-    # Rebuild (cause, effect) from the lexicon with every person and check the
-    # right answer always completes a listed pair, the wrong one never does.
+    # Rebuild (cause, effect) from the lexicon with every person (은/는 or 이/가 on the subject) and check
+    # the right answer always completes a listed pair, the wrong one never does.
     pairs: set[tuple[str, str]] = set()
     for pair in td.COPA_PAIRS:
         for person in td._COPA_SUBJECTS:
             for c in pair.causes:
                 for e in pair.effects:
-                    pairs.add((fill(c, {"A": person}), fill(e, {"A": person})))
-    for item in generate_copa(1500, seed=2):
+                    for particle in ("{A:은/는}", "{A:이/가}"):
+                        c2, e2 = (t.replace("{A:은/는}", particle) for t in (c, e))
+                        pairs.add((fill(c2, {"A": person}), fill(e2, {"A": person})))
+    items = generate_copa(1500, seed=2)
+    from explorer.morphology import attach
+
+    def subject_particle(premise: str) -> str:
+        return next((particle for person in td._COPA_SUBJECTS for particle in ("은/는", "이/가")
+                     if premise.startswith(attach(person, particle) + " ")), "")
+
+    particles = Counter(subject_particle(i.premise) for i in items)
+    assert 0.15 < particles["이/가"] / (particles["이/가"] + particles["은/는"]) < 0.5, particles
+    for item in items:
         right, wrong = item.alternatives[item.label], item.alternatives[1 - item.label]
         if item.question == "effect":
             assert (item.premise, right) in pairs and (item.premise, wrong) not in pairs

@@ -30,7 +30,7 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from explorer.defaults.demo_specs import DEMOS, MAX_LENGTH, DemoSpec  # re-exported: the demos as data
+from explorer.defaults.demo_specs import DEMOS, MAX_LENGTH, DemoSpec, fingerprint  # re-exported: the demos as data
 from explorer.tasks.registry import get as get_task
 
 Progress = Callable[[float, str], None]
@@ -51,9 +51,7 @@ def train_tokenizer(texts: Sequence[str], out_dir: Path, vocab_size: int = 2000,
     tok.decoder = decoders.WordPiece()
     trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, min_frequency=1)
     tok.train_from_iterator(texts, trainer=trainer)
-    if fixed_ids:
-        # Not yet for the demos: their quality checks were tuned on the trainer's own order, and one
-        # (demo preferring "나는 어제 학교에 갔다." to "책가 책상 위에 있다.") fails with the fixed ids.
+    if fixed_ids:  # the demos and the tests' tiny models: the same ids, so the same model, in every run
         tok.model = _in_fixed_order(tok.get_vocab())
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
@@ -148,60 +146,90 @@ def train_demo(
 ) -> dict:
     """Trains one demo model, saves it as a Hugging Face folder, and scores it.
 
-    Training runs a fixed number of epochs, so the result does not depend on
-    how busy the machine is; a hard stop at four times the expected time keeps
-    a very slow machine from hanging the first start. The
-    dev score is measured by loading the saved folder through the app's own
-    loader and predictor, so it checks the whole path a user takes.
+    Training runs in rounds of ``spec.epochs`` epochs, each one learning-rate cycle, and stops after
+    the first round whose model gets ``spec.fit`` of a fixed sample of its training items right (never
+    the dev set, never the page's examples), or after ``spec.rounds`` rounds. Steps, not a clock,
+    decide, so the result does not depend on how busy the machine is; only past ``spec.hard_stop``
+    seconds (a machine eight times slower than expected) is no further round started, and
+    ``stopped`` says ``"time"``. The dev score and the page examples are scored by loading the saved
+    folder through the app's own loader and predictor, so they check the whole path a user takes.
 
     Returns:
-        Metrics on the generated dev split (accuracy, MCC, steps, seconds).
+        Metrics: dev accuracy and MCC, page examples right of total and the misses (indices into the
+        task's ``examples``), steps, rounds' end (``stopped``: fit, rounds or time), seconds.
     """
     torch.manual_seed(seed)
     rng = random.Random(seed)
     model = build_model(spec, len(tokenizer), tokenizer.pad_token_id)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=0.01)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=0.01, fused=True)  # fewer ops a step
     items = list(train)
-    batch_size = 32
-    epochs = spec.epochs
-    total_steps = epochs * ((len(items) + batch_size - 1) // batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=spec.lr, total_steps=total_steps, pct_start=0.1)
-    started = time.monotonic()
-    step = 0
-    model.train()
-    for _ in range(epochs):
-        rng.shuffle(items)
-        for start in range(0, len(items), batch_size):
-            chunk = items[start : start + batch_size]
-            loss = model(**encode_batch(tokenizer, spec, chunk), labels=torch.tensor([i.label for i in chunk])).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimiser.step()
-            schedule.step()
-            optimiser.zero_grad()
-            step += 1
-            elapsed = time.monotonic() - started
-            if progress and step % 20 == 0:
-                progress(step / total_steps, f"{spec.name}: step {step}/{total_steps}, loss {loss.item():.3f}")
-            if elapsed > 4 * spec.seconds:
-                break
-        if time.monotonic() - started > 4 * spec.seconds:
+    probe = random.Random(seed + 1).sample(items, min(len(items), spec.probe))
+    batch_size = spec.batch_size
+    per_epoch = (len(items) + batch_size - 1) // batch_size
+    round_steps = spec.epochs * per_epoch
+    max_steps = spec.rounds * round_steps
+    started, cpu_started = time.monotonic(), time.process_time()
+    step, fit, stopped = 0, 0.0, "rounds"
+    for round_ in range(spec.rounds):
+        # Each round is one learning-rate cycle over ``epochs`` epochs; later rounds peak lower (warm restarts).
+        peak = spec.lr * (0.5 if round_ else 1.0)
+        for group in optimiser.param_groups:
+            group["lr"] = peak
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=peak, total_steps=round_steps, pct_start=0.1)
+        model.train()
+        for _ in range(spec.epochs):
+            rng.shuffle(items)
+            for start in range(0, len(items), batch_size):
+                chunk = items[start : start + batch_size]
+                loss = model(**encode_batch(tokenizer, spec, chunk), labels=torch.tensor([i.label for i in chunk])).loss
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimiser.step()
+                schedule.step()
+                optimiser.zero_grad()
+                step += 1
+                if progress and step % 20 == 0:
+                    progress(step / max_steps, f"{spec.name}: step {step} (at most {max_steps}), loss {loss.item():.3f}")
+        fit = _accuracy(model, tokenizer, spec, probe)
+        if progress:
+            progress(step / max_steps, f"{spec.name}: round {round_ + 1}, {fit:.1%} of {len(probe)} training items right")
+        if fit >= spec.fit:
+            stopped = "fit"
             break
-    seconds = round(time.monotonic() - started, 1)
+        if round_ + 1 < spec.rounds and time.monotonic() - started > spec.hard_stop:
+            stopped = "time"  # a very slow machine: keep what there is rather than hang the first start
+            break
+    model.eval()
+    seconds, cpu_seconds = round(time.monotonic() - started, 1), round(time.process_time() - cpu_started, 1)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
     metrics = _score_saved(tmp, spec, dev)
-    metrics.update(steps=step, seconds=seconds, train_examples=len(train), dev_examples=len(dev),
+    metrics.update(steps=step, max_steps=max_steps, stopped=stopped, train_fit=round(fit, 4), seconds=seconds,
+                   cpu_seconds=cpu_seconds, train_examples=len(train), dev_examples=len(dev),
                    n_params=sum(p.numel() for p in model.parameters()))
     (tmp / "demo.json").write_text(
-        json.dumps({"description": spec.description, "family": spec.family, "task": spec.task, **metrics}, indent=2),
+        json.dumps({"description": spec.description, "family": spec.family, "task": spec.task,
+                    "fingerprint": fingerprint(spec), **metrics}, indent=2),
         encoding="utf-8",
     )
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return metrics
+
+
+@torch.no_grad()
+def _accuracy(model, tokenizer, spec: DemoSpec, items: Sequence, batch_size: int = 128) -> float:
+    """The share of ``items`` the model in training gets right (dropout off while it checks)."""
+    model.eval()
+    right = 0
+    for start in range(0, len(items), batch_size):
+        chunk = items[start : start + batch_size]
+        logits = model(**encode_batch(tokenizer, spec, chunk)).logits
+        right += int((logits.argmax(-1) == torch.tensor([i.label for i in chunk])).sum())
+    model.train()
+    return right / max(1, len(items))
 
 
 def _score_saved(folder: Path, spec: DemoSpec, dev: Sequence) -> dict:
@@ -215,7 +243,45 @@ def _score_saved(folder: Path, spec: DemoSpec, dev: Sequence) -> dict:
     loaded = load_model(entry, "cpu")
     preds = predict_items(loaded, spec.task, dev, spec.input_format, batch_size=128)
     m = classification_metrics([i.label for i in dev], [p.label for p in preds], labels=get_task(spec.task).labels)
-    return {"dev_accuracy": m["accuracy"], "dev_mcc": m["mcc"]}
+    examples = page_examples(spec.task)
+    answers = predict_items(loaded, spec.task, [item for item, _ in examples], spec.input_format)
+    misses = [k for k, ((_, expected), p) in enumerate(zip(examples, answers)) if p.label != expected]
+    return {"dev_accuracy": m["accuracy"], "dev_mcc": m["mcc"], "page_right": len(examples) - len(misses),
+            "page_total": len(examples), "page_misses": misses}
+
+
+def page_examples(task_id: str) -> list[tuple[object, int]]:
+    """The task page's built-in examples as (item, expected label), in the page's order."""
+    task = get_task(task_id)
+    out = []
+    for example in task.examples:
+        values = {f.name: task.form_value(f, example[f.name]) for f in task.fields}
+        item, _ = task.make_item(values)
+        out.append((item, task.expected_label(values)))
+    return out
+
+
+# Besides the page examples themselves, the fields whose text, shared with a page example, keeps a generated
+# item out of a demo's data: the sentence a page example judges (CoLA) and either sentence of a WiC pair
+# (other fillers of the same template stay). A COPA item is held out only as a whole: a premise without a
+# person has one wording, so holding out every item with it would remove the whole cause-and-effect pair,
+# knowledge the toy has no other way to get.
+HELD_OUT_FIELDS = {"cola": ("sentence",), "wic": ("sentence1", "sentence2"), "copa": ()}
+
+
+def without_page_examples(task_id: str, items: Sequence) -> list:
+    """``items`` less any that is a page example or shares a ``HELD_OUT_FIELDS`` text with one.
+
+    The page marks each demo's answer to its examples right or wrong; a demo trained on them
+    would only show it remembers them.
+    """
+    task = get_task(task_id)
+    fields = HELD_OUT_FIELDS.get(task_id, ())
+    page = [task.values(item) for item, _ in page_examples(task_id)]
+    same_items = {frozenset(v.values()) for v in page}
+    texts = {v[f] for v in page for f in fields}
+    return [i for i in items if frozenset((v := task.values(i)).values()) not in same_items
+            and not any(v[f] in texts for f in fields)]
 
 
 def demo_data(task: str = "cola", n_train: int = 8000, n_dev: int = 1000) -> tuple[list, list]:
@@ -230,6 +296,11 @@ def demo_data(task: str = "cola", n_train: int = 8000, n_dev: int = 1000) -> tup
     return data
 
 
+def training_data(spec: DemoSpec) -> tuple[list, list]:
+    """The (train, dev) items a demo is built from: generated, with its page's examples kept out."""
+    return tuple(without_page_examples(spec.task, items) for items in demo_data(spec.task, n_train=spec.n_train))
+
+
 def build_demo(name: str, out_root: str, queue=None) -> dict:
     """Generates data, trains a tokenizer and one demo model: one job of ``prepare``.
 
@@ -239,9 +310,10 @@ def build_demo(name: str, out_root: str, queue=None) -> dict:
     """
     torch.set_num_threads(1)
     spec = next(d for d in DEMOS if d.name == name)
-    train, dev = demo_data(spec.task, n_train=spec.n_train)
+    train, dev = training_data(spec)
     out = Path(out_root) / spec.name
-    tokenizer = train_tokenizer(texts_of(spec, train), out.with_name(out.name + ".tokenizer"), max_length=spec.max_length)
+    tokenizer = train_tokenizer(texts_of(spec, train), out.with_name(out.name + ".tokenizer"), vocab_size=spec.vocab_size,
+                                max_length=spec.max_length, fixed_ids=True)
     report = (lambda f, m: queue.put((name, f, m))) if queue is not None else None
     metrics = train_demo(spec, tokenizer, train, dev, out, progress=report)
     shutil.rmtree(out.with_name(out.name + ".tokenizer"), ignore_errors=True)

@@ -181,6 +181,12 @@ SCENES: tuple[_Scene, ...] = (
            place_optional=False, times=("작년에", "요즘", "지금", "내년에")),
     _Scene(("있다",), (), ("집", "학교", "도서관", "회사", "병원", "방", "공원", "카페", "시장"), place_particle="에",
            place_optional=False, times=("어제", "아까", "어젯밤에", "지금", "내일", "지난 주말에", "다음 주말에")),
+    # things where they are: a thing as the subject (책이 책상 위에 있다), so 책가 is an error the demos meet
+    _Scene(("있다",), (), ("책상 위", "가방 안", "서랍 안", "식탁 위", "냉장고 안", "방", "거실", "교실", "의자 밑", "침대 위"),
+           place_particle="에", place_optional=False,
+           subjects=("책", "연필", "시계", "우산", "지갑", "열쇠", "사과", "우유", "공책", "안경", "휴대폰", "편지", "모자",
+                     "사진", "빵", "컵", "신문", "장갑"),
+           times=("어제", "아까", "지금", "어젯밤에")),
     # adjectives
     # (기쁘다 and other feeling adjectives are avoided: of a third person they need -어하다.)
     _Scene(("바쁘다", "피곤하다"), ()),

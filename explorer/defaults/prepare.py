@@ -49,8 +49,25 @@ def is_prepared(settings: Settings) -> bool:
         calibration_path(settings).is_file()
         and overlap_path(settings).is_file()
         and bool(manifest.get("e5"))
-        and all((demo_dir(settings) / d.name / "config.json").is_file() for d in DEMOS)
+        and not stale_demos(settings, DEMOS)
     )
+
+
+def stale_demos(settings: Settings, specs) -> list:
+    """The demos of ``specs`` to (re)build: missing, or built from another spec, generator or trainer
+    (the ``fingerprint`` in their ``demo.json`` differs)."""
+    from explorer.defaults.demo_specs import fingerprint
+
+    def built(spec) -> str | None:
+        folder = demo_dir(settings) / spec.name
+        if not (folder / "config.json").is_file():
+            return None
+        try:
+            return json.loads((folder / "demo.json").read_text(encoding="utf-8")).get("fingerprint")
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    return [spec for spec in specs if built(spec) != fingerprint(spec)]
 
 
 def _read_manifest(settings: Settings) -> dict:
@@ -151,7 +168,7 @@ def _prepare_demos(settings: Settings, force: bool, report: Progress) -> dict:
 
     out = demo_dir(settings)
     out.mkdir(parents=True, exist_ok=True)
-    pending = [d for d in DEMOS if force or not (out / d.name / "config.json").is_file()]
+    pending = list(DEMOS) if force else stale_demos(settings, DEMOS)
     current = {d.name for d in DEMOS}  # drop demos an older version trained
     manifest = {} if force else {k: v for k, v in _read_manifest(settings).get("demos", {}).items() if k in current}
     if not pending:

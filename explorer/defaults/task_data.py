@@ -165,6 +165,8 @@ def _balanced_plan(n: int, kinds: Iterable[T], rng: random.Random) -> list[T]:
 # People who fill the {A}/{B} slots: the CoLA lexicon's given names and kin
 # terms, none of them honoured (so no -(으)시- agreement is needed).
 _PERSONS: tuple[str, ...] = NAMES + PEOPLE
+# WiC sentences also take pronouns and groups (우리는, 그는, 아이들이), as typed sentences often do.
+_WIC_PERSONS: tuple[str, ...] = _PERSONS + ("우리", "그", "그녀", "아이들", "사람들", "학생들")
 
 # =============================================================================
 # WiC
@@ -367,8 +369,19 @@ WIC_LEXICON: tuple[WicTarget, ...] = (
 
 
 def _wic_sentence(template: str, rng: random.Random) -> tuple[str, tuple[int, int]]:
-    """Fills a WiC template's person slots and locates the target."""
-    a, b = rng.sample(_PERSONS, 2)
+    """Fills a WiC template's person slots and locates the target.
+
+    A sentence-initial subject ``{A:은/는}`` is sometimes dropped (새로 산 옷이 마음에 들었다) or takes
+    이/가 (아이들이 마당에서 …), as Korean sentences do, so the sense is read from the words around the
+    target rather than from a template's exact opening.
+    """
+    if template.startswith("{A:은/는} "):
+        r = rng.random()
+        if r < 0.25:
+            template = template.removeprefix("{A:은/는} ")
+        elif r < 0.45:
+            template = "{A:이/가}" + template.removeprefix("{A:은/는}")
+    a, b = rng.sample(_WIC_PERSONS, 2)
     return _bracketed(fill(template, {"A": a, "B": b}))
 
 
@@ -448,18 +461,19 @@ def _pair(topics: str, cause: str, effect: str) -> CausalPair:
 
 # {A} is one person, the same in the premise and both alternatives.
 COPA_PAIRS: tuple[CausalPair, ...] = (
-    # weather and nature
-    _pair("weather", "밤새 비가 많이 내렸다.|하루 종일 비가 많이 왔다.", "강물이 불어났다.|마당에 물웅덩이가 생겼다."),
-    _pair("weather", "밤새 눈이 많이 내렸다.|폭설이 내렸다.", "길이 미끄러웠다.|도로가 하얗게 덮였다."),
-    _pair("weather", "햇볕이 뜨겁게 내리쬐었다.", "{A:은/는} 모자를 썼다.|{A:은/는} 그늘로 들어갔다."),
-    _pair("weather", "{A:은/는} 우산 없이 비를 맞았다.", "{A:의} 옷이 비에 흠뻑 젖었다."),
-    _pair("weather", "바람이 세게 불었다.|태풍이 불었다.", "나뭇잎이 우수수 떨어졌다.|간판이 바닥에 떨어졌다."),
-    _pair("weather", "기온이 영하로 떨어졌다.|날씨가 몹시 추워졌다.", "호수가 꽁꽁 얼었다.|수도관이 얼어 터졌다."),
-    _pair("weather", "하늘에 먹구름이 잔뜩 끼었다.", "{A:은/는} 우산을 챙겼다.|{A:은/는} 빨래를 서둘러 걷었다."),
-    _pair("weather", "봄이 되어 날씨가 따뜻해졌다.", "공원에 꽃이 피었다.|개나리가 피기 시작했다."),
-    _pair("weather", "가뭄이 오래 계속되었다.|몇 달 동안 비가 오지 않았다.", "논바닥이 갈라졌다.|저수지의 물이 말랐다."),
-    _pair("weather", "산에 큰불이 났다.", "나무들이 모두 타 버렸다.|산이 잿더미가 되었다."),
-    _pair("weather", "해가 졌다.|날이 저물었다.", "가로등이 하나둘 켜졌다."),
+    # weather and nature, by kind of weather: snow and spring flowers are no answer for each other,
+    # while rain, dark clouds and a drought may explain one another's effects, so they share "rain"
+    _pair("rain", "밤새 비가 많이 내렸다.|하루 종일 비가 많이 왔다.", "강물이 불어났다.|마당에 물웅덩이가 생겼다."),
+    _pair("cold", "밤새 눈이 많이 내렸다.|폭설이 내렸다.", "길이 미끄러웠다.|도로가 하얗게 덮였다."),
+    _pair("warm", "햇볕이 뜨겁게 내리쬐었다.", "{A:은/는} 모자를 썼다.|{A:은/는} 그늘로 들어갔다."),
+    _pair("rain", "{A:은/는} 우산 없이 비를 맞았다.", "{A:의} 옷이 비에 흠뻑 젖었다."),
+    _pair("wind+cold", "바람이 세게 불었다.|태풍이 불었다.", "나뭇잎이 우수수 떨어졌다.|간판이 바닥에 떨어졌다."),
+    _pair("cold", "기온이 영하로 떨어졌다.|날씨가 몹시 추워졌다.", "호수가 꽁꽁 얼었다.|수도관이 얼어 터졌다."),
+    _pair("rain", "하늘에 먹구름이 잔뜩 끼었다.", "{A:은/는} 우산을 챙겼다.|{A:은/는} 빨래를 서둘러 걷었다."),
+    _pair("warm", "봄이 되어 날씨가 따뜻해졌다.", "공원에 꽃이 피었다.|개나리가 피기 시작했다."),
+    _pair("rain+warm", "가뭄이 오래 계속되었다.|몇 달 동안 비가 오지 않았다.", "논바닥이 갈라졌다.|저수지의 물이 말랐다."),
+    _pair("fire+warm", "산에 큰불이 났다.", "나무들이 모두 타 버렸다.|산이 잿더미가 되었다."),
+    _pair("night", "해가 졌다.|날이 저물었다.", "가로등이 하나둘 켜졌다."),
     # health and body
     _pair("health+time", "{A:은/는} 밤새 잠을 자지 못했다.", "{A:은/는} 하루 종일 졸렸다.|{A:은/는} 수업 시간에 꾸벅꾸벅 졸았다."),
     _pair("health", "{A:은/는} 감기에 걸렸다.", "{A:은/는} 기침을 계속했다.|{A:은/는} 콧물이 났다."),
@@ -485,8 +499,8 @@ COPA_PAIRS: tuple[CausalPair, ...] = (
     _pair("food+health", "{A:은/는} 양파를 썰었다.", "{A:은/는} 눈이 매워 눈물을 흘렸다."),
     _pair("food", "{A:은/는} 밥솥의 취소 버튼을 잘못 눌렀다.", "밥이 설익었다."),
     # home and devices
-    _pair("home+weather", "{A:은/는} 창문을 활짝 열어 두었다.", "방 안에 찬 바람이 들어왔다."),
-    _pair("home+weather", "{A:은/는} 전등 스위치를 껐다.", "방 안이 어두워졌다."),
+    _pair("home+cold+wind", "{A:은/는} 창문을 활짝 열어 두었다.", "방 안에 찬 바람이 들어왔다."),
+    _pair("home+night", "{A:은/는} 전등 스위치를 껐다.", "방 안이 어두워졌다."),
     _pair("home", "{A:은/는} 화분에 한 달 동안 물을 주지 않았다.", "화분의 꽃이 시들었다."),
     _pair("home", "{A:은/는} 유리컵을 바닥에 떨어뜨렸다.", "유리컵이 산산조각 났다.|유리컵이 깨졌다."),
     _pair("home", "{A:은/는} 욕조에 물을 틀어 놓고 잊어버렸다.", "욕실 바닥에 물이 넘쳤다."),
@@ -496,7 +510,7 @@ COPA_PAIRS: tuple[CausalPair, ...] = (
     _pair("home", "{A:은/는} 휴대폰을 충전하지 않고 하루 종일 썼다.", "휴대폰 배터리가 다 닳았다."),
     _pair("home", "아파트 전체가 정전되었다.", "엘리베이터가 멈췄다.|냉장고가 멈췄다."),
     _pair("home", "{A:은/는} 현관 열쇠를 잃어버렸다.", "{A:은/는} 열쇠 수리공을 불렀다."),
-    _pair("home+weather", "{A:은/는} 빨래를 햇볕에 널었다.", "빨래가 바싹 말랐다."),
+    _pair("home+warm", "{A:은/는} 빨래를 햇볕에 널었다.", "빨래가 바싹 말랐다."),
     # school, work and being late
     _pair("time", "{A:은/는} 시험 범위를 꼼꼼히 복습했다.", "{A:은/는} 시험에서 좋은 점수를 받았다."),
     _pair("time", "{A:은/는} 숙제를 집에 두고 왔다.", "{A:은/는} 선생님께 꾸중을 들었다."),
@@ -597,6 +611,8 @@ def generate_copa(n: int, seed: int = 0) -> list[CopaItem]:
         if not shaped:
             return None
         wrong_t = rng.choice(shaped)
+        if rng.random() < 0.3:  # 아이가 … as well as 아이는 …: the subject takes either particle, in every sentence
+            premise_t, right_t, wrong_t = (t.replace("{A:은/는}", "{A:이/가}") for t in (premise_t, right_t, wrong_t))
         values = {"A": rng.choice(_COPA_SUBJECTS)}
         p, r, w = (fill(t, values) for t in (premise_t, right_t, wrong_t))
         alts = (r, w) if label == 0 else (w, r)
