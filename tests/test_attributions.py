@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 import threading
 from types import SimpleNamespace
 
@@ -294,8 +296,9 @@ def test_rows_and_html(bert):
     writer.writerows(rows)
     assert len(buffer.getvalue().splitlines()) == len(a.tokens) + 1
     page = to_html(a)
-    # User text is escaped (the tokenizer splits "<b>" into characters, each escaped).
-    assert "<b>철" not in page and ">&lt;</span>" in page and "&amp;" in page and "갔다" in page
+    # User text is escaped (the tokenizer splits "<b>" into characters, each escaped) and reads as typed.
+    assert "<b>철" not in page and ">&lt;</span>" in page and "&amp;" in page
+    assert "<b>철수가</b> & 갔다" in html.unescape(re.sub(r"<[^>]+>", "", page))
     assert "rgba(22,163,74" in page and "rgba(220,38,38" in page
     only_second = to_html(a, SECOND, segment=1)
     assert "철" not in only_second and "었다</span>" in only_second and "영" in only_second

@@ -307,9 +307,25 @@ def test_rows_without_offsets_are_recognised():
 # --------------------------------------------------------------------------- HTML
 
 
-def test_html_escapes_text_and_shows_the_three_lines(wordpiece):
+@pytest.fixture(scope="module")
+def handmade():
+    """A WordPiece tokenizer whose vocabulary is written out, so which morpheme it splits is known (학 + ##교)
+    whatever the generated training text holds."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "나", "##는", "어제", "학", "##교", "##에", "갔다", ".",
+             "책", "##가", "<", ">", "/", "(", ")", "1"]
+    tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+                                                       special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]")
+
+
+def test_html_escapes_text_and_shows_the_three_lines(handmade):
     texts = ["<script>alert(1)</script> 책가", SENTENCE]
-    rows = token_grid(wordpiece, texts)
+    rows = token_grid(handmade, texts)
     alignments = align_rows(rows, texts, None, fake_morphemes)
     out = aligned_grid_html(rows, alignments)
     assert "<script>" not in out and "&lt;script&gt;" in out

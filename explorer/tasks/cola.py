@@ -138,7 +138,9 @@ class Cola(Task):
 
 
     shape_help = "one sentence per line; `first | second` makes a sentence pair (to see segment ids)"
-    example_lines = ("나는 어제 학교에 갔다.", "책가 책상 위에 있다.", "할머니께서 시장에서 떡을 파셨다.")
+    # Of different lengths in any tokenizer (5, 5 and 6 eojeol): Inside a model pads the shorter ones, so its mask
+    # check has padding to show even with a vocabulary of whole eojeol (the demos' is).
+    example_lines = ("나는 어제 학교에 갔다.", "책가 책상 위에 있다.", "할머니께서 어제 시장에서 떡을 파셨다.")
     counterfactual_edits = "sentence"
     label_words = frozenset({"acceptable", "grammatical", "unacceptable", "ungrammatical", "허용", "적격", "비문"})
 
