@@ -73,7 +73,11 @@ st.header("Live side by side")
 shared = [f"{task.name}'s {field.label.lower()}" for task, field in form.get("s", [])]
 st.caption(f"One input to every model: the sentence is {', '.join(shared[:-1])} and {shared[-1]}. "
            "Fill a task's optional fields to bring in its models. The link keeps the inputs.")
-live = {"s": st.text_input("Sentence", value=linked.get("s", ""), key="live_s", placeholder="나는 어제 학교에 갔다.")}
+# A link's inputs fill the form once per session; after that the form is the session's own, so a rerun that
+# reads the link before the browser has rewritten it cannot empty a box (a widget's value= resets it).
+for key in form:
+    st.session_state.setdefault(f"live_{key}", linked.get(key, ""))
+live = {"s": st.text_input("Sentence", key="live_s", placeholder="나는 어제 학교에 갔다.")}
 own: dict[str, list] = {}  # each task's own keys, one column per task
 for key, users in form.items():
     if key != "s":
@@ -84,11 +88,13 @@ for column, fields in zip(st.columns(max(1, len(own))), own.values()):
         label = f"{task.name} {field.label.lower()}"
         if field.kind == "choice":
             options = ["", *(value for value, _ in field.options)]
-            given = task.form_value(field, linked[key]) if linked.get(key) else ""
-            live[key] = column.selectbox(f"{label} (optional)", options, index=options.index(given), key=f"live_{key}",
+            given = st.session_state[f"live_{key}"]
+            if given not in options:  # a link's value, as typed in it: the option it names
+                st.session_state[f"live_{key}"] = task.form_value(field, given) if given else ""
+            live[key] = column.selectbox(f"{label} (optional)", options, key=f"live_{key}",
                                          format_func=lambda v, f=field: dict(f.options).get(v, "—"))
         else:
-            live[key] = column.text_input(f"{label} (optional)", value=linked.get(key, ""), key=f"live_{key}")
+            live[key] = column.text_input(f"{label} (optional)", key=f"live_{key}")
 asked = st.button("Ask every model", key="live_run")
 if asked or (linked.get("s") and "live_result" not in st.session_state):  # a link answers itself on load
     ask_every_model(explorer, entries, live)
