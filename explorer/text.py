@@ -86,7 +86,7 @@ def split_sentences(text: str, max_lines: int = MAX_LINES) -> CleanedInput:
     return out
 
 
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\](){}#$~|:]")
+_MARKDOWN_SPECIAL = re.compile(r"""[\\`*_\[\](){}#$~|:"']""")
 
 
 def escape_markdown(text: str) -> str:
@@ -96,7 +96,9 @@ def escape_markdown(text: str) -> str:
     reference, which markdown shows as the character itself and never reads as
     syntax: a model named ``**x**`` or ``<img ...>`` is shown as typed.
     """
-    return _MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", html.escape(str(text), quote=True))
+    # Quotes go through the same numeric references: html.escape's &#x27; would have its # escaped again and
+    # show on screen as "&#x27;" (Kiwi's → Kiwi&#x27;s).
+    return _MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", html.escape(str(text), quote=False))
 
 
 # --- is it Korean? ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ registering, predicting — never accuracy.
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 from pathlib import Path
@@ -313,3 +314,31 @@ def test_finds_every_task_in_the_real_files():
     # NIKL and KoBEST both hold COPA and WiC; the NIKL files have more train rows.
     assert found["wic"].train.name == "NIKL_SKT_WiC_Train.tsv"
     assert any("kobest_v1/wic" in note for note in notes)
+
+
+def test_a_task_page_says_what_a_model_from_your_data_measured(trained, monkeypatch):
+    """Beside its answers, the CoLA page names the real model's dev score and what it cannot judge, so its
+    (weak) answers are not read as a Korean model's best."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    settings, records, _ = trained
+    monkeypatch.setenv("EXPLORER_CACHE", str(settings.cache_dir))
+    monkeypatch.setenv("EXPLORER_DEFAULTS", "0")
+    monkeypatch.setenv("EXPLORER_CHECKPOINTS", str(settings.cache_dir / "none"))
+    monkeypatch.setenv("EXPLORER_MODELS", str(settings.cache_dir / "none.toml"))
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+        at.switch_page("pages/acceptability.py")
+        at.run()
+        at.text_area(key="cola_text").input("나는 어제 학교에 갔다.")
+        at.button(key="cola_run").click()
+        at.run()
+        assert not at.exception
+        value = records["cola"]["dev_metrics"][records["cola"]["metric"]]
+        notes = [html.unescape(c.value) for c in at.caption]  # as the reader sees it
+        notes = [n for n in notes if n.startswith("**Kiwi features CoLA (your data)**: ")]
+        assert notes and f"{value:.3f}" in notes[0] and "word order" in notes[0]
+    finally:
+        st.cache_resource.clear()

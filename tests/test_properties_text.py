@@ -101,3 +101,17 @@ def test_a_transformer_scores_any_batch_with_probabilities_that_sum_to_one(explo
 
     for scored in classify(model, texts):
         assert math.isclose(sum(scored.probs), 1.0, rel_tol=1e-4) and scored.n_tokens >= 2
+
+
+@given(st.text(alphabet=st.sampled_from(list("가나 ab'\"&<>#;*_()[]$:|~`\\{}😀x27")), max_size=40))
+def test_escaped_markdown_reads_back_as_typed(text):
+    """What a user or a checkpoint named comes back character for character once the references are read
+    (as the browser shows them), and carries no markdown or HTML sign of its own."""
+    import html
+    import re
+
+    from explorer.text import escape_markdown
+
+    escaped = escape_markdown(text)
+    assert html.unescape(escaped) == text
+    assert not re.search(r"[<>*_`\[\]()$'\"]", escaped)

@@ -130,13 +130,19 @@ def stale_warning(run_label: str, inputs_changed: bool, models_changed: bool, wh
 
 
 def demo_note(runs: Sequence[TaskRun]) -> None:
-    """One caption saying the demo models in the table are toys and what a real model is for; nothing
-    when the table has none."""
+    """What the models in the table are: one caption saying the demos are toys and what a real model is for,
+    and for each model trained from the user's data (``prepare --data``) its measured dev score and limits, so
+    a weak real model's answers are read as such; nothing for other models."""
+    from explorer.defaults.from_data import ORIGIN
+
     demos = [escape_markdown(r.entry.name) for r in runs if r.entry.demo and r.error is None]
     if demos:
         many = len(demos) > 1
         st.caption(DEMO_NOTE.format(names=join_words([f"**{d}**" for d in demos]),
                                     are="are toy demo models:" if many else "is a toy demo model:"))
+    for run in runs:
+        if run.entry.origin == ORIGIN and run.error is None and run.entry.description:
+            st.caption(f"**{escape_markdown(run.entry.name)}**: {escape_markdown(run.entry.description)}")
 
 
 def script_warning(note: str) -> None:
