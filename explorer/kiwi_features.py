@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
 from explorer.kiwi_lm import MAX_CHARS, KiwiAnalysis, KiwiLM
 from explorer.safeio import CONFIG_LIMIT, read_limited_text
-from explorer.scorers import KIWI_FEATURES, SCORER_KINDS, Capabilities, Progress, judge_each
+from explorer.scorers import KIWI_FEATURES, SCORER_KINDS, Capabilities, OneByOne, judge_each
 
 if TYPE_CHECKING:
     from explorer.tasks.base import Task
@@ -281,7 +281,7 @@ def _choose_c(matrix, y, groups: Sequence[str] | None) -> tuple[float, float]:
     return best, scores[best]
 
 
-class KiwiFeatures:
+class KiwiFeatures(OneByOne):
     """The Kiwi-features ``Scorer``: one fitted ``FeatureModel`` over the shared Kiwi LM.
 
     Args:
@@ -289,6 +289,7 @@ class KiwiFeatures:
         model: The fitted regression.
     """
 
+    label: ClassVar[str] = "the Kiwi-features model"
     kind: ClassVar[str] = KIWI_FEATURES
     capabilities: ClassVar[Capabilities] = SCORER_KINDS[KIWI_FEATURES]
 
@@ -296,22 +297,8 @@ class KiwiFeatures:
         self.lm = lm
         self.model = model
 
-    def predict(
-        self,
-        task: Task,
-        items: Sequence[Any],
-        input_format: str | None = None,
-        batch_size: int | None = None,
-        progress: Progress | None = None,
-    ) -> list[Prediction]:
-        """P(acceptable) per CoLA item, with Kiwi's morphemes in ``details`` (the ``Scorer`` protocol).
-
-        Raises:
-            ValueError: for any task but CoLA.
-        """
-        if not self.capabilities.answers(task.id):
-            raise ValueError(f"{task.id}: the Kiwi-features model {self.capabilities.refusal}")
-        return judge_each(items, lambda item: self._judge(task.encode(item).first), progress)
+    def judge_item(self, task: Task, item: Any) -> Prediction:
+        return self._judge(task.encode(item).first)
 
     def _judge(self, sentence: str) -> Prediction:
         from explorer.tasks.predict import Prediction  # the scoring layer, loaded only when used

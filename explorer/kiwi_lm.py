@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
-from explorer.scorers import KIWI_LM, SCORER_KINDS, Capabilities, Progress, judge_each
+from explorer.scorers import KIWI_LM, SCORER_KINDS, Capabilities, OneByOne
 
 if TYPE_CHECKING:
     from explorer.tasks.base import Task
@@ -85,7 +85,7 @@ class KiwiAnalysis:
         return self.logprob / max(1, self.n_chars)
 
 
-class KiwiLM:
+class KiwiLM(OneByOne):
     """Thread-safe wrapper around one ``kiwipiepy.Kiwi`` instance; the Kiwi LM ``Scorer``.
 
     Args:
@@ -94,6 +94,7 @@ class KiwiLM:
         model_type: Kiwi's LM (``cong`` ships with kiwipiepy-model 0.24).
     """
 
+    label: ClassVar[str] = "the Kiwi LM"
     kind: ClassVar[str] = KIWI_LM
     capabilities: ClassVar[Capabilities] = SCORER_KINDS[KIWI_LM]
 
@@ -128,22 +129,8 @@ class KiwiLM:
         """The best analysis's morphemes with character offsets (for WiC target finding)."""
         return self.analyse(sentence).morphemes
 
-    def predict(
-        self,
-        task: Task,
-        items: Sequence[Any],
-        input_format: str | None = None,
-        batch_size: int | None = None,
-        progress: Progress | None = None,
-    ) -> list[Prediction]:
-        """P(acceptable) per CoLA item, with Kiwi's morphemes in ``details`` (the ``Scorer`` protocol).
-
-        Raises:
-            ValueError: for any task but CoLA.
-        """
-        if not self.capabilities.answers(task.id):
-            raise ValueError(f"{task.id} needs a transformer checkpoint; the Kiwi LM only scores acceptability.")
-        return judge_each(items, lambda item: self._judge(task.encode(item).first), progress)
+    def judge_item(self, task: Task, item: Any) -> Prediction:
+        return self._judge(task.encode(item).first)
 
     def _judge(self, sentence: str) -> Prediction:
         from explorer.tasks.predict import Prediction  # the scoring layer, loaded with torch only when used

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from explorer.tasks.boolq import BoolqItem
 from explorer.kiwi_lm import MAX_CHARS
-from explorer.scorers import KIWI_OVERLAP, SCORER_KINDS, Capabilities, Progress, judge_each
+from explorer.scorers import KIWI_OVERLAP, SCORER_KINDS, Capabilities, OneByOne
 
 if TYPE_CHECKING:
     from explorer.tasks.base import Task
@@ -66,7 +66,7 @@ class Overlap:
         return len(self.found) / total if total else None
 
 
-class KiwiOverlap:
+class KiwiOverlap(OneByOne):
     """P(yes) from morpheme overlap; shares the Kiwi analyser of ``KiwiLM``. The overlap ``Scorer``.
 
     Args:
@@ -74,6 +74,7 @@ class KiwiOverlap:
         threshold, scale: The logistic map from overlap share to P(yes).
     """
 
+    label: ClassVar[str] = "the Kiwi overlap baseline"
     kind: ClassVar[str] = KIWI_OVERLAP
     capabilities: ClassVar[Capabilities] = SCORER_KINDS[KIWI_OVERLAP]
 
@@ -107,22 +108,8 @@ class KiwiOverlap:
         self.threshold = float(-clf.intercept_[0] / self.scale) if self.scale else 0.5
         return float(clf.score(xs, ys))
 
-    def predict(
-        self,
-        task: Task,
-        items: Sequence[Any],
-        input_format: str | None = None,
-        batch_size: int | None = None,
-        progress: Progress | None = None,
-    ) -> list[Prediction]:
-        """P(yes) per BoolQ item, with the morphemes found and missing in ``details`` (the ``Scorer`` protocol).
-
-        Raises:
-            ValueError: for any task but BoolQ.
-        """
-        if not self.capabilities.answers(task.id):
-            raise ValueError(f"{task.id} needs a transformer checkpoint; the Kiwi overlap baseline only answers BoolQ.")
-        return judge_each(items, self._judge, progress)
+    def judge_item(self, task: Task, item: Any) -> Prediction:
+        return self._judge(item)
 
     def _judge(self, item: BoolqItem) -> Prediction:
         from explorer.tasks.predict import Prediction  # the scoring layer, loaded with torch only when used

@@ -145,6 +145,34 @@ class Scorer(Protocol):
         ...
 
 
+class OneByOne:
+    """The built-in (Kiwi) scorers' ``predict``: refuse a task their kind does not answer, then judge the items
+    one at a time. A scorer names itself (``label``) and says how it judges one item (``judge_item``)."""
+
+    capabilities: ClassVar[Capabilities]
+    label: ClassVar[str]
+
+    def predict(
+        self,
+        task: Task,
+        items: Sequence[Any],
+        input_format: str | None = None,
+        batch_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> list[Prediction]:
+        """One ``Prediction`` per item, in order (the ``Scorer`` protocol; no batches, no input formats).
+
+        Raises:
+            ValueError: for a task this kind does not answer.
+        """
+        if not self.capabilities.answers(task.id):
+            raise ValueError(f"{task.id} needs a transformer checkpoint; {self.label} {self.capabilities.refusal}")
+        return judge_each(items, lambda item: self.judge_item(task, item), progress)
+
+    def judge_item(self, task: Task, item: Any) -> Prediction:
+        raise NotImplementedError
+
+
 def judge_each(items: Sequence[Any], judge: Callable[[Any], Any], progress: Progress | None = None) -> list:
     """``judge(item)`` for every item in order, reporting ``progress(done, total)``: the built-in scorers' loop."""
     out = []
