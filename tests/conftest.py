@@ -97,6 +97,24 @@ def make_checkpoint(tmp_path_factory, tokenizer_dir):
 
 
 @pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory, tokenizer_dir) -> Path:
+    """A headless BERT (as a pre-trained encoder is published) with the test tokenizer: a base to fine-tune, in
+    place of multilingual-e5-small. Its folder name, ``tiny-bert``, names the models made from it."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=64, pad_token_id=tokenizer.pad_token_id,
+    )
+    out = tmp_path_factory.mktemp("base") / "tiny-bert"
+    BertModel(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def prepared():
     """The offline defaults, built as `make run` builds them (a no-op once done)."""
     from explorer.defaults.prepare import prepare

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import AutoTokenizer, BertConfig, BertModel
+from transformers import AutoTokenizer, BertModel
 
 from explorer.data.readers import DatasetError
 from explorer.tasks.copa import CopaItem
@@ -81,21 +81,6 @@ def _task_files(folder: Path, task: str, n_train: int = 32, n_dev: int = 12) -> 
         _write(folder / f"{task}_train.tsv", header, rows(n_train, 1)),
         _write(folder / f"{task}_dev.tsv", header, rows(n_dev, 2)),
     )
-
-
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory, tokenizer_dir) -> Path:
-    """A headless BERT (as a pre-trained encoder is published) with the test tokenizer."""
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-        max_position_embeddings=64, pad_token_id=tokenizer.pad_token_id,
-    )
-    out = tmp_path_factory.mktemp("base") / "tiny-bert-base"
-    BertModel(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
-from transformers import AutoTokenizer, BertConfig, BertModel
 
 from explorer.cli import main
 from explorer.defaults import from_data
@@ -72,21 +70,6 @@ def data_dir(tmp_path_factory) -> Path:
     _write(root / "kobest_v1/sentineg/dev.tsv", "ID\tLabel\tText", _sentineg_rows(8, 7, label_first=True))
     (root / "notes.txt").write_text("not a task file\n", encoding="utf-8")
     return root
-
-
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory, tokenizer_dir) -> Path:
-    """A headless BERT with the test tokenizer, in place of multilingual-e5-small."""
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-        max_position_embeddings=64, pad_token_id=tokenizer.pad_token_id,
-    )
-    out = tmp_path_factory.mktemp("base") / "tiny-bert"
-    BertModel(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 def _settings(cache: Path) -> Settings:

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from explorer.defaults.prepare import E5_NAME
 from explorer.registry import ModelEntry, read_json
 from explorer.scorers import KIWI_FEATURES, TRANSFORMER
 from explorer.settings import Settings
@@ -35,7 +36,6 @@ from explorer.settings import Settings
 Say = Callable[[str], None]
 RECORD = "from_data.json"
 PARTIAL = ".partial"
-E5_NAME = "multilingual-e5-small"
 KIWI_MODEL_FILE = "kiwi_features.json"
 ORIGIN = "your data"
 

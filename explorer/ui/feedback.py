@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import streamlit as st
 
+from explorer.defaults.from_data import ORIGIN
 from explorer.registry import ModelEntry
 from explorer.service import Explorer, TaskRun
 from explorer.text import escape_markdown, join_words
@@ -133,8 +134,6 @@ def demo_note(runs: Sequence[TaskRun]) -> None:
     """What the models in the table are: one caption saying the demos are toys and what a real model is for,
     and for each model trained from the user's data (``prepare --data``) its measured dev score and limits, so
     a weak real model's answers are read as such; nothing for other models."""
-    from explorer.defaults.from_data import ORIGIN
-
     demos = [escape_markdown(r.entry.name) for r in runs if r.entry.demo and r.error is None]
     if demos:
         many = len(demos) > 1
