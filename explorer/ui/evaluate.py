@@ -300,16 +300,16 @@ def run_evaluations(explorer, models, task: str, dataset: Dataset, content: byte
                                   progress=lambda done, total, k=k: status.report(k, done, total),
                                   precision=current_precision())
             except CheckpointError as exc:
-                errors.append(f"**{escape_markdown(entry.name)}**: {exc}")
+                errors.append(f"**{escape_markdown(entry.name)}**: {escape_markdown(str(exc))}")
                 continue
             except (RuntimeError, ValueError) as exc:
-                errors.append(f"**{escape_markdown(entry.name)}** failed: {exc}")
+                errors.append(f"**{escape_markdown(entry.name)}** failed: {escape_markdown(str(exc))}")
                 continue
             try:
                 store.save(result)
             except OSError as exc:  # a full disk or a read-only cache: the result is still shown, once
                 errors.append(f"**{escape_markdown(entry.name)}**: evaluated, but the result could not be saved "
-                              f"for later ({exc}).")
+                              f"for later ({escape_markdown(str(exc))}).")
             results.append(result)
     return results, errors, status.timing
 
