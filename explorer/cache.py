@@ -105,6 +105,16 @@ class ModelCache(Generic[T]):
         with self._lock:
             return sum(s for s in self._sizes.values() if s is not None)
 
+    def drop(self, keep: Callable[[str], bool]) -> list[str]:
+        """Forgets every value whose key ``keep`` refuses (a model replaced on disk); returns their keys."""
+        with self._lock:
+            dropped = [key for key in self._items if not keep(key)]
+            for key in dropped:
+                del self._items[key], self._sizes[key]
+        if dropped:
+            gc.collect()
+        return dropped
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

@@ -41,6 +41,24 @@ def _built_in_key(entry: ModelEntry) -> str:
     return f"{entry.kind}@{entry.source}" if capabilities(entry).fitted else entry.kind
 
 
+def disk_stamp(source: str) -> str:
+    """When a local model last changed on disk: the newest modification time of its file, or of its folder's files.
+
+    Part of a loaded model's cache key, so a model retrained or re-saved under the same path (``prepare --data``
+    replaces its folder; a classmate copies a new epoch over the old) is loaded anew on the next rerun, not
+    answered by the weights read before. Empty for a hub id. A few ``stat`` calls per rerun.
+    """
+    path = Path(source)
+    try:
+        if path.is_file():
+            return str(path.stat().st_mtime_ns)
+        if path.is_dir():
+            return str(max((f.stat().st_mtime_ns for f in path.iterdir() if f.is_file()), default=0))
+    except OSError:  # vanished between the checks: loading will say so
+        pass
+    return ""
+
+
 def _with_task(entry: ModelEntry, task: str) -> ModelEntry:
     from dataclasses import replace
 
@@ -95,20 +113,27 @@ class Explorer:
             thread_safe_tokenizer(loaded.tokenizer)  # sessions will encode with it at the same moment
             return loaded
 
-        return self.cache.get(f"{entry.source}@{dev}", build)  # type: ignore[return-value]
+        return self.cache.get(self._current_key(f"{entry.source}@{dev}", disk_stamp(entry.source)), build)  # type: ignore[return-value]
+
+    def _current_key(self, key: str, stamp: str) -> str:
+        """``key#stamp``, after dropping the same key with another stamp: a model replaced on disk (``disk_stamp``)."""
+        current = f"{key}#{stamp}"
+        self.cache.drop(lambda held: held == current or held.rpartition("#")[0] != key)
+        return current
 
     def is_loaded(self, entry: ModelEntry) -> bool:
         """Whether the entry's model is in memory now (on any device, as a task model or an encoder)."""
         keys = self.cache.keys()
         if not capabilities(entry).checkpoint:  # built-in scorers are cached under their own key (see built_in())
-            return _built_in_key(entry) in keys
+            return _built_in_key(entry) in {key.rpartition("#")[0] if "#" in key else key for key in keys}
         return any(k.startswith(f"{entry.source}@") for k in keys)
 
     def load_encoder(self, entry: ModelEntry):
         """Any local transformer as a torch module (task models loaded as usual, base encoders with AutoModel)."""
         if entry.task:
             return self.load(entry, "cpu").model
-        return self.cache.get(f"{entry.source}@encoder", lambda: load_encoder(entry))
+        key = self._current_key(f"{entry.source}@encoder", disk_stamp(entry.source))
+        return self.cache.get(key, lambda: load_encoder(entry))
 
     def kiwi(self):
         """The shared Kiwi LM scorer with the prepared calibration."""
@@ -144,7 +169,7 @@ class Explorer:
             except ValueError as exc:
                 raise CheckpointError(f"{entry.name}: {exc}") from None
 
-        return self.cache.get(_built_in_key(entry), build)
+        return self.cache.get(self._current_key(_built_in_key(entry), disk_stamp(entry.source)), build)
 
     def built_in(self, entry: ModelEntry):
         """The scorer of a built-in (not checkpoint) entry, built on first use and cached (``_built_in_key``)."""

@@ -62,6 +62,33 @@ def test_home_knows_which_models_are_loaded_without_reading_cache_keys(tmp_path,
     assert explorer.is_loaded(entry) and not explorer.is_loaded(kiwi)
 
 
+def test_a_model_replaced_on_disk_is_loaded_anew(tmp_path, make_checkpoint):
+    """prepare --data retrains into the same folder; a classmate copies a new epoch over the old one. The next
+    rerun must answer with the new weights, and the old ones must leave memory."""
+    import os
+    import shutil
+
+    explorer = _explorer(tmp_path, device="cpu")
+    folder = tmp_path / "peer-cola"
+    shutil.copytree(make_checkpoint("bert", name="v1-cola", finetuning_task="cola", seed=1), folder)
+    entry = folder_entry(folder, "test")
+    old = explorer.load(entry)
+    assert explorer.load(entry) is old  # unchanged on disk: the same copy
+
+    shutil.rmtree(folder)
+    shutil.copytree(make_checkpoint("bert", name="v2-cola", finetuning_task="cola", seed=2), folder)
+    newest = max(f.stat().st_mtime_ns for f in folder.iterdir())
+    for f in folder.iterdir():  # copied within the same clock tick on a coarse file system: still a new stamp
+        os.utime(f, ns=(newest + 10**9, newest + 10**9))
+    new = explorer.load(entry)
+
+    assert new is not old
+    weights = {name: p for name, p in new.model.named_parameters()}
+    assert any(not torch.equal(p, weights[name]) for name, p in old.model.named_parameters())
+    assert len(explorer.cache.keys()) == 1 and explorer.cache.bytes_used() == weight_bytes(new)
+    assert explorer.is_loaded(entry)
+
+
 def test_loading_past_the_byte_budget_drops_the_least_recently_used(tmp_path, make_checkpoint):
     entries = [folder_entry(make_checkpoint("bert", name=f"lru-{i}-cola", finetuning_task="cola", seed=i), "test")
                for i in range(3)]
