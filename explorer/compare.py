@@ -254,6 +254,22 @@ def filter_table(frame: pd.DataFrame, tasks: Sequence[str] = (), families: Seque
     return out.reset_index(drop=True)
 
 
+def best_cells(frame: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """True where a number is its column's best among rows of its own split, for dev and for test.
+
+    A dev score and a test score are not rivals (a model tuned on dev looks better there), so each split has its
+    own best; numbers on generated demo data, a train file or a file of unknown split are never marked.
+    """
+    best = pd.DataFrame(False, index=frame.index, columns=list(metrics))
+    for split in ("dev", "test"):
+        rows = frame[frame["split"] == split]
+        for metric in metrics:
+            values = pd.to_numeric(rows[metric], errors="coerce")
+            if values.notna().any():
+                best.loc[values.index[values == values.max()], metric] = True
+    return best
+
+
 def live_fields() -> dict[str, list[tuple[Any, Any]]]:
     """The Comparison page's one-line form: each key (``Field.live``) and the (task, field) pairs it fills.
 

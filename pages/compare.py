@@ -23,7 +23,7 @@ st.title("Comparison")
 st.caption(
     "Which model wins on which task: our evaluated checkpoints (tinted) beside published Korean results, with sources. "
     "Each row is one model on one **split** (dev, test, or the project's generated demo data), and **data** names the "
-    f"file behind each number; green marks a column's best dev or test number. Scores ×100; {scale_caption()} "
+    f"file behind each number; green marks a column's best dev number and its best test number (each split against its own). Scores ×100; {scale_caption()} "
     "Empty cells are empty in the sources."
 )
 all_metrics = metric_columns()

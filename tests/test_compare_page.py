@@ -174,6 +174,23 @@ def test_dev_and_test_numbers_of_one_model_never_share_a_row(env):
     assert list(tests.loc[tests["ours"], "data"]) == ["CoLA: NIKL_CoLA_test.tsv"]
 
 
+def test_the_best_number_is_marked_per_split_never_dev_against_test():
+    """A model tuned on dev looks better on dev: a dev number never takes the test best's mark, nor the reverse."""
+    import pandas as pd
+
+    from explorer.compare import best_cells
+
+    frame = pd.DataFrame({
+        "model": ["ours", "leader", "runner-up", "demo"],
+        "split": ["dev", "test", "test", "generated"],
+        "CoLA MCC": [81.0, 75.0, 70.0, 99.0],
+        "COPA acc": [None, 60.0, 90.0, None],
+    })
+    best = best_cells(frame, ["CoLA MCC", "COPA acc"])
+    assert list(best["CoLA MCC"]) == [True, True, False, False]  # dev's best and test's best; generated never
+    assert list(best["COPA acc"]) == [False, False, True, False]
+
+
 def test_published_rows_state_their_split(env):
     table = comparison_table([], [])
     assert not table["ours"].any() and table["split"].isin(["dev", "test"]).all()

@@ -9,26 +9,26 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from explorer.compare import metric_columns
+from explorer.compare import best_cells, metric_columns
 from explorer.registry import ModelEntry
 from explorer.scorers import capabilities
 from explorer.service import Explorer
 
 OURS_STYLE = "background-color: #e8f0fe; font-weight: 600"
+BEST_STYLE = "background-color: #b7e1b7; font-weight: 700"
 
 
 def show_comparison(frame: pd.DataFrame, key: str) -> None:
-    """Sortable table: our registered models tinted, the best value per metric column in green, CSV export.
+    """Sortable table: our registered models tinted, each column's best dev and best test value in green, CSV export.
 
     Each row says its split beside the model's name, and ``data`` names the file behind each number.
     """
     metrics = [c for c in metric_columns() if c in frame.columns]
-    # The best of a column is picked among dev and test numbers only: a score on generated demo data, on the
-    # training file or on a file of unknown split is no rival to them.
-    rivals = frame.index[frame["split"].isin(["dev", "test"])]
+    best = best_cells(frame, metrics)  # the best dev number and the best test number of each column
     styler = (
         frame.style.apply(lambda row: [OURS_STYLE if row["ours"] else "" for _ in row], axis=1)
-        .highlight_max(subset=(rivals, metrics), props="background-color: #b7e1b7; font-weight: 700")
+        .apply(lambda cells: best.loc[cells.index, cells.columns].map(lambda b: BEST_STYLE if b else ""),
+               axis=None, subset=metrics)
         .format({c: "{:.2f}" for c in metrics} | {"params (M)": "{:.1f}"}, na_rep="")
     )
     shown = [c for c in frame.columns if c != "evaluated here"]  # a model not registered now says so in its name
