@@ -12,7 +12,8 @@ no task, so a registered task gets its page from a one-line page file.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 from urllib.parse import quote
 
@@ -218,7 +219,7 @@ class TaskResult:
     item: Any
     extra: Any
     runs: list[TaskRun]
-    timing: Timing = field(default_factory=Timing)
+    timing: Timing = dataclasses.field(default_factory=Timing)
 
 
 def run_models(explorer: Explorer, task: Task, models: Sequence[ModelEntry]) -> None:
