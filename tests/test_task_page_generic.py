@@ -9,6 +9,7 @@ their tables must show what ``predict_items`` gives on the same item.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,26 @@ def test_a_registered_task_is_listed_on_home_and_its_page_opens_from_the_app(reg
     assert any(f"# {', '.join(ids[:-1])} or mood\n" in m.value for m in at.markdown)
     at.switch_page(str(tmp_path / "mood.py")).run()
     assert not at.exception and at.title[0].value == "Mood · sentiment"
+
+
+def test_a_task_without_models_says_how_to_train_one_from_the_files(tmp_path, monkeypatch):
+    """The empty page names the one command that trains a model from NIKL/KoBEST files, where a recipe exists."""
+    for name, value in {"EXPLORER_CHECKPOINTS": tmp_path / "none", "EXPLORER_MODELS": tmp_path / "models.toml",
+                        "EXPLORER_CACHE": tmp_path / "cache", "EXPLORER_DEFAULTS": "0"}.items():
+        monkeypatch.setenv(name, str(value))
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(REPO / "pages" / "sentineg.py"), default_timeout=180).run()
+    assert not at.exception
+    help_text = " ".join(box.value for box in at.info)
+    assert "No SentiNeg model is registered yet" in help_text
+    assert "python -m explorer prepare --data DIR --tasks sentineg" in help_text
+    assert "make models DATA=DIR TASKS=sentineg" in help_text
+
+    # A task with no recipe (registered by a user) is not promised one.
+    from explorer.settings import load_settings
+    from explorer.ui.task_page import no_models_help
+
+    calls = []
+    monkeypatch.setattr("explorer.ui.task_page.st.info", calls.append)
+    no_models_help(SimpleNamespace(settings=load_settings([])), Mood())
+    assert "No Mood model" in calls[0] and "prepare --data" not in calls[0]

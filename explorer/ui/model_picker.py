@@ -25,6 +25,8 @@ def label_for(entry: ModelEntry) -> str:
         tags.append(tag)
     if entry.origin in {"models.toml", "checkpoints"}:
         tags.append("yours")
+    # "Kiwi LM (zero-shot)" says it already: "[zero-shot]" after it would only repeat it.
+    tags = [tag for tag in tags if f"({tag})" not in entry.name]
     return entry.name + (f"  [{', '.join(tags)}]" if tags else "")
 
 

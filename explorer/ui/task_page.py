@@ -187,9 +187,17 @@ def write_url_state(task: Task, values: dict[str, str], model_names: list[str]) 
 
 def no_models_help(explorer: Explorer, task: Task) -> None:
     """Explains how to add a model when none is registered for the task."""
+    from explorer.defaults.from_data import RECIPES
+
     folder = explorer.settings.checkpoints_dir
+    from_files = (
+        f"- **Train one from the NIKL 2021 or KoBEST files**: `python -m explorer prepare --data DIR --tasks {task.id}` "
+        f"(or `make models DATA=DIR TASKS={task.id}`) finds the train and dev files in DIR, trains and registers it; "
+        "the README gives the recipe and what it took on a CPU.\n"
+    ) if task.id in RECIPES else ""
     st.info(
         f"No {task.name} model is registered yet. To add one:\n\n"
+        + from_files +
         f"- **Drop a checkpoint folder** (saved with `save_pretrained`) into `{folder}` — "
         f"the task is read from `config.json` (`finetuning_task = \"{task.id}\"`) or the folder name (`klue-bert-{task.id}`).\n"
         f"- **Or fine-tune one offline**: `python -m explorer finetune --task {task.id} --base multilingual-e5-small "
