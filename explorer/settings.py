@@ -35,6 +35,8 @@ class Settings:
         include_defaults: Whether the offline default models are registered.
         data_dir: Folder whose task files the Evaluate page offers.
         results_dir: Where evaluation results are kept across restarts.
+        from_data_dir: Where ``prepare --data`` writes the models it trains and the app finds them
+            (``EXPLORER_FROM_DATA``); None: ``from_data`` in the cache folder.
         db_url: The peer room's database (``EXPLORER_DB_URL``: ``postgresql://...`` for a cohort on one server);
             None: an SQLite file in the cache folder.
     """
@@ -49,10 +51,15 @@ class Settings:
     results_dir: Path | None = None
     cache_mb: int | None = None
     db_url: str | None = None
+    from_data_dir: Path | None = None
 
     @property
     def results(self) -> Path:
         return self.results_dir or self.cache_dir / "results"
+
+    @property
+    def from_data(self) -> Path:
+        return self.from_data_dir or self.cache_dir / "from_data"
 
     @property
     def room_db(self) -> str:
@@ -136,4 +143,5 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
         results_dir=Path(results).expanduser() if results else None,
         cache_mb=cache_mb,
         db_url=env.get("EXPLORER_DB_URL") or None,
+        from_data_dir=Path(env["EXPLORER_FROM_DATA"]).expanduser() if env.get("EXPLORER_FROM_DATA") else None,
     )

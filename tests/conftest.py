@@ -7,6 +7,7 @@ messages, agreement with the model run directly), never accuracy.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ from transformers import (
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Tests share the prepared defaults in the user's cache, but not the models `make models` trained there: a page
+# test expects the demos and its own tiny models only. Servers the tests start inherit this.
+os.environ["EXPLORER_FROM_DATA"] = tempfile.mkdtemp(prefix="explorer-test-from-data-")
 # The cores shared between pytest-xdist's workers (`make test` runs two): one worker's matmuls should not
 # oversubscribe the cores the other is using.
 torch.set_num_threads(max(1, (os.cpu_count() or 2) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))

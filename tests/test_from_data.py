@@ -194,6 +194,7 @@ def test_a_killed_run_is_restarted_cleanly(tmp_path, data_dir, tiny_base):
 
 def test_cli_prepare_data(tmp_path, data_dir, tiny_base, monkeypatch, capsys):
     monkeypatch.setenv("EXPLORER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("EXPLORER_FROM_DATA")  # models in the cache folder, as a user's are (conftest moves them)
     monkeypatch.setenv("EXPLORER_DEFAULTS", "0")
     code = main(["prepare", "--data", str(data_dir), "--tasks", "sentineg", "--base", str(tiny_base)])
     out, err = capsys.readouterr()
@@ -307,6 +308,7 @@ def test_a_task_page_says_what_a_model_from_your_data_measured(trained, monkeypa
 
     settings, records, _ = trained
     monkeypatch.setenv("EXPLORER_CACHE", str(settings.cache_dir))
+    monkeypatch.delenv("EXPLORER_FROM_DATA")  # the models `trained` wrote in its cache folder
     monkeypatch.setenv("EXPLORER_DEFAULTS", "0")
     monkeypatch.setenv("EXPLORER_CHECKPOINTS", str(settings.cache_dir / "none"))
     monkeypatch.setenv("EXPLORER_MODELS", str(settings.cache_dir / "none.toml"))

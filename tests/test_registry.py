@@ -106,6 +106,9 @@ def test_settings_from_flags_and_env(tmp_path: Path):
     assert s.checkpoints_dir == tmp_path and s.max_models == 2
     s = load_settings([], {"EXPLORER_CHECKPOINTS": "/x", "EXPLORER_DEFAULTS": "0"})
     assert s.checkpoints_dir == Path("/x") and not s.include_defaults
+    # prepare --data's models: in the cache folder, or where EXPLORER_FROM_DATA says (a group's shared drive)
+    assert load_settings([], {"EXPLORER_CACHE": "/c"}).from_data == Path("/c/from_data")
+    assert load_settings([], {"EXPLORER_CACHE": "/c", "EXPLORER_FROM_DATA": "/shared/models"}).from_data == Path("/shared/models")
 
 
 def test_an_unknown_input_format_is_a_problem_of_that_model(tmp_path: Path):

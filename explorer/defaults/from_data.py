@@ -271,7 +271,7 @@ def find_task_files(folder: Path) -> tuple[dict[str, TaskFiles], list[str]]:
 
 
 def root(settings: Settings) -> Path:
-    return settings.cache_dir / "from_data"
+    return settings.from_data
 
 
 def _sha256(path: Path) -> str:
