@@ -222,23 +222,52 @@ def resolve_base(base: str) -> tuple[str, str]:
     return base, "local folder" if Path(base).exists() else "hub id"
 
 
-def _load_model(task: str, base: str, config: Any) -> torch.nn.Module:
-    """Builds the task's head on the base; a head of another shape (or none) is freshly initialised."""
+def _load_model(task: str, base: str, config: Any) -> tuple[torch.nn.Module, list[str]]:
+    """Builds the task's head on the base; a head of another shape (or none) is freshly initialised.
+
+    Returns the model and notes on what was not taken from the base, in a line each. A new head is what
+    fine-tuning expects, so transformers' load report (a table of MISSING keys printed as a warning) is
+    replaced by these notes; anything else it would have reported is in them too.
+    """
+    import logging
+
     spec = get_task(task)
     config.num_labels = spec.num_labels
     config.id2label = spec.config_id2label  # label names the registry reads to infer the task and the positive class
     config.label2id = {name: idx for idx, name in config.id2label.items()}
     config.finetuning_task = task  # what the registry reads first to infer the task
     cls = AutoModelForMultipleChoice if spec.head == "multiple_choice" else AutoModelForSequenceClassification
-    return cls.from_pretrained(
-        base,
-        config=config,
-        # float32 master weights: fp16-stored bases (our e5 folder) cannot be trained under AMP as they are.
-        dtype=torch.float32,
-        # A base that already has a head for another task (3 classes, or a sequence head under COPA).
-        ignore_mismatched_sizes=True,
-        trust_remote_code=False,
-    )
+    reporter = logging.getLogger("transformers.modeling_utils")
+    level = reporter.level
+    reporter.setLevel(logging.ERROR)
+    try:
+        model, info = cls.from_pretrained(
+            base,
+            config=config,
+            # float32 master weights: fp16-stored bases (our e5 folder) cannot be trained under AMP as they are.
+            dtype=torch.float32,
+            # A base that already has a head for another task (3 classes, or a sequence head under COPA).
+            ignore_mismatched_sizes=True,
+            trust_remote_code=False,
+            output_loading_info=True,
+        )
+    finally:
+        reporter.setLevel(level)
+    return model, _loading_notes(spec.head, info)
+
+
+def _loading_notes(head: str, info: dict[str, Any]) -> list[str]:
+    """What ``from_pretrained``'s loading info says was not taken from the base, in words."""
+    notes = []
+    if missing := sorted(info.get("missing_keys") or []):
+        kind = "multiple-choice" if head == "multiple_choice" else "classification"
+        notes.append(f"a new {kind} head, trained from scratch: {', '.join(missing)}")
+    if mismatched := sorted(str(key[0] if isinstance(key, tuple) else key) for key in info.get("mismatched_keys") or []):
+        notes.append(f"replaced (another shape in the base): {', '.join(mismatched)}")
+    if unexpected := sorted(info.get("unexpected_keys") or []):
+        shown = ", ".join(unexpected[:4]) + (f" and {len(unexpected) - 4} more" if len(unexpected) > 4 else "")
+        notes.append(f"left out of the base (not used by this head): {shown}")
+    return notes
 
 
 def reinit_zero_pooler(model: torch.nn.Module) -> list[str]:
@@ -484,8 +513,10 @@ def finetune(
     dev_set = encode_items(task, dev_data.items, tokenizer, length, input_format)
 
     set_seed(seed)  # before the head is initialised: Trainer seeds only afterwards
-    model = _load_model(task, base_path, config)
-    notes = [f"{name} was all zeros in the base; re-initialised" for name in reinit_zero_pooler(model)]
+    model, notes = _load_model(task, base_path, config)
+    for note in notes:
+        report(0.04, note)
+    notes += [f"{name} was all zeros in the base; re-initialised" for name in reinit_zero_pooler(model)]
     if input_format:
         model.config.explorer_input_format = input_format
     frozen = freeze_word_embeddings(model) if embeddings_used == "frozen" else []
