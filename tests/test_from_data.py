@@ -129,7 +129,10 @@ def test_trains_records_and_registers_every_task(trained, tiny_base):
     names = {e.name: e for e in Explorer(settings).registry()[0]}
     assert set(names) == {"Kiwi features CoLA (your data)", "tiny-bert COPA (your data)", "tiny-bert SentiNeg (your data)"}
     assert names["tiny-bert COPA (your data)"].task == "copa"
-    assert names["tiny-bert COPA (your data)"].description.startswith("tiny-bert fine-tuned on your copa files. dev ")
+    # the score first: the Home table's "about" cell shows its start on a laptop screen
+    about = names["tiny-bert COPA (your data)"].description
+    assert about.startswith("Dev accuracy ") and "on SKT_COPA_Dev.tsv (" in about
+    assert about.endswith("tiny-bert fine-tuned on your copa files.")
     assert names["Kiwi features CoLA (your data)"].kind == "kiwi-features"
 
 

@@ -92,8 +92,8 @@ class FinetuneRecipe:
     def entry(self, name: str, folder: Path, record: dict[str, Any]) -> ModelEntry:
         task = record["task"]
         return ModelEntry(name=name, source=str(folder), task=task, task_how=f"config.finetuning_task = {task!r}",
-                          origin=ORIGIN, description=_description(record, f"{Path(record['recipe']['base']).name} "
-                                                                           f"fine-tuned on your {task} files"))
+                          origin=ORIGIN, description=_about(record, f"{Path(record['recipe']['base']).name} "
+                                                                     f"fine-tuned on your {task} files"))
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ class KiwiFeaturesRecipe:
         return ModelEntry(name=name, source=str(folder / KIWI_MODEL_FILE), kind=self.kind, task=record["task"],
                           task_how="trained on your CoLA file (Kiwi-features regression)", origin=ORIGIN,
                           input_format="the sentence, analysed by Kiwi",
-                          description=_description(record, LIMITS))
+                          description=_about(record, LIMITS.rstrip(".")))
 
 
 # Task → recipe: the one table (README "Real models from your data" shows it). Max lengths are in tokens of the
@@ -190,12 +190,27 @@ def _constant(predicted: Sequence[int], spec) -> str | None:
     return constant_warning(spec.label_name(label), share) if predicted else None
 
 
-def _description(record: dict[str, Any], what: str) -> str:
+def _measured(record: dict[str, Any]) -> str:
+    """``dev acc 0.655 on NIKL_SKT_WiC_Dev.tsv (2026-12-02)``: what a record measured, where and when."""
+    from explorer.tasks.base import METRIC_ABBREVIATIONS  # as Comparison's columns name them: acc, MCC, F1
+
     metric = record.get("metric", "")
     value = (record.get("dev_metrics") or {}).get(metric)
-    shown = f"dev {metric} {value:.3f}" if isinstance(value, (int, float)) else "dev metric not measured"
+    name = METRIC_ABBREVIATIONS.get(metric, metric)
+    shown = f"dev {name} {value:.3f}" if isinstance(value, (int, float)) else "dev metric not measured"
+    return f"{shown} on {Path(record['files']['dev']['path']).name} ({record.get('trained', '')})"
+
+
+def _description(record: dict[str, Any], what: str) -> str:
+    """A progress line: what happened, then what it measured (and a warning, if any)."""
     warning = " Warning: " + record["warnings"][0] if record.get("warnings") else ""
-    return f"{what}. {shown} on {Path(record['files']['dev']['path']).name} ({record.get('trained', '')}).{warning}"
+    return f"{what}. {_measured(record)}.{warning}"
+
+
+def _about(record: dict[str, Any], what: str) -> str:
+    """A registry entry's description: a warning and the dev score first, where a narrow table cell shows them."""
+    warning = "Warning: " + record["warnings"][0] + " " if record.get("warnings") else ""
+    return f"{warning}{_measured(record)[0].upper()}{_measured(record)[1:]}. {what}."
 
 
 def model_name(task: str, base: str | None = None) -> str:
