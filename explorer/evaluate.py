@@ -27,7 +27,7 @@ from explorer.metrics import classification_metrics
 from explorer.registry import ModelEntry
 from explorer.safeio import DATA_LIMIT, read_limited
 from explorer.tasks.predict import Prediction, predict_items
-from explorer.tasks.base import Task
+from explorer.tasks.base import METRIC_NAMES, Task
 from explorer.tasks.registry import find as find_task
 from explorer.tasks.registry import get as get_task
 
@@ -38,7 +38,7 @@ RESULT_LIMIT = DATA_LIMIT
 # A temp file this old belongs to a save that was killed, not to one in progress.
 STALE_TMP_SECONDS = 3600
 # Metric key → its column in ``metrics_frame`` (the Evaluate page highlights a task's main metric there).
-METRIC_COLUMNS = {"accuracy": "accuracy", "mcc": "MCC", "f1_macro": "F1 macro"}
+METRIC_COLUMNS = METRIC_NAMES
 
 
 # What a data file can be: a split of a published dataset, data the project generated, or not known.

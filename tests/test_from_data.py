@@ -131,7 +131,7 @@ def test_trains_records_and_registers_every_task(trained, tiny_base):
     assert names["tiny-bert COPA (your data)"].task == "copa"
     # the score first: the Home table's "about" cell shows its start on a laptop screen
     about = names["tiny-bert COPA (your data)"].description
-    assert about.startswith("Dev acc ") and "on SKT_COPA_Dev.tsv (" in about
+    assert about.startswith("Dev accuracy ") and "on SKT_COPA_Dev.tsv (" in about
     assert about.endswith("tiny-bert fine-tuned on your copa files.")
     assert names["Kiwi features CoLA (your data)"].kind == "kiwi-features"
 

@@ -191,12 +191,12 @@ def _constant(predicted: Sequence[int], spec) -> str | None:
 
 
 def _measured(record: dict[str, Any]) -> str:
-    """``dev acc 0.655 on NIKL_SKT_WiC_Dev.tsv (2026-12-02)``: what a record measured, where and when."""
-    from explorer.tasks.base import METRIC_ABBREVIATIONS  # as Comparison's columns name them: acc, MCC, F1
+    """``dev accuracy 0.655 on NIKL_SKT_WiC_Dev.tsv (2026-12-02)``: what a record measured, where and when."""
+    from explorer.tasks.base import METRIC_NAMES  # as Evaluate's columns name them
 
     metric = record.get("metric", "")
     value = (record.get("dev_metrics") or {}).get(metric)
-    name = METRIC_ABBREVIATIONS.get(metric, metric)
+    name = METRIC_NAMES.get(metric, metric)
     shown = f"dev {name} {value:.3f}" if isinstance(value, (int, float)) else "dev metric not measured"
     return f"{shown} on {Path(record['files']['dev']['path']).name} ({record.get('trained', '')})"
 

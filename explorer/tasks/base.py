@@ -68,6 +68,8 @@ def clean_field(text: str, what: str) -> str:
 
 # Short metric names for table columns (Comparison's ``CoLA MCC``), by metric key.
 METRIC_ABBREVIATIONS = {"accuracy": "acc", "mcc": "MCC", "f1_macro": "F1"}
+# A metric in words (Evaluate's columns, a model's dev score in its description), by metric key.
+METRIC_NAMES = {"accuracy": "accuracy", "mcc": "MCC", "f1_macro": "F1 macro"}
 
 
 # --- the task's page: form fields and what the page shows ------------------------------------------
