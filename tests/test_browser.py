@@ -94,12 +94,16 @@ def _sidebar_links(page) -> list[str]:
     )
 
 
-def _wait_charts(page, timeout: int = 60_000) -> None:
-    """Waits until every chart on the page has drawn (a canvas or svg inside each)."""
+def _wait_charts(page, count: int = 1, timeout: int = 60_000) -> None:
+    """Waits until the page holds at least ``count`` charts and every one has drawn (a canvas or svg inside each).
+
+    At least ``count``: with none on the page yet (a header drawn before its charts), "every chart has drawn"
+    would hold at once.
+    """
     page.wait_for_function(
-        """() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
-                 .every(c => c.querySelector('canvas, svg'))""",
-        timeout=timeout,
+        """count => { const charts = Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'));
+                      return charts.length >= count && charts.every(c => c.querySelector('canvas, svg')); }""",
+        arg=count, timeout=timeout,
     )
 
 

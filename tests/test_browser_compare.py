@@ -126,6 +126,9 @@ def test_a_live_runs_link_restores_its_inputs_and_answers(server, browser):
 
     opened = _open(browser, link)  # a new tab from the copied link
     again = _live_answers(opened)
+    # the box is filled from the link (waited for: a rerun may be redrawing the form when the answers arrive)
+    opened.wait_for_function("s => Array.from(document.querySelectorAll('input')).some(i => i.value === s)",
+                             arg=SENTENCE, timeout=30_000)
     assert opened.get_by_label("Sentence", exact=True).input_value() == SENTENCE
     assert [(r["model"], r["answer"]) for r in again] == [(r["model"], r["answer"]) for r in answers]
     assert {r["model"] for r in again} == {"web-electra-cola"}

@@ -66,7 +66,7 @@ def test_an_evaluation_shows_its_progress_then_readable_confusion_matrices(serve
     page.get_by_text("NIKL_CoLA_dev.tsv").first.wait_for(timeout=30_000)
     page.get_by_role("button", name="Evaluate", exact=True).click()
     page.get_by_text("Confusion matrices").wait_for(timeout=300_000)
-    _wait_charts(page)
+    _wait_charts(page, count=3)  # one confusion matrix per model
     _wait_grid(page, rows=3, has_text="demo-bert-cola")
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "evaluate-demo.png"), full_page=True)
