@@ -58,12 +58,7 @@ def show_probability_table(df: pd.DataFrame, key: str, file_name: str) -> None:
         .map(_agreement_colour, subset=["agreement"])
         .format({**{c: "{:.2f}" for c in rename.values()}, "agreement": "{:.0%}"}, na_rep=MISSING)
     )
-    # The verdict and whether each model was right first: with four models or more the probability columns run
-    # past a laptop screen, and the sentence stays pinned while they scroll.
-    summary = [c for c in ("sentence", "verdict", "agreement", "expected", "right?") if c in shown.columns]
-    order = summary + [c for c in shown.columns if c not in summary]
-    st.dataframe(styler, hide_index=True, key=f"{key}-table", width="stretch", placeholder=MISSING,
-                 column_order=order, column_config={"sentence": st.column_config.TextColumn(pinned=True)})
+    st.dataframe(styler, hide_index=True, key=f"{key}-table", width="stretch", placeholder=MISSING)
     st.download_button(
         "Download CSV",
         df.to_csv(index=False).encode("utf-8-sig"),  # BOM so Excel opens Hangul correctly
