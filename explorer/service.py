@@ -59,6 +59,11 @@ def disk_stamp(source: str) -> str:
     return ""
 
 
+def _unstamped(key: str) -> str:
+    """A cache key without the ``#stamp`` ``Explorer._current_key`` adds (keys of shared scorers have none)."""
+    return key.rpartition("#")[0] if "#" in key else key
+
+
 def _with_task(entry: ModelEntry, task: str) -> ModelEntry:
     from dataclasses import replace
 
@@ -118,14 +123,14 @@ class Explorer:
     def _current_key(self, key: str, stamp: str) -> str:
         """``key#stamp``, after dropping the same key with another stamp: a model replaced on disk (``disk_stamp``)."""
         current = f"{key}#{stamp}"
-        self.cache.drop(lambda held: held == current or held.rpartition("#")[0] != key)
+        self.cache.drop(lambda held: held == current or _unstamped(held) != key)
         return current
 
     def is_loaded(self, entry: ModelEntry) -> bool:
         """Whether the entry's model is in memory now (on any device, as a task model or an encoder)."""
         keys = self.cache.keys()
         if not capabilities(entry).checkpoint:  # built-in scorers are cached under their own key (see built_in())
-            return _built_in_key(entry) in {key.rpartition("#")[0] if "#" in key else key for key in keys}
+            return _built_in_key(entry) in {_unstamped(key) for key in keys}
         return any(k.startswith(f"{entry.source}@") for k in keys)
 
     def load_encoder(self, entry: ModelEntry):

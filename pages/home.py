@@ -35,9 +35,6 @@ st.dataframe(
     width="stretch",
     height="content",  # every model in sight: with the six from `make models` there are 13, past the default ten rows
     placeholder=MISSING,  # a scorer without a parameter count (Kiwi) shows a dash, not "None"
-    # What a reader wants first fits a laptop screen (a model from your data names its dev score under "about");
-    # where a model came from and how its task was inferred come after.
-    column_order=["model", "task", "parameters", "status", "about", "source", "task inferred from"],
     column_config={
         "model": st.column_config.TextColumn("model", width="medium", pinned=True),
         "task inferred from": st.column_config.TextColumn("task inferred from", width="medium"),

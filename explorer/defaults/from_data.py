@@ -210,7 +210,8 @@ def _description(record: dict[str, Any], what: str) -> str:
 def _about(record: dict[str, Any], what: str) -> str:
     """A registry entry's description: a warning and the dev score first, where a narrow table cell shows them."""
     warning = "Warning: " + record["warnings"][0] + " " if record.get("warnings") else ""
-    return f"{warning}{_measured(record)[0].upper()}{_measured(record)[1:]}. {what}."
+    measured = _measured(record)
+    return f"{warning}{measured[0].upper()}{measured[1:]}. {what}."
 
 
 def model_name(task: str, base: str | None = None) -> str:

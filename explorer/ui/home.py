@@ -26,7 +26,7 @@ def _task_title(task_id: str | None) -> str:
 
 
 def registry_frame(explorer: Explorer, entries: Sequence[ModelEntry]) -> pd.DataFrame:
-    """One row per registered model: task, origin, how the task was inferred, size, status."""
+    """One row per registered model: task, size, status, description, origin, how the task was inferred."""
     loaded = set(loaded_names(explorer, entries))
     rows = []
     for e in entries:
@@ -35,11 +35,13 @@ def registry_frame(explorer: Explorer, entries: Sequence[ModelEntry]) -> pd.Data
             {
                 "model": e.name + (" (demo)" if e.demo else ""),
                 "task": _task_title(e.task),
-                "source": e.origin,
-                "task inferred from": e.task_how,
                 "parameters": params if params is not None else pd.NA,
                 "status": e.problems[0] if e.problems else ("loaded" if e.name in loaded else "ready"),
+                # What a reader wants first fits a laptop screen (a model from your data names its dev score
+                # here); where a model came from and how its task was inferred come after.
                 "about": e.description,
+                "source": e.origin,
+                "task inferred from": e.task_how,
             }
         )
     return pd.DataFrame(rows)
